@@ -1,0 +1,1 @@
+"""Search over the trainer's knobs with Ray Tune and Optuna; the `banditune` command line."""
