@@ -1,0 +1,138 @@
+"""Rewards r(x, a, n) and what they imply: the best reward per input and the reward's range.
+
+A reward is a function `f(x: LongTensor, a: LongTensor, n: int) -> FloatTensor` over 1-D tensors
+of the same shape. A noisy reward states its optimal actions through an attribute `expected`: a
+noiseless function of the same signature (its expectation), used for the optimum and the metrics.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import torch
+
+RewardFn = Callable[[torch.Tensor, torch.Tensor, int], torch.Tensor]
+
+
+def abs_reward(x: torch.Tensor, a: torch.Tensor, n: int) -> torch.Tensor:
+    """-|x - a|: the forum post's reward."""
+    return -(x - a).abs().float()
+
+
+def squared_reward(x: torch.Tensor, a: torch.Tensor, n: int) -> torch.Tensor:
+    """-(x - a)^2."""
+    return -((x - a).float() ** 2)
+
+
+def exact_reward(x: torch.Tensor, a: torch.Tensor, n: int) -> torch.Tensor:
+    """1 if a == x else 0."""
+    return (x == a).float()
+
+
+BUILTIN_REWARDS: dict[str, RewardFn] = {
+    "abs": abs_reward,
+    "squared": squared_reward,
+    "exact": exact_reward,
+}
+ALLOWED = "abs, squared, exact or package.module:function"
+
+
+def resolve_reward(name: str) -> RewardFn:
+    """The reward called `name`: a built-in, or `package.module:function` (imported, so run)."""
+    if name in BUILTIN_REWARDS:
+        return BUILTIN_REWARDS[name]
+    module_name, sep, attr = name.partition(":")
+    if not sep or not module_name or not attr:
+        raise ValueError(f"reward={name!r} is not allowed; expected {ALLOWED}")
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as error:  # any import-time failure of user code
+        raise ValueError(
+            f"reward={name!r}: cannot import {module_name!r} ({type(error).__name__}: {error});"
+            f" expected {ALLOWED}"
+        ) from None
+    fn = getattr(module, attr, None)
+    if not callable(fn):
+        raise ValueError(f"reward={name!r}: {module_name}.{attr} is not a callable function;"
+                         f" expected {ALLOWED}")
+    return fn
+
+
+def call_reward(fn: RewardFn, x: torch.Tensor, a: torch.Tensor, n: int, *, name: str
+                ) -> torch.Tensor:
+    """`fn(x, a, n)`, checked to be a floating tensor of x's shape on x's device."""
+    try:
+        r = fn(x, a, n)
+    except Exception as error:
+        raise ValueError(f"reward={name!r} raised {type(error).__name__}: {error}") from None
+    if not isinstance(r, torch.Tensor) or not r.is_floating_point() or r.shape != x.shape:
+        got = (f"{r.dtype} tensor of shape {tuple(r.shape)}" if isinstance(r, torch.Tensor)
+               else type(r).__name__)
+        raise ValueError(f"reward={name!r} returned a {got}; expected a floating tensor of shape"
+                         f" {tuple(x.shape)} (one reward per (x, a) pair)")
+    return r.to(device=x.device, dtype=torch.float32)
+
+
+@dataclass(frozen=True)
+class RewardTable:
+    """What the reward implies at `n`: `best[x]` (n,), the range max - min over all (x, a)."""
+
+    name: str
+    fn: RewardFn
+    expected: RewardFn
+    n: int
+    best: torch.Tensor
+    low: float
+    high: float
+
+    @property
+    def range(self) -> float:
+        return self.high - self.low
+
+    @property
+    def tolerance(self) -> float:
+        """Rewards within this of an input's best count as optimal."""
+        return 1e-6 * max(1.0, abs(self.low), abs(self.high))
+
+    def rows(self, xs: torch.Tensor) -> torch.Tensor:
+        """Expected rewards of every action for inputs `xs` (c,): shape (c, n)."""
+        c, n = xs.numel(), self.n
+        actions = torch.arange(n, device=xs.device)
+        r = call_reward(self.expected, xs.repeat_interleave(n), actions.repeat(c), n,
+                        name=self.name)
+        return r.view(c, n)
+
+    def optimal(self, rows: torch.Tensor, xs: torch.Tensor) -> torch.Tensor:
+        """Boolean (c, n): which actions are optimal for inputs `xs`, given their `rows`."""
+        return rows >= self.best[xs].unsqueeze(1) - self.tolerance
+
+
+def input_chunks(n: int, device: torch.device, *, max_pairs: int = 1 << 20) -> Iterator[torch.Tensor]:
+    """Inputs 0..n-1 in chunks whose (chunk, n) reward rows hold at most `max_pairs` entries."""
+    size = max(1, max_pairs // n)
+    for start in range(0, n, size):
+        yield torch.arange(start, min(n, start + size), device=device)
+
+
+def build_reward_table(name: str, n: int, device: torch.device) -> RewardTable:
+    """Sweep the (expected) reward over all (x, a), a chunk of inputs at a time, and check it."""
+    fn = resolve_reward(name)
+    expected = getattr(fn, "expected", fn)
+    best = torch.empty(n, device=device)
+    low, high = float("inf"), float("-inf")
+    table = RewardTable(name, fn, expected, n, best, 0.0, 0.0)
+    for xs in input_chunks(n, device):
+        rows = table.rows(xs)
+        bad = ~torch.isfinite(rows)
+        if bad.any():
+            x, a = (int(i) for i in bad.nonzero()[0])
+            raise ValueError(f"reward={name!r} returned {rows[x, a].item()} at x={int(xs[x])},"
+                             f" a={a}; rewards must be finite")
+        best[xs] = rows.max(1).values
+        low, high = min(low, rows.min().item()), max(high, rows.max().item())
+    if fn is not expected:  # the noisy reward itself must also have the right shape and dtype
+        probe = torch.arange(n, device=device)
+        call_reward(fn, probe, probe, n, name=name)
+    return RewardTable(name, fn, expected, n, best, low, high)

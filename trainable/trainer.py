@@ -1,0 +1,334 @@
+"""The REINFORCE bandit trainer, vectorized over seeds.
+
+All S seeds of a config train as one batched model: every parameter has a leading seed dimension,
+the loss is the sum of the seeds' losses and one Adam step updates all (Adam is elementwise, so each
+seed follows exactly the path it would alone). Each seed draws its inputs, actions and initial
+weights from its own generator, so a seed's run does not depend on which seeds train beside it.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, fields
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from trainable import advantages
+from trainable.config import TrainConfig
+from trainable.encodings import EMBEDDING_DIM, feature_dim, features
+from trainable.rewards import RewardTable, build_reward_table, call_reward, input_chunks
+
+THRESHOLD = 0.95
+
+
+class TrainingDiverged(RuntimeError):
+    """Rewards, losses or weights became NaN or infinite."""
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """One evaluation on all n inputs. Per-seed fields are arrays of shape (S,)."""
+
+    samples: int
+    wall_s: float
+    samples_per_s: float
+    exact_match: np.ndarray
+    p_correct: np.ndarray
+    mae: np.ndarray
+    regret: np.ndarray
+    entropy: np.ndarray
+    distinct_actions: np.ndarray
+    reward_mean: np.ndarray
+    samples_to_95: np.ndarray
+    best_exact_match: np.ndarray
+
+    PER_SEED = ("exact_match", "p_correct", "mae", "regret", "entropy", "distinct_actions",
+                "reward_mean", "samples_to_95", "best_exact_match")
+
+    def to_dict(self) -> dict:
+        """JSON-ready: per-seed lists, NaN (never reached) as None, counts as ints."""
+        out = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, np.ndarray):
+                value = [None if math.isnan(v) else (int(v) if f.name in _COUNTS else float(v))
+                         for v in value.tolist()]
+            out[f.name] = value
+        return out
+
+
+_COUNTS = ("distinct_actions", "samples_to_95")
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+class BatchedPolicy(nn.Module):
+    """S independent policies encoding -> Linear(d, hidden) -> ReLU -> Linear(hidden, n).
+
+    Initialised as PyTorch's nn.Linear (uniform in +-1/sqrt(fan_in)), one seed at a time.
+    """
+
+    def __init__(self, config: TrainConfig, device: torch.device):
+        super().__init__()
+        self.encoding, self.n = config.encoding, config.n
+        d, h, n = feature_dim(config.encoding, config.n), config.hidden, config.n
+        per_seed = [self._init_one(seed, d, h, n, config.baseline == "value")
+                    for seed in config.seeds]
+        for name in per_seed[0]:
+            stacked = torch.stack([p[name] for p in per_seed]).to(device)
+            self.register_parameter(name, nn.Parameter(stacked))
+
+    def _init_one(self, seed: int, d: int, h: int, n: int, value_head: bool) -> dict:
+        g = torch.Generator().manual_seed(seed)
+
+        def uniform(*shape, fan_in):
+            return (torch.rand(*shape, generator=g) * 2 - 1) / math.sqrt(fan_in)
+
+        params = {}
+        if self.encoding == "embedding":
+            params["embed"] = torch.randn(n, EMBEDDING_DIM, generator=g)
+        params["w1"], params["b1"] = uniform(d, h, fan_in=d), uniform(h, fan_in=d)
+        params["w2"], params["b2"] = uniform(h, n, fan_in=h), uniform(n, fan_in=h)
+        if value_head:
+            params["wv"], params["bv"] = uniform(h, 1, fan_in=h), uniform(1, fan_in=h)
+        return params
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Inputs x (S, B) -> logits (S, B, n) and, with a value head, values (S, B)."""
+        if self.encoding == "onehot":
+            pre = _lookup(self.w1, x) + self.b1.unsqueeze(1)
+        else:
+            feats = (_lookup(self.embed, x) if self.encoding == "embedding"
+                     else features(x, encoding=self.encoding, n=self.n))
+            pre = torch.baddbmm(self.b1.unsqueeze(1), feats, self.w1)
+        hidden = torch.relu(pre)
+        logits = torch.baddbmm(self.b2.unsqueeze(1), hidden, self.w2)
+        value = None
+        if hasattr(self, "wv"):
+            value = torch.baddbmm(self.bv.unsqueeze(1), hidden, self.wv).squeeze(-1)
+        return logits, value
+
+
+def _lookup(table: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Rows x (S, B) of a per-seed table (S, n, d) -> (S, B, d)."""
+    s, n, d = table.shape
+    offsets = torch.arange(s, device=x.device).unsqueeze(1) * n
+    return F.embedding(x + offsets, table.reshape(s * n, d))
+
+
+class Trainer:
+    """REINFORCE on the bandit of `config`, all seeds at once. `run(samples)` trains and evaluates."""
+
+    def __init__(self, config: TrainConfig):
+        self.config = config
+        self.device = resolve_device(config.device)
+        self.rewards: RewardTable = build_reward_table(config.reward, config.n, self.device)
+        self.policy = BatchedPolicy(config, self.device)
+        self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=config.lr)
+        self.generators = [torch.Generator(device=self.device).manual_seed(s)
+                           for s in config.seeds]
+        num_seeds = len(config.seeds)
+        self.samples = 0
+        self.train_s = 0.0
+        self.ema = torch.full((num_seeds, config.n), float("nan"), device=self.device)
+        self.samples_to_95 = np.full(num_seeds, np.nan)
+        self.best_exact_match = np.zeros(num_seeds)
+        self._reward_sum = torch.zeros(num_seeds, device=self.device)
+        self._reward_batches = 0
+        self._finite = torch.ones((), dtype=torch.bool, device=self.device)
+
+    # --- training -------------------------------------------------------------------------
+    def run(self, samples: int) -> Metrics:
+        """Train at least `samples` more samples per seed (whole batches), then evaluate."""
+        steps = max(1, math.ceil(samples / self.config.batch_size))
+        self._sync()
+        start = time.perf_counter()
+        for _ in range(steps):
+            self._step()
+        self._sync()
+        self.train_s += time.perf_counter() - start
+        self.samples += steps * self.config.batch_size
+        return self.evaluate()
+
+    def _draw(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Inputs x (S, B), each repeated for its group, and uniforms u (S, B) for the actions."""
+        c = self.config
+        k, b = c.samples_per_input, c.batch_size
+        if c.inputs == "cycle":
+            start = self.samples // k
+            x = (torch.arange(start, start + b // k, device=self.device) % c.n)
+            x = x.expand(len(c.seeds), -1)
+        else:
+            x = torch.stack([torch.randint(c.n, (b // k,), generator=g, device=self.device)
+                             for g in self.generators])
+        u = torch.stack([torch.rand(b, generator=g, device=self.device) for g in self.generators])
+        return x.repeat_interleave(k, dim=1), u
+
+    def _step(self) -> None:
+        c = self.config
+        x, u = self._draw()
+        one_update = c.minibatch_size == c.batch_size
+        with torch.set_grad_enabled(one_update):
+            logits, value = self.policy(x)
+        with torch.no_grad():
+            probs = torch.softmax(logits.detach(), dim=-1)
+            actions = torch.searchsorted(probs.cumsum(-1), u.unsqueeze(-1)).clamp_(max=c.n - 1)
+            actions = actions.squeeze(-1)
+            raw = call_reward(self.rewards.fn, x.reshape(-1), actions.reshape(-1), c.n,
+                              name=c.reward).view_as(u)
+            self._finite &= torch.isfinite(raw).all()
+            self._reward_sum += raw.mean(dim=1)
+            self._reward_batches += 1
+            adv, target = self._advantages(x, raw, value)
+        if one_update:
+            self._update(logits, value, actions, adv, target)
+            return
+        for part in torch.arange(c.batch_size, device=self.device).split(c.minibatch_size):
+            logits, value = self.policy(x[:, part])
+            self._update(logits, value, actions[:, part], adv[:, part],
+                         None if target is None else target[:, part])
+
+    def _advantages(self, x, raw, value) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Advantages (S, B) and the value head's regression target (or None)."""
+        c = self.config
+        r = advantages.discounted_returns(raw, c.gamma) if c.gamma > 0 else raw
+        if c.reward_scale == "range":
+            r = r / max(self.rewards.range, 1e-12)
+        target = None
+        if c.baseline == "none":
+            adv = r
+        elif c.baseline == "batch_mean":
+            adv = advantages.batch_mean(r)
+        elif c.baseline == "rloo":
+            adv = advantages.rloo(r, c.group_size)
+        elif c.baseline == "grpo":
+            adv = advantages.grpo(r, c.group_size)
+        elif c.baseline == "ema":
+            adv = r - self.ema.gather(1, x).nan_to_num(0.0)
+            self.ema = advantages.ema_update(self.ema, x, r, c.ema_decay)
+        else:  # value
+            adv, target = r - value.detach(), r
+        if c.reward_scale == "standardize":
+            adv = advantages.standardize(adv)
+        return adv, target
+
+    def _update(self, logits, value, actions, adv, target) -> None:
+        c = self.config
+        logp = torch.log_softmax(logits, dim=-1)
+        logp_taken = logp.gather(-1, actions.unsqueeze(-1)).squeeze(-1)
+        per_seed = -(adv * logp_taken).mean(dim=1)
+        if c.entropy_coef > 0:
+            entropy = -(logp.exp() * logp).sum(-1).mean(dim=1)
+            per_seed = per_seed - c.entropy_coef * entropy
+        if target is not None:
+            per_seed = per_seed + c.value_coef * (value - target).pow(2).mean(dim=1)
+        self.optimizer.zero_grad(set_to_none=True)
+        per_seed.sum().backward()
+        self.optimizer.step()
+
+    # --- evaluation -----------------------------------------------------------------------
+    @torch.no_grad()
+    def evaluate(self) -> Metrics:
+        """Greedy and policy metrics of every seed over all n inputs."""
+        c = self.config
+        num_seeds, n = len(c.seeds), c.n
+        totals = torch.zeros(5, num_seeds, device=self.device)  # exact, p_correct, mae, regret, H
+        greedy_all = []
+        for xs in input_chunks(n, self.device, max_pairs=(1 << 22) // num_seeds):
+            logits, _ = self.policy(xs.expand(num_seeds, -1))
+            logp = torch.log_softmax(logits, dim=-1)
+            probs = logp.exp()
+            greedy = logits.argmax(-1)  # (S, c)
+            rows = self.rewards.rows(xs)  # (c, n)
+            optimal = self.rewards.optimal(rows, xs)  # (c, n)
+            hit = optimal.expand(num_seeds, -1, -1).gather(-1, greedy.unsqueeze(-1)).squeeze(-1)
+            actions = torch.arange(n, device=self.device)
+            distance = (actions - greedy.unsqueeze(-1)).abs().float()
+            distance = distance.masked_fill(~optimal, float("inf")).amin(-1)
+            got = rows.expand(num_seeds, -1, -1).gather(-1, greedy.unsqueeze(-1)).squeeze(-1)
+            totals += torch.stack([
+                hit.float().sum(1),
+                (probs * optimal).sum(-1).sum(1),
+                distance.sum(1),
+                (self.rewards.best[xs] - got).sum(1),
+                -(probs * logp).sum(-1).sum(1),
+            ])
+            greedy_all.append(greedy)
+        greedy_all = torch.cat(greedy_all, dim=1)
+        used = torch.zeros(num_seeds, n, device=self.device).scatter_(1, greedy_all, 1.0)
+        self._check_finite()
+        exact, p_correct, mae, regret, entropy = (totals / n).cpu().double().numpy()
+        reached = np.isnan(self.samples_to_95) & (exact >= THRESHOLD)
+        self.samples_to_95[reached] = self.samples
+        self.best_exact_match = np.maximum(self.best_exact_match, exact)
+        reward_mean = (self._reward_sum / max(1, self._reward_batches)).cpu().double().numpy()
+        self._reward_sum.zero_()
+        self._reward_batches = 0
+        return Metrics(
+            samples=self.samples,
+            wall_s=self.train_s,
+            samples_per_s=self.samples / self.train_s if self.train_s > 0 else 0.0,
+            exact_match=exact,
+            p_correct=p_correct,
+            mae=mae,
+            regret=regret,
+            entropy=entropy,
+            distinct_actions=used.sum(1).cpu().double().numpy(),
+            reward_mean=reward_mean,
+            samples_to_95=self.samples_to_95.copy(),
+            best_exact_match=self.best_exact_match.copy(),
+        )
+
+    def _check_finite(self) -> None:
+        if not bool(self._finite):
+            raise TrainingDiverged(f"reward={self.config.reward!r} returned NaN or inf during"
+                                   f" training (by {self.samples} samples)")
+        bad = [seed for i, seed in enumerate(self.config.seeds)
+               if not all(torch.isfinite(p[i]).all() for p in self.policy.parameters())]
+        if bad:
+            raise TrainingDiverged(f"weights became NaN or inf for seeds {bad} by"
+                                   f" {self.samples} samples (lr={self.config.lr})")
+
+    # --- checkpoints ----------------------------------------------------------------------
+    def state_dict(self) -> dict:
+        """Everything needed to continue exactly where this run is (torch.save-able)."""
+        return {
+            "policy": self.policy.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "generators": [g.get_state() for g in self.generators],
+            "ema": self.ema,
+            "samples": self.samples,
+            "train_s": self.train_s,
+            "samples_to_95": self.samples_to_95.copy(),
+            "best_exact_match": self.best_exact_match.copy(),
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        self.policy.load_state_dict(state["policy"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        for g, s in zip(self.generators, state["generators"], strict=True):
+            g.set_state(s)
+        self.ema = state["ema"].to(self.device)
+        self.samples, self.train_s = state["samples"], state["train_s"]
+        self.samples_to_95 = state["samples_to_95"].copy()
+        self.best_exact_match = state["best_exact_match"].copy()
+
+    def _sync(self) -> None:
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+
+
+def train(config: TrainConfig) -> Iterator[Metrics]:
+    """Train `config`, yielding `Metrics` every `eval_every` samples up to `sample_budget`."""
+    trainer = Trainer(config)
+    while trainer.samples < config.sample_budget:
+        yield trainer.run(min(config.eval_every, config.sample_budget - trainer.samples))
