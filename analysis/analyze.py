@@ -1,0 +1,266 @@
+"""`analyze`: read a study folder, score it, and write report.md, PNG figures, summary.json and
+best_config.json to RESULTS/NAME/report/ (or another folder)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from analysis import figures
+from analysis.axes import axis_labels, short_label, varying_axes
+from analysis.breakdown import (
+    axis_table,
+    collapse_shares,
+    collapsed_configs,
+    diagnosis_table,
+    failed_trials,
+)
+from analysis.importance import param_importances
+from analysis.load import CONFIG_COLUMNS, StudyData, check_study_dir, load_study
+from analysis.report import Findings, render
+from analysis.scoring import (
+    BOTH,
+    best_config,
+    competing_runs,
+    config_table,
+    confirmation,
+    pick_best,
+    ranked,
+    score_configs,
+    trial_counts,
+    winners,
+)
+
+TOP_CURVES = 3
+TOP_PARALLEL = 15
+
+
+def check_inputs(
+    results_dir: str | Path, *, threshold: float, out: str | Path | None
+) -> tuple[Path, Path]:
+    """Validate the arguments before any work: (study folder, output folder) or a one-line ValueError."""
+    if not isinstance(threshold, (int, float)) or not 0 < threshold <= 1:
+        raise ValueError(f"--threshold {threshold!r} is not allowed: use a number in (0, 1]")
+    root = check_study_dir(results_dir)
+    out_dir = Path(out) if out is not None else root / "report"
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ValueError(f"--out {str(out_dir)!r} is a file: give a folder (created if missing)")
+    return root, out_dir
+
+
+def analyze(
+    results_dir: str | Path, *, threshold: float = 0.95, out: str | Path | None = None
+) -> dict:
+    """Analyze the study at `results_dir`, write the report files, and return the summary dict."""
+    root, out_dir = check_inputs(results_dir, threshold=threshold, out=out)
+    data = load_study(root)
+    findings = compute(data, threshold=threshold)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    findings.figures = draw(findings, data, out_dir=out_dir)
+    summary = summarize(findings, data)
+    _write_json(out_dir / "summary.json", summary)
+    if findings.best is not None:
+        _write_json(
+            out_dir / "best_config.json", best_config(findings.best, data.trials, ns=findings.ns)
+        )
+    (out_dir / "report.md").write_text(render(findings))
+    return summary
+
+
+def compute(data: StudyData, *, threshold: float) -> Findings:
+    """Every table of the report, from the loaded study."""
+    ns, trials = data.ns, data.trials
+    configs = config_table(trials, phase="search")
+    runs = competing_runs(trials, phase="search")
+    scores = score_configs(runs, ns=ns, threshold=threshold)
+    scored = configs.loc[scores["trial_id"].unique()]
+    axes = varying_axes(scored)
+    labels = axis_labels(scored, axes=axes)
+    collapsed = collapsed_configs(runs)
+    search = trials[(trials["phase"] == "search") & trials["objective"].notna()]
+    direction = _direction(data.meta)
+    return Findings(
+        study=str(data.meta.get("name") or data.root.name),
+        threshold=threshold,
+        ns=ns,
+        seeds=int(runs.groupby(["trial_id", "n"])["seed"].nunique().max()) if len(runs) else 0,
+        counts=trial_counts(trials, phase="search"),
+        configs=configs,
+        labels=labels,
+        axes=axes,
+        scores=scores,
+        winners=winners(scores, configs, ns=ns),
+        best=pick_best(scores, configs) if len(scores) else None,
+        reference=_reference(trials, ns=ns, threshold=threshold),
+        per_axis=axis_table(scores, labels, keys=[str(n) for n in ns]),
+        collapsed=collapsed,
+        collapse=collapse_shares(collapsed, labels),
+        failures=failed_trials(trials, phase="search"),
+        importance=param_importances(
+            search.groupby("trial_id")["objective"].first(), configs, axes=axes, direction=direction
+        ),
+        direction=direction,
+        confirmation=confirmation(trials, scores, ns=ns, threshold=threshold),
+        diagnosis=diagnosis_table(data.diagnose)
+        if data.diagnose is not None and len(data.diagnose)
+        else None,
+        skipped=list(data.skipped),
+    )
+
+
+def draw(f: Findings, data: StudyData, *, out_dir: Path) -> dict[str, tuple[str, str]]:
+    """Render the figures into `out_dir`: {name: (file name, caption)} of those drawn."""
+    keys = [str(n) for n in f.ns]
+    color_key = BOTH if (f.scores["key"] == BOTH).any() else keys[-1]
+    order = ranked(f.scores, key=color_key)["trial_id"].tolist()
+    reference_configs = config_table(data.trials, phase="reference")
+    top = {t: short_label(t, f.configs.loc[t], axes=f.axes) for t in order[:TOP_CURVES]}
+    forum = {r["trial_id"]: label for label, r in f.reference.items()}
+    reference_rows = {
+        label: pd.Series({**r["config"], **{f"iqm {k}": s["iqm"] for k, s in r["scores"].items()}})
+        for label, r in f.reference.items()
+    }
+    drawn = {
+        "curves": (
+            figures.learning_curves(
+                data.curves,
+                top=top,
+                reference=forum,
+                ns=f.ns,
+                threshold=f.threshold,
+                path=out_dir / "learning_curves.png",
+            ),
+            (
+                f"Exact match during training of the {len(top)} best configs (solid) and the forum preset "
+                "(dashed, black) at each n: the line is the median over seeds, the band spans min to max."
+            ),
+        ),
+        "parallel": (
+            figures.parallel_coordinates(
+                order[:TOP_PARALLEL],
+                f.configs.loc[f.labels.index],
+                f.labels,
+                f.scores,
+                keys=keys,
+                color_key=color_key,
+                reference=reference_rows,
+                path=out_dir / "parallel_coordinates.png",
+            ),
+            (
+                f"The {min(TOP_PARALLEL, len(order))} best configs, one line each, across the axes and their "
+                "exact match per n (colour = score); the forum preset is the dashed black line."
+            ),
+        ),
+        "axes": (
+            figures.axis_distributions(
+                f.scores,
+                f.labels,
+                keys=keys,
+                threshold=f.threshold,
+                path=out_dir / "axis_distributions.png",
+            ),
+            (
+                "Exact match of every config (IQM over its seeds) grouped by the value of each axis, one "
+                "box per n; the dotted red line is the threshold."
+            ),
+        ),
+        "lr_entropy": (
+            figures.lr_entropy_scatter(
+                f.scores,
+                f.configs,
+                keys=keys,
+                threshold=f.threshold,
+                reference=reference_configs,
+                path=out_dir / "lr_entropy.png",
+            ),
+            (
+                "Learning rate against entropy bonus (log-log), one dot per config coloured by its exact "
+                "match at each n; red rings are winners, the star is the forum preset."
+            ),
+        ),
+    }
+    if f.diagnosis is not None:
+        drawn["diagnosis"] = (
+            figures.diagnosis_bars(
+                f.diagnosis, ns=f.ns, threshold=f.threshold, path=out_dir / "diagnosis.png"
+            ),
+            (
+                "Mean exact match of the forum preset with one axis changed to the best config's value "
+                "(and all at once), one bar per n."
+            ),
+        )
+    return {
+        name: (path.name, caption) for name, (path, caption) in drawn.items() if path is not None
+    }
+
+
+def summarize(f: Findings, data: StudyData) -> dict:
+    """The summary.json content."""
+    summary = {
+        "study": f.study,
+        "results": str(data.root),
+        "threshold": f.threshold,
+        "n": f.ns,
+        "winners": f.winners,
+        "best": f.best,
+        "counts": f.counts,
+        "reference": f.reference,
+        "importance": f.importance,
+        "figures": [file for file, _ in f.figures.values()],
+        "skipped_files": f.skipped,
+    }
+    if not f.confirmation.empty:
+        summary["confirmation"] = [
+            {column: _plain(value) for column, value in row.items()}
+            for row in f.confirmation.to_dict("records")
+        ]
+    return summary
+
+
+def _reference(trials: pd.DataFrame, *, ns: list[int], threshold: float) -> dict:
+    """{label: {"trial_id", "config", "scores", "collapsed"}} for each reference (forum) trial."""
+    configs = config_table(trials, phase="reference")
+    runs = competing_runs(trials, phase="reference")
+    scores = score_configs(runs, ns=ns, threshold=threshold)
+    collapsed = collapsed_configs(runs)
+    result = {}
+    for trial_id in configs.index:
+        label = "forum preset" if len(configs) == 1 else f"forum preset ({trial_id})"
+        mine = scores[scores["trial_id"] == trial_id]
+        share = collapsed[collapsed["trial_id"] == trial_id]
+        result[label] = {
+            "trial_id": trial_id,
+            "config": {c: _plain(configs.at[trial_id, c]) for c in CONFIG_COLUMNS},
+            "scores": {
+                r["key"]: {
+                    c: _plain(r[c])
+                    for c in ("iqm", "ci_low", "ci_high", "frac_seeds_above", "seeds", "winner")
+                }
+                for _, r in mine.iterrows()
+            },
+            "collapsed": {int(r["n"]): float(r["collapsed_share"]) for _, r in share.iterrows()},
+        }
+    return result
+
+
+def _direction(meta: dict) -> str:
+    """The objective's direction from study.json ("direction" or "mode"); maximize when absent."""
+    value = str(meta.get("direction") or meta.get("mode") or "maximize").lower()
+    return "minimize" if value.startswith("min") else "maximize"
+
+
+def _plain(value):
+    """JSON-ready: numpy scalars -> Python, NaN -> None, containers converted item by item."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    value = value.item() if hasattr(value, "item") else value
+    return None if isinstance(value, float) and math.isnan(value) else value
+
+
+def _write_json(path: Path, content: dict) -> None:
+    path.write_text(json.dumps(_plain(content), indent=2, allow_nan=False) + "\n")

@@ -1,0 +1,76 @@
+"""The study's axes: which config columns vary, and how their values are grouped for tables.
+
+Categorical axes keep their values; numeric axes with many values are cut into log-spaced bins
+(linear when a value is not positive) so that each group holds several configs.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+
+from analysis.load import CONFIG_COLUMNS
+
+CATEGORICAL = ("reward", "encoding", "baseline", "reward_scale")
+LOG_SCALE = ("lr", "entropy_coef", "batch_size", "hidden")
+VALUE_ORDER = {
+    "encoding": ("scalar", "scalar01", "onehot", "embedding", "fourier", "binary"),
+    "baseline": ("none", "ema", "batch_mean", "rloo", "grpo", "value"),
+    "reward_scale": ("raw", "range", "standardize"),
+}
+MAX_DISTINCT = 8
+BINS = 4
+
+
+def varying_axes(configs: pd.DataFrame) -> list[str]:
+    """Config columns that take more than one value in `configs` (one row per config)."""
+    return [c for c in CONFIG_COLUMNS if configs[c].nunique(dropna=True) > 1]
+
+
+def format_value(value) -> str:
+    """A config value as short text: 0.001 -> '0.001', 3e-05 -> '3e-05', 64 -> '64'."""
+    if isinstance(value, (float, np.floating)):
+        return f"{value:.3g}"
+    return str(value)
+
+
+def axis_labels(configs: pd.DataFrame, *, axes: list[str]) -> pd.DataFrame:
+    """One ordered categorical column per axis: the value (or its bin) of every config row."""
+    return pd.DataFrame(
+        {axis: _labels(configs[axis], axis=axis) for axis in axes}, index=configs.index
+    )
+
+
+def _labels(values: pd.Series, *, axis: str) -> pd.Categorical:
+    if axis in CATEGORICAL:
+        seen = sorted(values.dropna().unique())
+        order = [v for v in VALUE_ORDER.get(axis, ()) if v in seen]
+        order += [v for v in seen if v not in order]
+        return pd.Categorical(values, categories=order, ordered=True)
+    distinct = np.sort(values.dropna().unique())
+    if len(distinct) <= MAX_DISTINCT:
+        names = {v: format_value(v) for v in distinct}
+        return pd.Categorical(values.map(names), categories=list(names.values()), ordered=True)
+    low, high = float(distinct[0]), float(distinct[-1])
+    log = axis in LOG_SCALE and low > 0
+    edges = np.geomspace(low, high, BINS + 1) if log else np.linspace(low, high, BINS + 1)
+    names = [
+        f"[{format_value(a)}, {format_value(b)}{']' if i == BINS - 1 else ')'}"
+        for i, (a, b) in enumerate(itertools.pairwise(edges))
+    ]
+    index = np.clip(
+        np.searchsorted(edges, values.to_numpy(dtype=float), side="right") - 1, 0, BINS - 1
+    )
+    labels = pd.Series([names[i] for i in index], index=values.index).where(values.notna())
+    return pd.Categorical(labels, categories=names, ordered=True)
+
+
+def short_label(trial_id: str, config: pd.Series, *, axes: list[str]) -> str:
+    """'t07 onehot/rloo/standardize lr=0.003 entropy_coef=0.001': the trial and its varying axes."""
+    categorical = "/".join(str(config[a]) for a in axes if a in CATEGORICAL)
+    numeric = " ".join(
+        f"{a}={format_value(config[a])}" for a in axes if a in ("lr", "entropy_coef")
+    )
+    return " ".join(part for part in (trial_id, categorical, numeric) if part)

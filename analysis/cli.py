@@ -1,0 +1,42 @@
+"""`banditune analyze RESULTS/NAME [--threshold 0.95] [--out DIR]`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def register(subparsers) -> None:
+    """Add the `analyze` subcommand to the `banditune` parser's subparsers."""
+    parser = subparsers.add_parser(
+        "analyze",
+        help="score a study's configs and write report.md, figures, summary.json, best_config.json",
+        description="Score every config of a study over its seeds (IQM with a bootstrap 95%% interval) "
+        "and write RESULTS/NAME/report/: report.md, PNG figures, summary.json, best_config.json.",
+    )
+    parser.add_argument("results", metavar="RESULTS/NAME", help="a study folder (holds trials/)")
+    parser.add_argument(
+        "--threshold",
+        type=float,
+        default=0.95,
+        help="exact match a config's interval lower bound must reach to win (default 0.95)",
+    )
+    parser.add_argument("--out", default=None, help="output folder (default RESULTS/NAME/report)")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Handler: validate, analyze, print where the report is and the headline."""
+    from analysis.analyze import analyze, check_inputs
+
+    _, out_dir = check_inputs(args.results, threshold=args.threshold, out=args.out)
+    summary = analyze(args.results, threshold=args.threshold, out=args.out)
+    for key, found in summary["winners"].items():
+        where = "every n" if key == "both" else f"n = {key}"
+        print(f"above {summary['threshold']:g} at {where}: {len(found)} config(s)")
+    if summary["best"] is not None:
+        print(f"best: {summary['best']['trial_id']} ({summary['best']['reason']})")
+    for skipped in summary["skipped_files"]:
+        print(f"skipped: {skipped}", file=sys.stderr)
+    print(f"report: {out_dir / 'report.md'}")
+    return 0

@@ -1,0 +1,408 @@
+"""Render the analysis as report.md for the reader who asked "what am I doing wrong?"."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from analysis.axes import format_value
+from analysis.breakdown import COLLAPSE_MAX_DISTINCT, TOP_FRACTION
+from analysis.metrics import BOOTSTRAP_REPS
+from analysis.scoring import BOTH, ranked
+
+MAX_ROWS = 20
+
+
+@dataclass
+class Findings:
+    """Everything the report shows, computed by `analysis.analyze.analyze`."""
+
+    study: str
+    threshold: float
+    ns: list[int]
+    seeds: int
+    counts: dict
+    configs: pd.DataFrame
+    labels: pd.DataFrame  # axis value (or bin) per scored config, one column per varying axis
+    axes: list[str]
+    scores: pd.DataFrame
+    winners: dict
+    best: dict | None
+    reference: dict  # {label: {"config": dict, "scores": {key: {...}}, "collapsed": {n: share}}}
+    per_axis: pd.DataFrame
+    collapsed: pd.DataFrame
+    collapse: pd.DataFrame
+    failures: pd.DataFrame
+    importance: dict
+    direction: str
+    confirmation: pd.DataFrame
+    diagnosis: pd.DataFrame | None
+    figures: dict = field(default_factory=dict)  # {name: (file name, caption)}
+    skipped: list = field(default_factory=list)
+
+
+def render(f: Findings) -> str:
+    """The whole report as Markdown."""
+    sections = [
+        _header(f),
+        _answer(f),
+        _method(f),
+        _winners(f),
+        _axes(f),
+        _importance(f),
+        _failures(f),
+        _confirmation(f),
+        _diagnosis(f),
+        _skipped(f),
+    ]
+    return "\n\n".join(s for s in sections if s).rstrip() + "\n"
+
+
+def _header(f: Findings) -> str:
+    c = f.counts
+    ns = ", ".join(str(n) for n in f.ns)
+    return (
+        f"# banditune analysis: {f.study}\n\n"
+        f"Question: which settings make REINFORCE reach at least {f.threshold:g} exact match at "
+        f"every n = {ns}, reliably across seeds?\n\n"
+        f"Data: {sum(c.values())} search trials ({c['finished']} finished, {c['stopped_early']} "
+        f"stopped early by the scheduler, {c['failed']} failed), up to {f.seeds} seeds per config and n."
+    )
+
+
+def _answer(f: Findings) -> str:
+    lines = ["## Short answer", ""]
+    both = f.winners[BOTH]
+    if f.best is None:
+        return "\n".join(lines + ["No search trial finished: there is nothing to score."])
+    if both:
+        lines.append(
+            f"**{len(both)} config(s) are above {f.threshold:g} at every n** (the lower end of the "
+            f"95% interval of the IQM over seeds is at or above {f.threshold:g}). The best:"
+        )
+    else:
+        lines.append(
+            f"**No config is above {f.threshold:g} at every n.** The best over all n "
+            f"({f.best['reason']}):"
+        )
+    lines += ["", _config_block(f.best, f.ns)]
+    for label, ref in f.reference.items():
+        lines += [
+            "",
+            _reference_line(label, ref, f),
+            "",
+            _difference(ref["config"], f.best, f.axes),
+        ]
+    lines.append(_figure(f, "curves"))
+    return "\n".join(lines)
+
+
+def _config_block(best: dict, ns: list[int]) -> str:
+    scores = best["scores"]
+    keys = [str(n) for n in ns] + [BOTH]
+    rows = [
+        [
+            f"n = {k}" if k != BOTH else "all n",
+            _ci(scores[k]),
+            _frac(scores[k]),
+            _yes(scores[k]["winner"]),
+        ]
+        for k in keys
+        if k in scores
+    ]
+    settings = ", ".join(
+        f"{c}={format_value(best[c])}"
+        for c in best
+        if c not in ("scores", "reason", "winner_at_every_n")
+    )
+    return f"`{settings}`\n\n" + _table(
+        ["scored at", "IQM [95% CI]", "seeds >= threshold", "winner"], rows
+    )
+
+
+def _reference_line(label: str, ref: dict, f: Findings) -> str:
+    parts = []
+    for n in f.ns:
+        score = ref["scores"].get(str(n))
+        if score is None:
+            continue
+        collapsed = ref["collapsed"].get(n, 0.0)
+        note = f", collapsed on {collapsed:.0%} of seeds" if collapsed else ""
+        parts.append(f"n = {n}: {_ci(score)}{note}")
+    scored = "; ".join(parts) if parts else "no finished runs"
+    return f"The {label} scores {scored}."
+
+
+def _difference(reference: dict, best: dict, axes: list[str]) -> str:
+    changes = [
+        f"- `{a}`: {format_value(reference[a])} -> **{format_value(best[a])}**"
+        for a in axes
+        if reference.get(a) != best.get(a)
+    ]
+    if not changes:
+        return "The best config has the same settings as the forum preset on every axis the study varies."
+    return "What the best config does differently from the forum preset:\n\n" + "\n".join(changes)
+
+
+def _method(f: Findings) -> str:
+    return (
+        "## How configs are scored\n\n"
+        "Each config is scored at each n by the interquartile mean (IQM: the mean of the middle 50% of "
+        "its seeds, as `scipy.stats.trim_mean(x, 0.25)`, rliable) of its seeds' final exact match, with "
+        f"a 95% percentile interval from a stratified bootstrap ({BOOTSTRAP_REPS} resamples of the "
+        "seeds, with replacement, within each n). A config is a **winner** at n when the interval's "
+        f"lower end is at or above {f.threshold:g}, so one lucky seed never makes a winner; "
+        '"all n" pools every (n, seed) run of the config (strata = n) and a config wins it when it '
+        "wins at every n. Only finished and early-stopped search trials compete; failed ones are "
+        "counted below. These are search scores: the best of many configs is optimistic (winner's "
+        "curse); re-runs on fresh seeds (`banditune confirm`) say how much."
+    )
+
+
+def _winners(f: Findings) -> str:
+    lines = ["## Winners"]
+    for key in [str(n) for n in f.ns] + [BOTH]:
+        title = f"n = {key}" if key != BOTH else "every n (scored over all n)"
+        found = f.winners[key]
+        lines += ["", f"### Above {f.threshold:g} at {title}: {len(found)} config(s)", ""]
+        if found:
+            rows = found[:MAX_ROWS]
+            more = len(found) - len(rows)
+            lines.append(_score_table(rows, f.axes))
+            if more:
+                lines.append(f"\n... and {more} more in summary.json.")
+        else:
+            top = ranked(f.scores, key=key).head(5)
+            lines.append("None. The five best by IQM (not winners):\n")
+            lines.append(_score_table([_record(row, f) for _, row in top.iterrows()], f.axes))
+    lines.append(_figure(f, "parallel"))
+    return "\n".join(lines)
+
+
+def _record(row: pd.Series, f: Findings) -> dict:
+    return {**row.to_dict(), **f.configs.loc[row["trial_id"], f.axes].to_dict()}
+
+
+def _score_table(records: list[dict], axes: list[str]) -> str:
+    rows = [
+        [str(i + 1), f"`{r['trial_id']}`", _ci(r), _frac(r), *[format_value(r[a]) for a in axes]]
+        for i, r in enumerate(records)
+    ]
+    return _table(["#", "trial", "IQM [95% CI]", "seeds >= threshold", *axes], rows)
+
+
+def _axes(f: Findings) -> str:
+    lines = [
+        "## What matters: each axis value",
+        "",
+        (
+            "For each value of each axis: the 95th percentile of the exact match (IQM over seeds) of the "
+            "configs with that value, with a 95% bootstrap interval over configs (what the value allows "
+            f"when the rest is tuned), and its share of the top {TOP_FRACTION:.0%} of configs next to its "
+            "share of all configs (Andrychowicz et al. 2020). A value whose top share is far above its "
+            "share of all configs is a value the best configs need."
+        ),
+    ]
+    if f.per_axis.empty:
+        return "\n".join(lines + ["", "No axis varies in this study."])
+    keys = [str(n) for n in f.ns]
+    for axis, rows in f.per_axis.groupby("axis", sort=False):
+        header = ["value", "configs"] + [
+            h for k in keys for h in (f"p95 n={k} [CI]", f"top share n={k}")
+        ]
+        body = []
+        for value, by_value in rows.groupby("value", sort=False, observed=True):
+            at = by_value.set_index("key")
+            cells = [str(value), str(int(at["configs"].max()))]
+            for k in keys:
+                if k not in at.index or not at.at[k, "configs"]:
+                    cells += ["-", "-"]
+                    continue
+                r = at.loc[k]
+                cells += [
+                    f"{r['p95']:.2f} [{r['p95_low']:.2f}, {r['p95_high']:.2f}]",
+                    f"{r['top_share']:.0%} (of all: {r['all_share']:.0%})",
+                ]
+            body.append(cells)
+        lines += ["", f"### {axis}", "", _table(header, body)]
+    lines += [_figure(f, "axes"), _figure(f, "lr_entropy")]
+    return "\n".join(lines)
+
+
+def _importance(f: Findings) -> str:
+    lines = [
+        "## Hyperparameter importance",
+        "",
+        (
+            "Optuna's evaluators on a study rebuilt from the Parquet rows (one trial per search trial "
+            f"with an objective, direction = {f.direction}). PED-ANOVA: how much each axis matters for "
+            "reaching the top 10% of objectives; fANOVA: the share of the objective's variance each axis "
+            "explains in a random forest."
+        ),
+    ]
+    for name, result in f.importance.items():
+        lines += ["", f"### {name}", ""]
+        if "error" in result:
+            lines.append(f"Not available: {result['error']}")
+            continue
+        rows = [[axis, f"{value:.3f}"] for axis, value in result["importances"].items()]
+        lines.append(_table(["axis", "importance (sums to 1)"], rows))
+    return "\n".join(lines)
+
+
+def _failures(f: Findings) -> str:
+    lines = [
+        "## Failures",
+        "",
+        f"### Collapse (the greedy policy gives <= {COLLAPSE_MAX_DISTINCT} distinct outputs)",
+        "",
+        (
+            "A config collapsed at n when more than half of its seeds ended with at most "
+            f"{COLLAPSE_MAX_DISTINCT} distinct greedy outputs over the n inputs."
+        ),
+    ]
+    for n in f.ns:
+        at_n = f.collapsed[f.collapsed["n"] == n]
+        hit = int(at_n["collapsed"].sum())
+        lines += ["", f"At n = {n}: **{hit} of {len(at_n)} configs collapsed**."]
+        shares = (
+            f.collapse[(f.collapse["n"] == n) & (f.collapse["collapsed"] > 0)]
+            if hit
+            else f.collapse.iloc[0:0]
+        )
+        if shares.empty:
+            continue
+        common = shares[
+            (shares["collapsed_share"] >= 0.5)
+            & (shares["collapsed_share"] >= 1.5 * shares["all_share"])
+        ]
+        if len(common):
+            traits = "; ".join(
+                f"{r.axis} = {r.value} ({r.collapsed_share:.0%} of them vs {r.all_share:.0%} of all)"
+                for r in common.itertuples()
+            )
+            lines.append(f"What they share: {traits}.")
+        rows = [
+            [
+                r.axis,
+                str(r.value),
+                str(r.collapsed),
+                f"{r.collapsed_share:.0%}",
+                f"{r.all_share:.0%}",
+            ]
+            for r in shares.itertuples()
+        ]
+        lines += [
+            "",
+            _table(
+                ["axis", "value", "collapsed configs", "share of collapsed", "share of all"], rows
+            ),
+        ]
+    lines += ["", "### Failed trials", ""]
+    if f.failures.empty:
+        lines.append("None.")
+    else:
+        rows = [
+            [str(r.trials), r.error, ", ".join(f"`{t}`" for t in r.trial_ids[:5])]
+            for r in f.failures.itertuples()
+        ]
+        lines.append(_table(["trials", "error (first line)", "examples"], rows))
+    return "\n".join(lines)
+
+
+def _confirmation(f: Findings) -> str:
+    if f.confirmation.empty:
+        return ""
+    rows = []
+    for r in f.confirmation.itertuples():
+        search = (
+            f"{r.iqm_search:.3f} [{r.ci_low_search:.3f}, {r.ci_high_search:.3f}]"
+            if pd.notna(r.iqm_search)
+            else "-"
+        )
+        rows.append(
+            [
+                f"`{r.trial_id}`",
+                "all n" if r.key == BOTH else f"n = {r.key}",
+                search,
+                f"{r.iqm_confirm:.3f} [{r.ci_low_confirm:.3f}, {r.ci_high_confirm:.3f}]",
+                f"{r.frac_seeds_above_confirm:.0%} of {r.seeds_confirm}",
+                _yes(r.winner_search) + " -> " + _yes(r.winner_confirm),
+            ]
+        )
+    return (
+        "## Confirmation on fresh seeds\n\nThe top configs re-trained on seeds the search never saw. "
+        "A drop from the search score is the winner's curse.\n\n"
+        + _table(
+            [
+                "trial",
+                "scored at",
+                "search IQM [CI]",
+                "confirmed IQM [CI]",
+                "fresh seeds >= threshold",
+                "winner: search -> confirmed",
+            ],
+            rows,
+        )
+    )
+
+
+def _diagnosis(f: Findings) -> str:
+    if f.diagnosis is None:
+        return ""
+    table = f.diagnosis
+    header = ["variant", "changed"] + [
+        h for n in f.ns for h in (f"exact match n={n}", f"p_correct n={n}")
+    ]
+    rows = []
+    for variant, r in table.iterrows():
+        cells = [str(variant), str(r[("changed", "")])]
+        for n in f.ns:
+            cells += [_num(r.get(("exact_match", n))), _num(r.get(("p_correct", n)))]
+        rows.append(cells)
+    return (
+        "## Diagnosis: which single change fixes the forum setup\n\n"
+        "Starting from the forum preset, one axis at a time is set to the best config's value "
+        "(and all at once); means over seeds.\n\n" + _table(header, rows) + _figure(f, "diagnosis")
+    )
+
+
+def _skipped(f: Findings) -> str:
+    if not f.skipped:
+        return "## Skipped files\n\nNone: every file was read."
+    return "## Skipped files\n\nThese could not be read and are left out:\n\n" + "\n".join(
+        f"- `{s}`" for s in f.skipped
+    )
+
+
+def _figure(f: Findings, name: str) -> str:
+    if name not in f.figures:
+        return ""
+    file, caption = f.figures[name]
+    return f"\n\n![{caption}]({file})\n\n*{caption}*"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    escape = lambda text: str(text).replace("|", "\\|")
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(escape(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _ci(score: dict) -> str:
+    return f"{score['iqm']:.3f} [{score['ci_low']:.3f}, {score['ci_high']:.3f}]"
+
+
+def _frac(score: dict) -> str:
+    return f"{score['frac_seeds_above']:.0%} of {score['seeds']}"
+
+
+def _yes(flag) -> str:
+    if flag is None or pd.isna(flag):
+        return "-"
+    return "yes" if flag else "no"
+
+
+def _num(value) -> str:
+    return "-" if value is None or pd.isna(value) else f"{value:.2f}"

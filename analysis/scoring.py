@@ -1,0 +1,178 @@
+"""Score each config over its seeds and apply the winner rule.
+
+A config is a trial_id of one phase. At each n it is scored by the IQM of its seeds' exact match
+with a 95% bootstrap interval; it is a winner at n when the interval's lower bound is at or above
+the threshold. Key "both" scores all its (n, seed) runs together (strata = n) and is a winner when
+the config is a winner at every n of the study.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from analysis.load import CONFIG_COLUMNS
+from analysis.metrics import stratified_bootstrap_ci
+
+COMPETING = ("finished", "stopped_early")
+STATUSES = ("finished", "stopped_early", "failed")
+BOTH = "both"
+EPS = 1e-9  # exact matches are k/n; float sums of them may land one ulp below the threshold
+SCORE_COLUMNS = (
+    "trial_id",
+    "key",
+    "iqm",
+    "ci_low",
+    "ci_high",
+    "frac_seeds_above",
+    "seeds",
+    "winner",
+)
+TRAIN_FIELDS = (*CONFIG_COLUMNS, "n", "sample_budget")
+
+
+def competing_runs(trials: pd.DataFrame, *, phase: str) -> pd.DataFrame:
+    """Rows of `phase` that finished or stopped early with an exact match, one per (trial, n, seed)."""
+    rows = trials[
+        (trials["phase"] == phase)
+        & trials["status"].isin(COMPETING)
+        & trials["exact_match"].notna()
+    ]
+    return rows.drop_duplicates(["trial_id", "n", "seed"], keep="last")
+
+
+def trial_status(trials: pd.DataFrame) -> pd.Series:
+    """Status per trial_id: failed if any row failed, else stopped_early if any, else finished."""
+    rank = trials["status"].map({"finished": 0, "stopped_early": 1, "failed": 2}).fillna(2)
+    worst = rank.groupby(trials["trial_id"]).max()
+    return worst.map(dict(enumerate(STATUSES)))
+
+
+def config_table(trials: pd.DataFrame, *, phase: str) -> pd.DataFrame:
+    """One row per trial_id of `phase`: its config columns and its status."""
+    rows = trials[trials["phase"] == phase]
+    configs = rows.groupby("trial_id", sort=True)[list(CONFIG_COLUMNS)].first()
+    configs["status"] = trial_status(rows)
+    return configs
+
+
+def trial_counts(trials: pd.DataFrame, *, phase: str) -> dict[str, int]:
+    """How many trials of `phase` finished, stopped early and failed."""
+    status = trial_status(trials[trials["phase"] == phase])
+    return {s: int((status == s).sum()) for s in STATUSES}
+
+
+def score_configs(runs: pd.DataFrame, *, ns: list[int], threshold: float) -> pd.DataFrame:
+    """Scores per (trial_id, key) with key str(n) for each n present and "both" when all are."""
+    rows = []
+    for trial_id, group in runs.groupby("trial_id", sort=True):
+        strata = {n: group.loc[group["n"] == n, "exact_match"].to_numpy(float) for n in ns}
+        strata = {n: s for n, s in strata.items() if len(s)}
+        per_n = [_score(trial_id, str(n), [s], threshold=threshold) for n, s in strata.items()]
+        rows += per_n
+        if len(strata) == len(ns):
+            joint = _score(trial_id, BOTH, list(strata.values()), threshold=threshold)
+            joint["winner"] = all(r["winner"] for r in per_n)
+            rows.append(joint)
+    return pd.DataFrame(rows, columns=list(SCORE_COLUMNS))
+
+
+def ranked(scores: pd.DataFrame, *, key: str) -> pd.DataFrame:
+    """Scores at `key`, best first (IQM, then interval lower bound, then trial_id)."""
+    at_key = scores[scores["key"] == key]
+    return at_key.sort_values(["iqm", "ci_low", "trial_id"], ascending=[False, False, True])
+
+
+def winners(scores: pd.DataFrame, configs: pd.DataFrame, *, ns: list[int]) -> dict[str, list[dict]]:
+    """For each str(n) and "both": the winners, best first, with their config columns."""
+    keys = [str(n) for n in ns] + [BOTH]
+    return {
+        key: [
+            score_record(row, configs)
+            for _, row in ranked(scores, key=key).iterrows()
+            if row["winner"]
+        ]
+        for key in keys
+    }
+
+
+def score_record(row: pd.Series, configs: pd.DataFrame) -> dict:
+    """A scores row as a plain dict with the config's columns added."""
+    record = {c: _plain(row[c]) for c in SCORE_COLUMNS if c != "key"}
+    record.update({c: _plain(configs.at[row["trial_id"], c]) for c in CONFIG_COLUMNS})
+    return record
+
+
+def pick_best(scores: pd.DataFrame, configs: pd.DataFrame) -> dict:
+    """The config to use: the top winner at every n, else the best joint IQM, else the best IQM."""
+    both = ranked(scores, key=BOTH)
+    if both["winner"].any():
+        top, reason = both[both["winner"]].iloc[0], "above the threshold at every n"
+    elif len(both):
+        top, reason = both.iloc[0], "no config is above the threshold at every n: best joint IQM"
+    else:
+        top = scores.sort_values(["iqm", "ci_low"], ascending=False).iloc[0]
+        reason = "no config was scored at every n: best IQM at any n"
+    trial_id = top["trial_id"]
+    mine = scores[scores["trial_id"] == trial_id]
+    return {
+        "trial_id": trial_id,
+        "reason": reason,
+        "winner_at_every_n": bool(reason == "above the threshold at every n"),
+        **{c: _plain(configs.at[trial_id, c]) for c in CONFIG_COLUMNS},
+        "scores": {
+            row["key"]: {c: _plain(row[c]) for c in SCORE_COLUMNS if c not in ("trial_id", "key")}
+            for _, row in mine.iterrows()
+        },
+    }
+
+
+def best_config(best: dict, trials: pd.DataFrame, *, ns: list[int]) -> dict:
+    """The TrainConfig fields of `best` at the study's largest n, for `banditune train --config`."""
+    n = max(ns)
+    at_n = trials[trials["n"] == n]
+    own = at_n.loc[at_n["trial_id"] == best["trial_id"], "sample_budget"].dropna()
+    budget = own if len(own) else at_n["sample_budget"].dropna()
+    config = {c: best[c] for c in CONFIG_COLUMNS}
+    config["n"] = int(n)
+    if len(budget):
+        config["sample_budget"] = int(budget.iloc[0])
+    return config
+
+
+def confirmation(
+    trials: pd.DataFrame, search_scores: pd.DataFrame, *, ns: list[int], threshold: float
+) -> pd.DataFrame:
+    """Search scores next to the scores of the confirmation re-runs (fresh seeds) of each config."""
+    confirm = score_configs(competing_runs(trials, phase="confirm"), ns=ns, threshold=threshold)
+    if confirm.empty:
+        return confirm
+    merged = confirm.merge(
+        search_scores, on=["trial_id", "key"], how="left", suffixes=("_confirm", "_search")
+    )
+    order = {key: i for i, key in enumerate([str(n) for n in ns] + [BOTH])}
+    return merged.sort_values(
+        ["trial_id", "key"], key=lambda s: s.map(order) if s.name == "key" else s
+    )
+
+
+def _score(trial_id: str, key: str, strata: list[np.ndarray], *, threshold: float) -> dict:
+    point, low, high = stratified_bootstrap_ci(strata)
+    pooled = np.concatenate(strata)
+    return {
+        "trial_id": trial_id,
+        "key": key,
+        "iqm": point,
+        "ci_low": low,
+        "ci_high": high,
+        "frac_seeds_above": float(np.mean(pooled >= threshold - EPS)),
+        "seeds": len(pooled),
+        "winner": bool(low >= threshold - EPS),
+    }
+
+
+def _plain(value):
+    """numpy scalars -> Python scalars; NaN/NA -> None (JSON has no NaN)."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    return value.item() if isinstance(value, np.generic) else value
