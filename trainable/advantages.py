@@ -13,11 +13,12 @@ EPS = 1e-8
 
 def discounted_returns(r: torch.Tensor, gamma: float) -> torch.Tensor:
     """G_i = sum_{j >= i} gamma^(j - i) r_j along the batch, as the forum post did: (S, B)."""
-    b = r.shape[1]
-    steps = torch.arange(b, device=r.device)
-    offsets = (steps.unsqueeze(0) - steps.unsqueeze(1)).float()  # [i, j] = j - i
-    weights = torch.where(offsets >= 0, gamma ** offsets.clamp(min=0), 0.0)
-    return r @ weights.T
+    returns = torch.empty_like(r)
+    running = torch.zeros_like(r[:, 0])
+    for i in range(r.shape[1] - 1, -1, -1):  # a scan, so each seed's sums are its own
+        running = r[:, i] + gamma * running
+        returns[:, i] = running
+    return returns
 
 
 def batch_mean(r: torch.Tensor) -> torch.Tensor:

@@ -12,7 +12,7 @@ import yaml
 
 ENCODINGS = ("scalar", "scalar01", "onehot", "embedding", "fourier", "binary")
 BASELINES = ("none", "ema", "batch_mean", "rloo", "grpo", "value")
-REWARD_SCALES = ("raw", "range", "standardize")
+REWARD_SCALES = ("raw", "range", "gap", "standardize")
 INPUTS = ("uniform", "cycle")
 DEVICES = ("auto", "cpu", "cuda")
 GROUP_BASELINES = ("rloo", "grpo")

@@ -1,4 +1,4 @@
-"""Rewards r(x, a, n) and what they imply: the best reward per input and the reward's range.
+"""Rewards r(x, a, n) and what they imply: the best reward per input, the range and the gap.
 
 A reward is a function `f(x: LongTensor, a: LongTensor, n: int) -> FloatTensor` over 1-D tensors
 of the same shape. A noisy reward states its optimal actions through an attribute `expected`: a
@@ -77,7 +77,11 @@ def call_reward(fn: RewardFn, x: torch.Tensor, a: torch.Tensor, n: int, *, name:
 
 @dataclass(frozen=True)
 class RewardTable:
-    """What the reward implies at `n`: `best[x]` (n,), the range max - min over all (x, a)."""
+    """What the reward implies at `n`.
+
+    `best[x]` (n,) is each input's best reward; the range is max - min over all (x, a); the gap is
+    the median over inputs of best minus second-best reward: the difference a policy must resolve.
+    """
 
     name: str
     fn: RewardFn
@@ -86,6 +90,7 @@ class RewardTable:
     best: torch.Tensor
     low: float
     high: float
+    gap: float
 
     @property
     def range(self) -> float:
@@ -120,9 +125,9 @@ def build_reward_table(name: str, n: int, device: torch.device) -> RewardTable:
     """Sweep the (expected) reward over all (x, a), a chunk of inputs at a time, and check it."""
     fn = resolve_reward(name)
     expected = getattr(fn, "expected", fn)
-    best = torch.empty(n, device=device)
+    best, gaps = torch.empty(n, device=device), torch.empty(n, device=device)
     low, high = float("inf"), float("-inf")
-    table = RewardTable(name, fn, expected, n, best, 0.0, 0.0)
+    table = RewardTable(name, fn, expected, n, best, 0.0, 0.0, 1.0)
     for xs in input_chunks(n, device):
         rows = table.rows(xs)
         bad = ~torch.isfinite(rows)
@@ -132,7 +137,11 @@ def build_reward_table(name: str, n: int, device: torch.device) -> RewardTable:
                              f" a={a}; rewards must be finite")
         best[xs] = rows.max(1).values
         low, high = min(low, rows.min().item()), max(high, rows.max().item())
+        second = rows.masked_fill(table.optimal(rows, xs), float("-inf")).max(1).values
+        gaps[xs] = best[xs] - second  # inf where every action is optimal
     if fn is not expected:  # the noisy reward itself must also have the right shape and dtype
         probe = torch.arange(n, device=device)
         call_reward(fn, probe, probe, n, name=name)
-    return RewardTable(name, fn, expected, n, best, low, high)
+    finite = gaps[torch.isfinite(gaps)]
+    gap = finite.median().item() if finite.numel() else 1.0
+    return RewardTable(name, fn, expected, n, best, low, high, gap)

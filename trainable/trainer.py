@@ -8,6 +8,7 @@ weights from its own generator, so a seed's run does not depend on which seeds t
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from collections.abc import Iterator
@@ -203,6 +204,8 @@ class Trainer:
         r = advantages.discounted_returns(raw, c.gamma) if c.gamma > 0 else raw
         if c.reward_scale == "range":
             r = r / max(self.rewards.range, 1e-12)
+        elif c.reward_scale == "gap":
+            r = r / max(self.rewards.gap, 1e-12)
         target = None
         if c.baseline == "none":
             adv = r
@@ -300,8 +303,8 @@ class Trainer:
 
     # --- checkpoints ----------------------------------------------------------------------
     def state_dict(self) -> dict:
-        """Everything needed to continue exactly where this run is (torch.save-able)."""
-        return {
+        """A copy of everything needed to continue exactly where this run is (torch.save-able)."""
+        return copy.deepcopy({
             "policy": self.policy.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "generators": [g.get_state() for g in self.generators],
@@ -309,8 +312,8 @@ class Trainer:
             "samples": self.samples,
             "train_s": self.train_s,
             "samples_to_95": self.samples_to_95.copy(),
-            "best_exact_match": self.best_exact_match.copy(),
-        }
+            "best_exact_match": self.best_exact_match,
+        })
 
     def load_state_dict(self, state: dict) -> None:
         self.policy.load_state_dict(state["policy"])

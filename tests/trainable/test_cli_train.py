@@ -1,0 +1,85 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from study.cli import main
+
+
+def run_cli(capsys, *argv):
+    code = main(["train", *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_json_result_is_the_last_line_with_per_seed_lists(capsys):
+    code, out, _ = run_cli(capsys, "--n", "10", "--seeds", "0", "1", "--sample-budget", "4096",
+                           "--batch-size", "256", "--json")
+    assert code == 0
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["n"] == 10 and result["seeds"] == [0, 1] and result["samples"] == 4096
+    for key in ("exact_match", "p_correct", "mae", "distinct_actions", "samples_to_95"):
+        assert len(result[key]) == 2
+    assert result["samples_per_s"] > 0 and result["wall_s"] > 0
+
+
+def test_summary_names_every_seed(capsys):
+    code, out, _ = run_cli(capsys, "--preset", "forum", "--n", "10", "--num-seeds", "3",
+                           "--sample-budget", "2000")
+    assert code == 0
+    rows = [line.split() for line in out.splitlines()]
+    assert [row[0] for row in rows if row and row[0].isdigit()] == ["0", "1", "2"]
+    assert "encoding=scalar" in out and "baseline=none" in out
+
+
+def test_flags_override_the_preset_and_the_config_file(tmp_path, capsys):
+    config = tmp_path / "best.json"
+    config.write_text(json.dumps({"encoding": "fourier", "lr": 0.01, "n": 12}))
+    code, out, _ = run_cli(capsys, "--config", str(config), "--lr", "0.002",
+                           "--sample-budget", "1000")
+    assert code == 0
+    assert "n=12" in out and "encoding=fourier" in out and "lr=0.002" in out
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["--n", "1"], "--n=1 is not allowed; expected an integer >= 2"),
+    (["--n", "ten"], "argument --n: invalid int value: 'ten'"),
+    (["--encoding", "ascii"], "--encoding='ascii' is not allowed; expected one of scalar"),
+    (["--baseline", "critic"], "--baseline='critic' is not allowed"),
+    (["--reward-scale", "log"], "--reward-scale='log' is not allowed"),
+    (["--lr", "0"], "--lr=0.0 is not allowed; expected a finite number > 0"),
+    (["--lr", "-1"], "--lr=-1.0 is not allowed"),
+    (["--entropy-coef", "-0.5"], "--entropy-coef=-0.5 is not allowed; expected a finite number >= 0"),
+    (["--batch-size", "0"], "--batch-size=0 is not allowed"),
+    (["--sample-budget", "-5"], "--sample-budget=-5 is not allowed"),
+    (["--sample-budget", "lots"], "argument --sample-budget: invalid int value: 'lots'"),
+    (["--device", "tpu"], "--device='tpu' is not allowed"),
+    (["--num-seeds", "0"], "--num-seeds 0 is not allowed"),
+    (["--seeds", "1", "1"], "--seeds=(1, 1) is not allowed"),
+    (["--preset", "reddit"], "--preset 'reddit' is not allowed; expected one of forum"),
+    (["--reward", "no_such_pkg:f"], "--reward='no_such_pkg:f': cannot import 'no_such_pkg'"),
+    (["--reward", "tests.trainable.test_rewards:wrong_shape"], "expected a floating tensor"),
+    (["--reward", "tests.trainable.test_rewards:wrong_dtype"], "torch.int64 tensor"),
+    (["--reward", "tests.trainable.test_rewards:not_a_function"], "is not a callable"),
+    (["--config", "/no/such/file.json"], "no such file"),
+])
+def test_bad_input_exits_2_with_one_line_naming_it(capsys, argv, expected):
+    try:
+        code = main(["train", *argv])
+    except SystemExit as exit_:  # argparse's own errors
+        code = exit_.code
+    out, err = capsys.readouterr()
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1, err
+    assert expected in err
+
+
+def test_bad_input_from_the_shell_has_no_traceback(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("n: [unclosed")
+    result = subprocess.run([sys.executable, "-m", "study.cli", "train", "--config", str(bad)],
+                            capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr.startswith("banditune train: error: --config")
+    assert "Traceback" not in result.stderr and result.stdout == ""

@@ -1,0 +1,89 @@
+import json
+
+import pytest
+
+from trainable import PRESETS, TrainConfig, from_preset, read_config_file
+
+
+@pytest.mark.parametrize("field, value, allowed", [
+    ("n", 1, "an integer >= 2"),
+    ("n", 2.5, "an integer >= 2"),
+    ("encoding", "ascii", "one of scalar, scalar01, onehot, embedding, fourier, binary"),
+    ("baseline", "critic", "one of none, ema, batch_mean, rloo, grpo, value"),
+    ("reward_scale", "log", "one of raw, range, standardize"),
+    ("lr", 0.0, "a finite number > 0"),
+    ("lr", -1e-3, "a finite number > 0"),
+    ("lr", float("nan"), "a finite number > 0"),
+    ("entropy_coef", -0.1, "a finite number >= 0"),
+    ("batch_size", 0, "an integer >= 1"),
+    ("hidden", 0, "an integer >= 1"),
+    ("group_size", 1, "an integer >= 2"),
+    ("seeds", (), "a non-empty list of distinct integers >= 0"),
+    ("seeds", (1, 1), "a non-empty list of distinct integers >= 0"),
+    ("sample_budget", 0, "an integer >= 1"),
+    ("eval_every", -5, "an integer >= 1"),
+    ("device", "tpu", "one of auto, cpu, cuda"),
+    ("inputs", "sorted", "one of uniform, cycle"),
+    ("gamma", 1.0, "a number in [0, 1)"),
+])
+def test_bad_values_name_the_field_the_value_and_what_is_allowed(field, value, allowed):
+    with pytest.raises(ValueError) as error:
+        TrainConfig(**{field: value})
+    message = str(error.value)
+    assert message.startswith(f"{field}={value!r}") and allowed in message
+
+
+def test_cuda_is_refused_where_torch_sees_none():
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    with pytest.raises(ValueError, match="device='cuda'.*no CUDA device"):
+        TrainConfig(device="cuda")
+
+
+def test_group_baselines_need_whole_groups_in_a_batch():
+    with pytest.raises(ValueError, match="batch_size=510 .*multiple of group_size=4"):
+        TrainConfig(baseline="rloo", group_size=4, batch_size=510)
+    assert TrainConfig(baseline="batch_mean", group_size=4, batch_size=510).batch_size == 510
+
+
+def test_budget_and_eval_interval_resolve_by_n():
+    assert TrainConfig(n=10).sample_budget == 300_000
+    assert TrainConfig(n=100).sample_budget == 3_000_000
+    config = TrainConfig(n=10, sample_budget=100_000)
+    assert config.eval_every == 2_000 and config.minibatch_size == config.batch_size
+
+
+def test_presets_and_overrides():
+    forum = from_preset("forum", n=100, seeds=[0, 1])
+    assert (forum.encoding, forum.baseline, forum.entropy_coef, forum.batch_size) == (
+        "scalar", "none", 1e-4, 50)
+    assert forum.n == 100 and forum.seeds == (0, 1)
+    original = from_preset("forum-original", lr=0.01)
+    assert original.gamma == 0.99 and original.minibatch_size == 1 and original.lr == 0.01
+    assert set(PRESETS) == {"forum", "forum-original"}
+    with pytest.raises(ValueError, match="unknown preset 'nope'"):
+        from_preset("nope")
+
+
+def test_config_round_trips_through_json_and_yaml(tmp_path):
+    config = TrainConfig(n=20, baseline="grpo", group_size=8, seeds=(3, 4), lr=0.01)
+    (tmp_path / "c.json").write_text(json.dumps(config.to_dict()))
+    assert TrainConfig.from_dict(read_config_file(tmp_path / "c.json")) == config
+    (tmp_path / "c.yaml").write_text("n: 20\nbaseline: grpo\ngroup_size: 8\nseeds: [3, 4]\n"
+                                     "lr: 0.01\n")
+    assert TrainConfig.from_dict(read_config_file(tmp_path / "c.yaml")) == config
+
+
+def test_config_files_that_cannot_be_used(tmp_path):
+    with pytest.raises(ValueError, match="no such file"):
+        read_config_file(tmp_path / "missing.json")
+    (tmp_path / "bad.json").write_text("{n: 10")
+    with pytest.raises(ValueError, match="not valid JSON or YAML"):
+        read_config_file(tmp_path / "bad.json")
+    (tmp_path / "list.yaml").write_text("- 1\n- 2\n")
+    with pytest.raises(ValueError, match="expected a mapping"):
+        read_config_file(tmp_path / "list.yaml")
+    with pytest.raises(ValueError, match=r"unknown config key\(s\) \['colour'\]"):
+        TrainConfig.from_dict({"colour": "red"})

@@ -1,0 +1,88 @@
+import pytest
+import torch
+
+from trainable.rewards import build_reward_table, resolve_reward
+
+CPU = torch.device("cpu")
+
+
+def shifted(x, a, n):
+    """Optimum at (x + 3) % n: the answer is not x."""
+    return -((x + 3) % n - a).abs().float()
+
+
+def noisy(x, a, n):
+    return shifted(x, a, n) + torch.randn(x.shape) * 5
+
+
+noisy.expected = shifted
+
+
+def wrong_shape(x, a, n):
+    return torch.zeros(3)
+
+
+def wrong_dtype(x, a, n):
+    return (x - a).abs()
+
+
+def nan_at_corner(x, a, n):
+    r = -(x - a).abs().float()
+    return torch.where((x == 0) & (a == n - 1), float("nan"), r)
+
+
+not_a_function = 3
+
+
+def test_builtin_rewards():
+    x, a = torch.tensor([2, 5]), torch.tensor([4, 5])
+    assert resolve_reward("abs")(x, a, 10).tolist() == [-2.0, 0.0]
+    assert resolve_reward("squared")(x, a, 10).tolist() == [-4.0, 0.0]
+    assert resolve_reward("exact")(x, a, 10).tolist() == [0.0, 1.0]
+
+
+@pytest.mark.parametrize("name", ["abs", "squared", "exact"])
+def test_optimal_action_of_builtins_is_x(name):
+    table = build_reward_table(name, 7, CPU)
+    xs = torch.arange(7)
+    assert torch.equal(table.optimal(table.rows(xs), xs), torch.eye(7, dtype=torch.bool))
+
+
+def test_optimal_actions_come_from_the_reward_not_from_x():
+    table = build_reward_table(f"{__name__}:shifted", 10, CPU)
+    xs = torch.arange(10)
+    assert table.optimal(table.rows(xs), xs).float().argmax(1).tolist() == [
+        (x + 3) % 10 for x in range(10)]
+    assert (table.low, table.high) == (-9.0, 0.0)
+
+
+def test_table_is_built_in_chunks_for_large_n():
+    table = build_reward_table("abs", 3000, CPU)  # 9M pairs, swept a chunk of inputs at a time
+    assert table.best.shape == (3000,) and table.range == 2999
+
+
+def test_noisy_reward_states_its_optimum_through_expected():
+    table = build_reward_table(f"{__name__}:noisy", 10, CPU)
+    assert table.expected is shifted and table.fn is noisy
+    assert table.best.tolist() == [0.0] * 10
+
+
+def test_several_optimal_actions_are_all_optimal():
+    table = build_reward_table("exact", 4, CPU)
+    rows = table.rows(torch.arange(4))
+    assert rows.sum().item() == 4
+
+
+@pytest.mark.parametrize("name, message", [
+    ("nope", "expected abs, squared, exact or package.module:function"),
+    ("no_such_module_xyz:f", "cannot import 'no_such_module_xyz'"),
+    (f"{__name__}:missing", "is not a callable"),
+    (f"{__name__}:not_a_function", "is not a callable"),
+    (f"{__name__}:wrong_shape", "expected a floating tensor of shape"),
+    (f"{__name__}:wrong_dtype", "torch.int64 tensor"),
+    (f"{__name__}:nan_at_corner", "returned nan at x=0, a=9"),
+])
+def test_bad_rewards_are_refused_with_the_reason(name, message):
+    with pytest.raises(ValueError, match="reward=") as error:
+        build_reward_table(name, 10, CPU)
+    assert message in str(error.value)

@@ -1,0 +1,106 @@
+import numpy as np
+import pytest
+import torch
+
+from trainable import Trainer, TrainConfig, TrainingDiverged, from_preset, train
+
+
+def nan_sometimes(x, a, n):
+    r = -(x - a).abs().float()
+    return torch.where(a == 0, float("nan"), r)
+
+
+nan_sometimes.expected = lambda x, a, n: -(x - a).abs().float()
+
+
+def shifted(x, a, n):
+    return -((x + 3) % n - a).abs().float()
+
+
+def final(config: TrainConfig):
+    *_, last = train(config)
+    return last
+
+
+SMALL = dict(n=10, sample_budget=8_192, eval_every=4_096, batch_size=256)
+
+
+@pytest.mark.parametrize("overrides", [
+    dict(encoding="onehot", baseline="rloo"),
+    dict(encoding="embedding", baseline="ema"),
+    dict(encoding="fourier", baseline="grpo", group_size=8),
+    dict(encoding="binary", baseline="value"),
+    dict(encoding="scalar01", baseline="batch_mean", reward_scale="standardize"),
+    dict(encoding="scalar", baseline="none", reward_scale="raw", gamma=0.9, minibatch_size=64),
+])
+def test_seed_runs_are_identical_run_to_run_and_alone_or_batched(overrides):
+    together = final(TrainConfig(seeds=(0, 1, 2), **SMALL, **overrides))
+    again = final(TrainConfig(seeds=(0, 1, 2), **SMALL, **overrides))
+    alone = final(TrainConfig(seeds=(1,), **SMALL, **overrides))
+    for field in ("exact_match", "p_correct", "entropy", "reward_mean", "distinct_actions"):
+        np.testing.assert_array_equal(getattr(together, field), getattr(again, field))
+        assert getattr(together, field)[1] == getattr(alone, field)[0]
+    assert not np.array_equal(together.entropy[0], together.entropy[1])
+
+
+def test_checkpoint_continues_exactly():
+    config = TrainConfig(seeds=(0, 1), **SMALL)
+    straight = Trainer(config)
+    straight.run(4_096)
+    state = straight.state_dict()
+    expected = straight.run(4_096)
+    resumed = Trainer(config)
+    resumed.load_state_dict(state)
+    got = resumed.run(4_096)
+    np.testing.assert_array_equal(got.p_correct, expected.p_correct)
+    assert got.samples == expected.samples == 8_192
+
+
+def test_metrics_report_samples_and_per_seed_arrays():
+    history = list(train(TrainConfig(seeds=(0, 1), **SMALL)))
+    assert [m.samples for m in history] == [4_096, 8_192]
+    m = history[-1]
+    assert m.exact_match.shape == (2,) and m.samples_per_s > 0 and m.wall_s > 0
+    assert ((0 <= m.p_correct) & (m.p_correct <= 1)).all()
+    assert ((1 <= m.distinct_actions) & (m.distinct_actions <= 10)).all()
+    d = m.to_dict()
+    assert isinstance(d["distinct_actions"][0], int) and len(d["mae"]) == 2
+
+
+def test_nan_reward_during_training_is_reported_as_divergence():
+    config = TrainConfig(reward=f"{__name__}:nan_sometimes", **SMALL)
+    with pytest.raises(TrainingDiverged, match="NaN or inf"):
+        final(config)
+
+
+@pytest.mark.slow
+def test_forum_preset_plateaus_near_sixty_percent_at_n10():
+    m = final(from_preset("forum", n=10, seeds=(0, 1, 2), sample_budget=150_000))
+    assert 0.45 <= m.exact_match.mean() <= 0.75
+    assert m.exact_match.max() < 0.8
+    assert (m.distinct_actions < 10).all()
+
+
+@pytest.mark.slow
+def test_defaults_learn_n10_on_every_seed():
+    m = final(TrainConfig(n=10, seeds=(0, 1, 2), sample_budget=200_000))
+    assert (m.exact_match >= 0.99).all()
+    assert (m.samples_to_95 <= 200_000).all()
+
+
+@pytest.mark.slow
+def test_defaults_learn_a_reward_whose_answer_is_not_x():
+    m = final(TrainConfig(n=10, reward=f"{__name__}:shifted", seeds=(0, 1), sample_budget=200_000))
+    assert (m.exact_match >= 0.99).all()
+
+
+@pytest.mark.slow
+def test_reward_scale_and_offset_do_not_change_what_defaults_learn():
+    base = final(TrainConfig(n=10, seeds=(0,), sample_budget=50_000))
+    scaled = final(TrainConfig(n=10, seeds=(0,), sample_budget=50_000,
+                               reward=f"{__name__}:scaled_abs"))
+    np.testing.assert_allclose(scaled.p_correct, base.p_correct, atol=0.02)
+
+
+def scaled_abs(x, a, n):
+    return 1000.0 * -(x - a).abs().float() + 77.0
