@@ -1,0 +1,79 @@
+"""The Optuna search space (define-by-run) and how a sampled point becomes trainer settings.
+
+Every parameter keeps one type: categorical strings, ints or bools, floats on a log scale.
+`entropy_coef` is a flag (`use_entropy`) plus a log-uniform value, so zero is in the space;
+`group_size` is sampled only for the baselines that use groups (rloo, grpo).
+"""
+
+from __future__ import annotations
+
+from trainable.config import GROUP_BASELINES
+
+LR = (1e-4, 3e-2)
+ENTROPY_COEF = (1e-4, 10.0)
+GROUP_SIZES = (2, 4, 8, 16)
+BATCH_SIZES = (64, 128, 256, 512, 1024)
+HIDDEN = (32, 64, 128, 256)
+
+# The trainer's fields a point sets (the Parquet config columns, besides reward).
+AXIS_FIELDS = ("encoding", "baseline", "reward_scale", "lr", "entropy_coef", "batch_size",
+               "hidden", "group_size")
+
+
+def search_space(trial, *, encodings, baselines, reward_scales) -> None:
+    """Define-by-run space for OptunaSearch (bind the choices with functools.partial)."""
+    trial.suggest_categorical("encoding", list(encodings))
+    baseline = trial.suggest_categorical("baseline", list(baselines))
+    trial.suggest_categorical("reward_scale", list(reward_scales))
+    trial.suggest_float("lr", *LR, log=True)
+    if trial.suggest_categorical("use_entropy", [True, False]):
+        trial.suggest_float("entropy_coef", *ENTROPY_COEF, log=True)
+    trial.suggest_categorical("batch_size", list(BATCH_SIZES))
+    trial.suggest_categorical("hidden", list(HIDDEN))
+    if baseline in GROUP_BASELINES:
+        trial.suggest_categorical("group_size", list(GROUP_SIZES))
+
+
+def describe(axes: dict[str, tuple[str, ...]]) -> dict:
+    """The space as plain JSON, for study.json."""
+    return {
+        "encoding": {"categorical": list(axes["encodings"])},
+        "baseline": {"categorical": list(axes["baselines"])},
+        "reward_scale": {"categorical": list(axes["reward_scales"])},
+        "lr": {"log_uniform": list(LR)},
+        "use_entropy": {"categorical": [True, False]},
+        "entropy_coef": {"log_uniform": list(ENTROPY_COEF), "when": "use_entropy",
+                         "otherwise": 0.0},
+        "batch_size": {"categorical": list(BATCH_SIZES)},
+        "hidden": {"categorical": list(HIDDEN)},
+        "group_size": {"categorical": list(GROUP_SIZES),
+                       "when": "baseline in " + ", ".join(GROUP_BASELINES), "otherwise": 1},
+    }
+
+
+def axis_values(point: dict) -> dict:
+    """A sampled point (or a preset) -> the trainer fields of AXIS_FIELDS.
+
+    `group_size` is 1 where the baseline does not use groups (the trainer ignores it there).
+    """
+    uses_groups = point["baseline"] in GROUP_BASELINES
+    entropy = point.get("entropy_coef", 0.0) if point.get("use_entropy", True) else 0.0
+    return {
+        "encoding": point["encoding"],
+        "baseline": point["baseline"],
+        "reward_scale": point["reward_scale"],
+        "lr": float(point["lr"]),
+        "entropy_coef": float(entropy),
+        "batch_size": int(point["batch_size"]),
+        "hidden": int(point["hidden"]),
+        "group_size": int(point["group_size"]) if uses_groups else 1,
+    }
+
+
+def train_kwargs(values: dict) -> dict:
+    """AXIS_FIELDS values -> TrainConfig keyword arguments (group_size left at its default
+    where unused, since TrainConfig wants >= 2)."""
+    kwargs = dict(values)
+    if kwargs["group_size"] == 1:
+        del kwargs["group_size"]
+    return kwargs

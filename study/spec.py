@@ -1,0 +1,183 @@
+"""What a study is (`StudySpec`) and how to run it (`Resources`), validated before Ray starts.
+
+Every check raises `ValueError` with one line naming the option, the bad value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from trainable.config import BASELINES, ENCODINGS, REWARD_SCALES, default_sample_budget
+
+AXES = {"encodings": ENCODINGS, "baselines": BASELINES, "reward_scales": REWARD_SCALES}
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+ADDRESS_PATTERN = re.compile(r"^(auto|ray://[^\s:/]+:\d+|[^\s:/]+:\d+)$")
+_SUFFIX = {"k": 1_000, "m": 1_000_000}
+_BUDGET_HELP = ("a positive integer (200000, 200k, 3M) or per-n pairs such as"
+                " 10=200000,100=3000000")
+
+
+@dataclass(frozen=True)
+class StudySpec:
+    """Everything that defines a study's results; saved in study.json and fixed on --resume."""
+
+    ns: tuple[int, ...]
+    seeds: tuple[int, ...]
+    sample_budget: dict[int, int]
+    reports: int
+    trials: int
+    reward: str
+    search_seed: int
+    max_concurrent: int
+    axes: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(AXES))
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        d["sample_budget"] = {str(n): b for n, b in self.sample_budget.items()}
+        return d
+
+    @classmethod
+    def from_json(cls, d: dict) -> StudySpec:
+        return cls(
+            ns=tuple(d["ns"]), seeds=tuple(d["seeds"]),
+            sample_budget={int(n): int(b) for n, b in d["sample_budget"].items()},
+            reports=d["reports"], trials=d["trials"], reward=d["reward"],
+            search_seed=d["search_seed"], max_concurrent=d["max_concurrent"],
+            axes={k: tuple(v) for k, v in d["axes"].items()},
+        )
+
+
+@dataclass(frozen=True)
+class Resources:
+    """Where and on what a study runs (may change between a run and its --resume)."""
+
+    gpus_per_trial: float
+    cpus_per_trial: float
+    address: str | None  # None: an embedded Ray (RAY_ADDRESS if set, else a new local one)
+    storage: str | None  # Ray's experiment folder (e.g. s3://...); None: inside the study folder
+
+
+@dataclass(frozen=True)
+class StudyPaths:
+    root: Path  # RESULTS/NAME
+
+    @property
+    def trials(self) -> Path:
+        return self.root / "trials"
+
+    @property
+    def curves(self) -> Path:
+        return self.root / "curves"
+
+    @property
+    def study_json(self) -> Path:
+        return self.root / "study.json"
+
+    @property
+    def journal(self) -> Path:
+        return self.root / "optuna.journal"
+
+
+def check(ok: bool, option: str, value, allowed: str) -> None:
+    if not ok:
+        raise ValueError(f"{option} {value!r} is not allowed; expected {allowed}")
+
+
+def parse_budget(text: str, ns: tuple[int, ...]) -> dict[int, int]:
+    """'200k' -> every n; '10=200000,100=3M' -> those n (others keep their default)."""
+    budgets = {n: default_sample_budget(n) for n in ns}
+    text = text.strip()
+    if "=" not in text:
+        value = _count(text)
+        check(value is not None, "--sample-budget", text, _BUDGET_HELP)
+        return dict.fromkeys(ns, value)
+    for part in text.split(","):
+        key, sep, raw = part.partition("=")
+        n, value = _count(key), _count(raw)
+        check(bool(sep) and n is not None and value is not None, "--sample-budget", text,
+              _BUDGET_HELP)
+        check(n in ns, "--sample-budget", text,
+              f"budgets only for the study's n ({', '.join(map(str, ns))})")
+        budgets[n] = value
+    return budgets
+
+
+def _count(text: str) -> int | None:
+    """'3M' -> 3000000; None unless a positive whole count."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kKmM]?)\s*", text)
+    if not match:
+        return None
+    value = float(match.group(1)) * _SUFFIX.get(match.group(2).lower(), 1)
+    return int(value) if value >= 1 and value == int(value) else None
+
+
+def check_axes(axes: dict[str, list[str] | None]) -> dict[str, tuple[str, ...]]:
+    """The values each axis may take (all unless restricted); unknown values are refused."""
+    out = {}
+    for axis, allowed in AXES.items():
+        chosen = axes.get(axis) or list(allowed)
+        for value in chosen:
+            check(value in allowed, "--" + axis.replace("_", "-"), value,
+                  "one of " + ", ".join(allowed))
+        check(len(set(chosen)) == len(chosen), "--" + axis.replace("_", "-"), " ".join(chosen),
+              "distinct values")
+        out[axis] = tuple(chosen)
+    return out
+
+
+def check_resources(*, gpus_per_trial: float, cpus_per_trial: float, address: str | None,
+                    storage: str | None) -> Resources:
+    check(gpus_per_trial >= 0 and (gpus_per_trial <= 1 or gpus_per_trial.is_integer()),
+          "--gpus-per-trial", gpus_per_trial,
+          "a fraction in [0, 1] (0.25 packs four trials on a GPU) or a whole number of GPUs")
+    check(cpus_per_trial > 0, "--cpus-per-trial", cpus_per_trial, "a number > 0")
+    if address is not None:
+        check(bool(ADDRESS_PATTERN.match(address)), "--address", address,
+              "auto, HOST:PORT or ray://HOST:PORT")
+    if storage is not None:
+        check("://" in storage or os.path.isabs(storage), "--storage", storage,
+              "an absolute path or a URI such as s3://bucket/prefix")
+    return Resources(gpus_per_trial=gpus_per_trial, cpus_per_trial=cpus_per_trial,
+                     address=address, storage=storage)
+
+
+def prepare_folder(results: str, name: str, *, resume: bool) -> StudyPaths:
+    """The study folder: refused if it exists without --resume (or is missing with it)."""
+    check(bool(NAME_PATTERN.match(name)), "--name", name,
+          "letters, digits, '_', '.' and '-', starting with a letter or digit")
+    root = Path(results).expanduser().resolve()
+    paths = StudyPaths(root / name)
+    if resume:
+        check(paths.study_json.is_file(), "--resume --name", name,
+              f"an existing study under {root} (no study.json in {paths.root})")
+        _check_writable(paths.root, "--results", results)
+        return paths
+    check(not paths.root.exists(), "--name", name,
+          f"a new study name: {paths.root} exists (add --resume to continue it)")
+    try:
+        paths.root.mkdir(parents=True)
+    except OSError as error:
+        raise ValueError(f"--results {results!r} is not writable ({error.strerror});"
+                         " expected a folder this user can write") from None
+    _check_writable(paths.root, "--results", results)
+    return paths
+
+
+def _check_writable(folder: Path, option: str, value: str) -> None:
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".probe-"):
+            pass
+    except OSError as error:
+        raise ValueError(f"{option} {value!r} is not writable ({error.strerror}); expected a"
+                         " folder this user can write") from None
+
+
+def load_saved_spec(paths: StudyPaths) -> tuple[StudySpec, dict]:
+    """The spec and the study.json of an existing study."""
+    meta = json.loads(paths.study_json.read_text())
+    return StudySpec.from_json(meta["spec"]), meta

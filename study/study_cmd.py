@@ -1,0 +1,170 @@
+"""`banditune study`: run or resume a Ray Tune + Optuna study over the trainer's axes.
+
+Everything is validated here, before Ray starts (Ray is imported only by study.ray_runner).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+
+
+DEFAULT_NS = (10, 100)
+DEFAULTS = dict(trials=50, num_seeds=3, reports=20, seed=0, max_concurrent=4, reward="abs")
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser("study", help="run or resume a Ray Tune + Optuna study",
+                            description=__doc__.splitlines()[0])
+    p.add_argument("--name", default="study", help="study folder name under --results")
+    p.add_argument("--results", default="results", metavar="DIR", help="results root folder")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the study --name (its settings come from its study.json)")
+    # The study's definition: None means "the default" (or, with --resume, "as saved").
+    p.add_argument("--n", type=int, nargs="+", default=None, metavar="N",
+                   help="bandit sizes every trial trains at (default: 10 100)")
+    p.add_argument("--trials", type=int, default=None, help="Optuna trials (default: 50)")
+    p.add_argument("--num-seeds", type=int, default=None, metavar="S",
+                   help="seeds per config, trained together (default: 3)")
+    p.add_argument("--sample-budget", default=None, metavar="SPEC",
+                   help="samples per seed: one count or per n, e.g. 10=200k,100=3M"
+                        " (default: 200k at n=10, 30000*n above)")
+    p.add_argument("--reports", type=int, default=None, metavar="R",
+                   help="reports per trial; each advances every n by 1/R of its budget"
+                        " (default: 20)")
+    p.add_argument("--reward", default=None,
+                   help="abs, squared, exact or package.module:function (imports and runs"
+                        " that code; default: abs)")
+    p.add_argument("--seed", type=int, default=None, metavar="SEARCH_SEED",
+                   help="seed of the TPE sampler (default: 0)")
+    p.add_argument("--max-concurrent", type=int, default=None, metavar="K",
+                   help="trials in flight at most (default: 4)")
+    for axis, values in (("encodings", "encoding"), ("baselines", "baseline"),
+                         ("reward-scales", "reward scale")):
+        p.add_argument("--" + axis, nargs="+", default=None, metavar="V",
+                       help=f"restrict the {values} axis to these values (default: all)")
+    # Where it runs: may change on --resume.
+    p.add_argument("--gpus-per-trial", type=float, default=0.25, metavar="F",
+                   help="GPU share per trial when the cluster has GPUs (default: 0.25;"
+                        " 0 runs CPU trials)")
+    p.add_argument("--cpus-per-trial", type=float, default=1.0, metavar="C",
+                   help="CPUs per trial (default: 1)")
+    p.add_argument("--address", default=None,
+                   help="an existing Ray cluster: auto, HOST:PORT or ray://HOST:PORT"
+                        " (default: RAY_ADDRESS if set, else an embedded Ray)")
+    p.add_argument("--storage", default=None, metavar="URI",
+                   help="Ray's experiment storage for multi-node clusters, e.g."
+                        " s3://bucket/prefix (default: inside the study folder)")
+    p.set_defaults(handler=run)
+
+
+OPTION_OF = {"ns": "--n", "seeds": "--num-seeds", "sample_budget": "--sample-budget",
+             "reports": "--reports", "trials": "--trials", "reward": "--reward",
+             "search_seed": "--seed", "max_concurrent": "--max-concurrent",
+             "axes": "--encodings/--baselines/--reward-scales"}
+
+
+def spec_from_args(args: argparse.Namespace, base=None):
+    """The StudySpec of the flags given, else `base`'s values (on --resume), else the
+    defaults. ValueError for a bad value."""
+    from study.spec import StudySpec, check, check_axes, parse_budget
+    from trainable.config import default_sample_budget
+
+    def pick(option, saved, default):
+        value = getattr(args, option)
+        return value if value is not None else (saved if base else default)
+
+    ns = tuple(pick("n", base and base.ns, DEFAULT_NS))
+    for n in ns:
+        check(n >= 2, "--n", n, "integers >= 2")
+    check(len(set(ns)) == len(ns), "--n", " ".join(map(str, ns)), "distinct values")
+    num_seeds = pick("num_seeds", base and len(base.seeds), DEFAULTS["num_seeds"])
+    trials = pick("trials", base and base.trials, DEFAULTS["trials"])
+    reports = pick("reports", base and base.reports, DEFAULTS["reports"])
+    seed = pick("seed", base and base.search_seed, DEFAULTS["seed"])
+    max_concurrent = pick("max_concurrent", base and base.max_concurrent,
+                          DEFAULTS["max_concurrent"])
+    check(trials >= 1, "--trials", trials, "an integer >= 1")
+    check(num_seeds >= 1, "--num-seeds", num_seeds, "an integer >= 1")
+    check(reports >= 1, "--reports", reports, "an integer >= 1")
+    check(seed >= 0, "--seed", seed, "an integer >= 0")
+    check(max_concurrent >= 1, "--max-concurrent", max_concurrent, "an integer >= 1")
+    if args.sample_budget is not None:
+        budgets = parse_budget(args.sample_budget, ns)
+    elif base and set(base.sample_budget) == set(ns):
+        budgets = dict(base.sample_budget)
+    else:
+        budgets = {n: default_sample_budget(n) for n in ns}
+    restricted = {"encodings": args.encodings, "baselines": args.baselines,
+                  "reward_scales": args.reward_scales}
+    axes = check_axes(restricted) if base is None or any(restricted.values()) else base.axes
+    reward = pick("reward", base and base.reward, DEFAULTS["reward"])
+    check_reward(reward, ns)
+    return StudySpec(ns=ns, seeds=tuple(range(num_seeds)), sample_budget=budgets,
+                     reports=reports, trials=trials, reward=reward, search_seed=seed,
+                     max_concurrent=max_concurrent, axes=axes)
+
+
+def check_reward(reward: str, ns) -> None:
+    """Import the reward and sweep it at every n (shape, dtype, finite), on the CPU."""
+    import torch
+
+    from trainable.rewards import build_reward_table
+
+    if os.getcwd() not in sys.path:  # `package.module:function` relative to where we run
+        sys.path.insert(0, os.getcwd())
+    for n in ns:
+        try:
+            build_reward_table(reward, n, torch.device("cpu"))
+        except ValueError as error:
+            message = str(error)
+            raise ValueError("--reward " + message.removeprefix("reward=")) from None
+
+
+def run(args: argparse.Namespace) -> int:
+    from study.spec import check, check_resources, load_saved_spec, prepare_folder
+
+    resources = check_resources(gpus_per_trial=args.gpus_per_trial,
+                                cpus_per_trial=args.cpus_per_trial, address=args.address,
+                                storage=args.storage)
+    if args.resume:
+        paths = prepare_folder(args.results, args.name, resume=True)
+        saved, _ = load_saved_spec(paths)
+        spec = spec_from_args(args, base=saved)
+        for field, option in OPTION_OF.items():
+            check(getattr(spec, field) == getattr(saved, field), option,
+                  _shown(getattr(spec, field)),
+                  f"the saved study's value {_shown(getattr(saved, field))} (drop the option"
+                  " to resume, or start a new --name)")
+    else:
+        spec = spec_from_args(args)
+        paths = prepare_folder(args.results, args.name, resume=False)
+    from study import ray_runner
+
+    return ray_runner.run_study(name=args.name, spec=spec, paths=paths, resources=resources,
+                                resume=args.resume, command=_command(args))
+
+
+def _command(args: argparse.Namespace) -> str:
+    """The command line as given (every option that was set), for study.json."""
+    parts = ["banditune", "study"]
+    for key, value in vars(args).items():
+        if key in ("handler", "command") or value is None or value is False:
+            continue
+        parts.append("--" + key.replace("_", "-"))
+        if isinstance(value, list):
+            parts.extend(map(str, value))
+        elif value is not True:
+            parts.append(str(value))
+    return shlex.join(parts)
+
+
+def _shown(value) -> str:
+    if isinstance(value, (tuple, list)):
+        return " ".join(map(str, value))
+    if isinstance(value, dict):
+        return ",".join(f"{k}={' '.join(map(str, v)) if isinstance(v, tuple) else v}"
+                        for k, v in value.items())
+    return str(value)

@@ -1,0 +1,99 @@
+"""One trial of a study without Ray: a config trained at every n, one report at a time.
+
+Each report advances every n by 1/R of its sample budget (R = reports), so trials are compared at
+equal progress. The objective after k reports is the mean over n of the seeds' mean exact match
+over those k reports: the normalised area under the exact-match curve, which rewards learning early.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from study.space import train_kwargs
+from trainable import Metrics, TrainConfig, Trainer
+
+CURVE_METRICS = ("exact_match", "p_correct", "mae", "regret", "entropy", "distinct_actions",
+                 "reward_mean")
+
+
+class TrialRun:
+    """`values` (AXIS_FIELDS, plus any other TrainConfig fields such as a preset's `inputs`)
+    at every n in `ns`. Constructing it builds the trainers (ValueError for a bad reward)."""
+
+    def __init__(self, *, values: dict, ns, seeds, sample_budget: dict[int, int], reports: int,
+                 reward: str, device: str):
+        self.reports = reports
+        self.trainers = {
+            n: Trainer(TrainConfig(n=n, reward=reward, seeds=tuple(seeds),
+                                   sample_budget=sample_budget[n], device=device,
+                                   **train_kwargs(values)))
+            for n in ns
+        }
+        self.report = 0
+        self.rows: list[dict] = []
+
+    @property
+    def done(self) -> bool:
+        return self.report >= self.reports
+
+    def step(self) -> None:
+        """Train every n up to its next report point and record a curve row per seed."""
+        for n, trainer in self.trainers.items():
+            target = math.ceil(trainer.config.sample_budget * (self.report + 1) / self.reports)
+            metrics = trainer.run(max(0, target - trainer.samples))
+            self.rows.extend(curve_rows(n, trainer.config.seeds, self.report, metrics))
+        self.report += 1
+
+    def state(self) -> dict:
+        """Everything to continue exactly here (torch.save-able)."""
+        return {"report": self.report, "rows": list(self.rows),
+                "trainers": {n: t.state_dict() for n, t in self.trainers.items()}}
+
+    def load(self, state: dict) -> None:
+        self.report, self.rows = state["report"], list(state["rows"])
+        for n, trainer in self.trainers.items():
+            trainer.load_state_dict(state["trainers"][n])
+
+
+def curve_rows(n: int, seeds, report: int, m: Metrics) -> list[dict]:
+    return [
+        {"n": n, "seed": int(seed), "report": report, "samples": int(m.samples),
+         **{k: (int(getattr(m, k)[i]) if k == "distinct_actions" else float(getattr(m, k)[i]))
+            for k in CURVE_METRICS},
+         "wall_s": float(m.wall_s), "samples_per_s": float(m.samples_per_s)}
+        for i, seed in enumerate(seeds)
+    ]
+
+
+def auc_by_run(rows: list[dict]) -> dict[tuple[int, int], float]:
+    """(n, seed) -> mean exact match over that run's reports."""
+    sums: dict[tuple[int, int], list[float]] = {}
+    for row in rows:
+        sums.setdefault((row["n"], row["seed"]), []).append(row["exact_match"])
+    return {key: float(np.mean(values)) for key, values in sums.items()}
+
+
+def objective(rows: list[dict]) -> float:
+    """Mean over n of the seeds' mean AUC of exact match (0 with no rows)."""
+    by_n: dict[int, list[float]] = {}
+    for (n, _), auc in auc_by_run(rows).items():
+        by_n.setdefault(n, []).append(auc)
+    return float(np.mean([np.mean(v) for v in by_n.values()])) if by_n else 0.0
+
+
+def summary(rows: list[dict], report: int) -> dict:
+    """Tune result metrics of the latest report: per n means and per (n, seed) values."""
+    out = {}
+    aucs = auc_by_run(rows)
+    latest = [r for r in rows if r["report"] == report]
+    for n in sorted({r["n"] for r in latest}):
+        at_n = [r for r in latest if r["n"] == n]
+        out[f"exact_match_n{n}"] = float(np.mean([r["exact_match"] for r in at_n]))
+        out[f"auc_n{n}"] = float(np.mean([aucs[(n, r["seed"])] for r in at_n]))
+        out[f"samples_n{n}"] = at_n[0]["samples"]
+        for r in at_n:
+            out[f"exact_match_n{n}_s{r['seed']}"] = r["exact_match"]
+            out[f"auc_n{n}_s{r['seed']}"] = aucs[(n, r["seed"])]
+    return out
