@@ -53,7 +53,9 @@ def _labels(values: pd.Series, *, axis: str) -> pd.Categorical:
     if len(distinct) <= MAX_DISTINCT:
         names = {v: format_value(v) for v in distinct}
         return pd.Categorical(values.map(names), categories=list(names.values()), ordered=True)
-    low, high = float(distinct[0]), float(distinct[-1])
+    zero = log_floor(values, axis=axis) is not None  # 0 (e.g. no entropy bonus) is its own group
+    binned = distinct[distinct > 0] if zero else distinct
+    low, high = float(binned[0]), float(binned[-1])
     log = axis in LOG_SCALE and low > 0
     edges = np.geomspace(low, high, BINS + 1) if log else np.linspace(low, high, BINS + 1)
     names = [
@@ -64,7 +66,18 @@ def _labels(values: pd.Series, *, axis: str) -> pd.Categorical:
         np.searchsorted(edges, values.to_numpy(dtype=float), side="right") - 1, 0, BINS - 1
     )
     labels = pd.Series([names[i] for i in index], index=values.index).where(values.notna())
+    if zero:
+        labels[values == 0] = "0"
+        names = ["0", *names]
     return pd.Categorical(labels, categories=names, ordered=True)
+
+
+def log_floor(values: pd.Series, *, axis: str) -> float | None:
+    """Where 0 goes on a log-scale axis whose other values are positive: a tenth of the smallest
+    positive value. None when the axis is not log-scale or has no zero."""
+    if axis not in LOG_SCALE or values.min() != 0 or values.max() <= 0:
+        return None
+    return float(values[values > 0].min()) / 10
 
 
 def short_label(trial_id: str, config: pd.Series, *, axes: list[str]) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.axes import CATEGORICAL, LOG_SCALE, format_value
+from analysis.axes import CATEGORICAL, LOG_SCALE, format_value, log_floor
 
 DPI = 110
 
@@ -184,9 +184,12 @@ def lr_entropy_scatter(
             ("x", np.append(lr, reference["lr"])),
             ("y", np.append(ent, reference["entropy_coef"])),
         ):
-            if len(values) and np.nanmin(values) > 0:
-                getattr(ax, f"set_{name}scale")("log")
-        ax.set(title=f"n = {key}", xlabel="learning rate (lr)", ylabel="entropy_coef")
+            _log_axis(ax, name, values)
+        ax.set(
+            title=f"n = {key}",
+            xlabel="learning rate (lr)",
+            ylabel="entropy_coef (0 = no entropy bonus)",
+        )
         ax.grid(alpha=0.3, which="major")
     fig.colorbar(points, ax=axes.ravel().tolist(), label="config exact match (IQM over seeds)")
     _legend_below(fig, axes)
@@ -314,12 +317,29 @@ def _scale(column: str, configs: pd.DataFrame, labels: pd.DataFrame, values: pd.
         position = {c: i * step for i, c in enumerate(categories)}
         return values.map(position).astype(float), [(p, str(c)) for c, p in position.items()]
     known = pd.concat([configs[column], values]).astype(float).dropna()
+    floor = log_floor(known, axis=column)
+    if floor is not None:  # 0 sits below the smallest positive value, labelled "0"
+        known, values = known.replace(0, floor), values.astype(float).replace(0, floor)
     low, high = known.min(), known.max()
     transform = np.log10 if column in LOG_SCALE and low > 0 else (lambda v: v)
     span = (transform(high) - transform(low)) or 1.0
     scaled = (transform(values.astype(float)) - transform(low)) / span
     marks = np.unique(known) if known.nunique() <= 5 else np.array([low, high])
-    return scaled, [((transform(m) - transform(low)) / span, format_value(m)) for m in marks]
+    texts = ["0" if m == floor else format_value(m) for m in marks]
+    return scaled, [((transform(m) - transform(low)) / span, t) for m, t in zip(marks, texts)]
+
+
+def _log_axis(ax, which: str, values: np.ndarray) -> None:
+    """Log scale for positive values; symlog (linear near 0) when some are 0; else linear."""
+    values = values[np.isfinite(values)]
+    if not len(values) or values.min() < 0 or values.max() <= 0:
+        return
+    if values.min() > 0:
+        getattr(ax, f"set_{which}scale")("log")
+    else:
+        threshold = values[values > 0].min()
+        getattr(ax, f"set_{which}scale")("symlog", linthresh=threshold)
+        getattr(ax, f"set_{which}lim")(-0.3 * threshold, 2 * values.max())
 
 
 def _legend_below(fig, axes) -> None:

@@ -1,8 +1,8 @@
 """Hyperparameter importance from Optuna's evaluators on a study rebuilt from the Parquet rows.
 
 Each search trial with an objective becomes a COMPLETE Optuna trial whose params are the axes
-that vary; distributions span the observed values (log scale for positive lr, entropy_coef,
-batch_size and hidden).
+that vary; distributions span the observed values (log scale for lr, entropy_coef, batch_size
+and hidden; a 0, e.g. no entropy bonus, sits at `axes.log_floor` on that scale).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from functools import partial
 
 import pandas as pd
 
-from analysis.axes import CATEGORICAL, LOG_SCALE
+from analysis.axes import CATEGORICAL, LOG_SCALE, log_floor
 
 EVALUATORS = ("PED-ANOVA", "fANOVA")
 
@@ -22,10 +22,15 @@ def rebuild_study(objectives: pd.Series, configs: pd.DataFrame, *, axes: list[st
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    distributions = {axis: _distribution(configs[axis], axis=axis) for axis in axes}
+    points = configs[axes].copy()
+    for axis in axes:
+        floor = log_floor(points[axis], axis=axis)
+        if floor is not None:
+            points[axis] = points[axis].replace(0, floor)
+    distributions = {axis: _distribution(points[axis], axis=axis) for axis in axes}
     study = optuna.create_study(direction=direction)
     for trial_id, value in objectives.items():
-        params = {axis: _plain(configs.at[trial_id, axis]) for axis in axes}
+        params = {axis: _plain(points.at[trial_id, axis]) for axis in axes}
         study.add_trial(
             optuna.trial.create_trial(
                 params=params, distributions=distributions, value=float(value)

@@ -125,9 +125,10 @@ class StudyData:
 
     @property
     def ns(self) -> list[int]:
-        """The study's n values: study.json's "n" where given, else those in the trial rows."""
-        if self.meta.get("n"):
-            return sorted(int(n) for n in self.meta["n"])
+        """The study's n values: study.json's "n" (or "ns") where given, else the trial rows'."""
+        given = self.meta.get("n") or self.meta.get("ns")
+        if isinstance(given, list) and given:
+            return sorted(int(n) for n in given)
         return sorted(int(n) for n in self.trials["n"].dropna().unique())
 
 

@@ -324,7 +324,7 @@ def _confirmation(f: Findings) -> str:
         rows.append(
             [
                 f"`{r.trial_id}`",
-                "all n" if r.key == BOTH else f"n = {r.key}",
+                "all n" if r.n == BOTH else f"n = {r.n}",
                 search,
                 f"{r.iqm_confirm:.3f} [{r.ci_low_confirm:.3f}, {r.ci_high_confirm:.3f}]",
                 f"{r.frac_seeds_above_confirm:.0%} of {r.seeds_confirm}",

@@ -133,7 +133,9 @@ def best_config(best: dict, trials: pd.DataFrame, *, ns: list[int]) -> dict:
     at_n = trials[trials["n"] == n]
     own = at_n.loc[at_n["trial_id"] == best["trial_id"], "sample_budget"].dropna()
     budget = own if len(own) else at_n["sample_budget"].dropna()
-    config = {c: best[c] for c in CONFIG_COLUMNS}
+    # group_size is 1 in the Parquet where the baseline uses no groups; the trainer wants >= 2
+    # there too and ignores it, so the file leaves it to the trainer's default.
+    config = {c: best[c] for c in CONFIG_COLUMNS if not (c == "group_size" and best[c] < 2)}
     config["n"] = int(n)
     if len(budget):
         config["sample_budget"] = int(budget.iloc[0])
@@ -143,7 +145,8 @@ def best_config(best: dict, trials: pd.DataFrame, *, ns: list[int]) -> dict:
 def confirmation(
     trials: pd.DataFrame, search_scores: pd.DataFrame, *, ns: list[int], threshold: float
 ) -> pd.DataFrame:
-    """Search scores next to the scores of the confirmation re-runs (fresh seeds) of each config."""
+    """Per (trial_id, n) with n = str(n) or "both": the search scores (columns ending _search)
+    next to those of the confirmation re-runs on fresh seeds (ending _confirm)."""
     confirm = score_configs(competing_runs(trials, phase="confirm"), ns=ns, threshold=threshold)
     if confirm.empty:
         return confirm
@@ -151,9 +154,10 @@ def confirmation(
         search_scores, on=["trial_id", "key"], how="left", suffixes=("_confirm", "_search")
     )
     order = {key: i for i, key in enumerate([str(n) for n in ns] + [BOTH])}
-    return merged.sort_values(
+    merged = merged.sort_values(
         ["trial_id", "key"], key=lambda s: s.map(order) if s.name == "key" else s
     )
+    return merged.rename(columns={"key": "n"})
 
 
 def _score(trial_id: str, key: str, strata: list[np.ndarray], *, threshold: float) -> dict:

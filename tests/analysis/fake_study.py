@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-import pytest
 
 NS = (10, 100)
 SEEDS = (0, 1, 2, 3, 4)
@@ -231,6 +230,17 @@ def write_study(root: Path, trials: list[dict], *, diagnose: list[dict] | None =
     return root
 
 
+PLANTED_A = config(
+    encoding="onehot",
+    baseline="rloo",
+    reward_scale="standardize",
+    lr=3e-3,
+    batch_size=64,
+    group_size=4,
+)
+PLANTED_B = config(encoding="embedding", baseline="grpo", lr=1e-2, batch_size=64, group_size=8)
+
+
 def planted_trials() -> list[dict]:
     """Two configs with every seed at 1.0, a decoy with one seed at 0.1, and clear losers."""
     ones = [1.0] * len(SEEDS)
@@ -238,18 +248,12 @@ def planted_trials() -> list[dict]:
     return [
         trial(
             "planted_a",
-            config(
-                encoding="onehot",
-                baseline="rloo",
-                reward_scale="standardize",
-                lr=3e-3,
-                group_size=4,
-            ),
+            PLANTED_A,
             {n: ones for n in NS},
         ),
         trial(
             "planted_b",
-            config(encoding="embedding", baseline="grpo", lr=1e-2, group_size=8),
+            PLANTED_B,
             {n: ones for n in NS},
         ),
         trial(
@@ -281,20 +285,14 @@ def planted_trials() -> list[dict]:
         ),
         trial(
             "planted_a",
-            config(
-                encoding="onehot",
-                baseline="rloo",
-                reward_scale="standardize",
-                lr=3e-3,
-                group_size=4,
-            ),
+            PLANTED_A,
             {n: ones for n in NS},
             phase="confirm",
             seeds=FRESH_SEEDS,
         ),
         trial(
             "planted_b",
-            config(encoding="embedding", baseline="grpo", lr=1e-2, group_size=8),
+            PLANTED_B,
             {n: [1.0, 0.8, 0.9, 1.0, 0.7] for n in NS},
             phase="confirm",
             seeds=FRESH_SEEDS,
@@ -354,7 +352,7 @@ def synthetic_trials(*, configs: int = 36, seed: int = 0) -> list[dict]:
             baseline=str(rng.choice(list(baselines))),
             reward_scale=str(rng.choice(["raw", "range", "standardize"])),
             lr=float(10 ** rng.uniform(-4.5, -1.5)),
-            entropy_coef=float(10 ** rng.uniform(-5, -1)),
+            entropy_coef=float(10 ** rng.uniform(-5, -1)) * (rng.random() > 0.2),
             batch_size=int(rng.choice([16, 32, 64, 128, 256])),
             hidden=int(rng.choice([32, 64, 128])),
         )
@@ -392,10 +390,3 @@ def synthetic_trials(*, configs: int = 36, seed: int = 0) -> list[dict]:
         trial("forum", FORUM, {10: [0.6, 0.6, 0.5, 0.7, 0.6], 100: [0.01] * 5}, phase="reference")
     )
     return trials
-
-
-@pytest.fixture(scope="module")
-def planted_study(tmp_path_factory) -> Path:
-    """The planted study with confirmation rows and a diagnose.parquet."""
-    root = tmp_path_factory.mktemp("planted") / "planted"
-    return write_study(root, planted_trials(), diagnose=diagnose_rows())

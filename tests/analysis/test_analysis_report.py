@@ -1,0 +1,111 @@
+"""What analyze writes: summary.json's shape, best_config.json, report.md and its figures."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from analysis.analyze import analyze
+from tests.analysis.fake_study import BUDGET, FORUM, diagnose_rows
+
+CONFIG_KEYS = set(FORUM)
+ENTRY_KEYS = {"trial_id", "iqm", "ci_low", "ci_high", "frac_seeds_above", "seeds"} | CONFIG_KEYS
+TRAIN_FIELDS = CONFIG_KEYS | {"n", "sample_budget"}
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def report_dir(planted_study, planted_summary):
+    return planted_study / "report"
+
+
+def test_summary_json_shape(report_dir, planted_summary):
+    summary = json.loads((report_dir / "summary.json").read_text())
+    assert summary == json.loads(json.dumps(planted_summary))  # the file is what analyze returned
+    assert summary["threshold"] == 0.95
+    assert set(summary["winners"]) == {"10", "100", "both"}
+    for found in summary["winners"].values():
+        assert found, "the planted configs win everywhere"
+        for entry in found:
+            assert ENTRY_KEYS <= set(entry)
+            assert entry["ci_low"] <= entry["iqm"] <= entry["ci_high"]
+        assert [e["iqm"] for e in found] == sorted((e["iqm"] for e in found), reverse=True)
+    assert summary["counts"] == {"finished": 5, "stopped_early": 1, "failed": 1}
+    best = summary["best"]
+    assert best["trial_id"] in {"planted_a", "planted_b"} and best["winner_at_every_n"]
+    assert set(best["scores"]) == {"10", "100", "both"}
+    assert CONFIG_KEYS <= set(best)
+
+
+def test_confirmation_shows_the_winners_curse(planted_summary):
+    rows = {(r["trial_id"], r["n"]): r for r in planted_summary["confirmation"]}
+    assert rows[("planted_a", "both")]["winner_confirm"] is True
+    b = rows[("planted_b", "10")]
+    assert b["winner_search"] is True and b["winner_confirm"] is False
+    assert b["iqm_confirm"] < b["iqm_search"]
+
+
+def test_best_config_json_holds_only_train_config_fields(report_dir, planted_summary):
+    config = json.loads((report_dir / "best_config.json").read_text())
+    assert set(config) <= TRAIN_FIELDS
+    assert TRAIN_FIELDS - set(config) <= {"group_size"}
+    best = planted_summary["best"]
+    assert config["n"] == 100 and config["sample_budget"] == BUDGET[100]
+    assert {k: config[k] for k in ("encoding", "baseline", "lr")} == {
+        k: best[k] for k in ("encoding", "baseline", "lr")
+    }
+
+
+def test_best_config_json_is_accepted_by_the_trainer(report_dir):
+    config_module = pytest.importorskip("trainable.config")
+    values = config_module.read_config_file(report_dir / "best_config.json")
+    config = config_module.TrainConfig.from_dict(values)
+    assert config.n == 100 and config.encoding == values["encoding"]
+
+
+def test_report_md_and_figures(report_dir):
+    report = (report_dir / "report.md").read_text()
+    pngs = sorted(report_dir.glob("*.png"))
+    assert len(pngs) >= 3
+    for png in pngs:
+        assert png.read_bytes()[:8] == PNG and png.stat().st_size > 10_000
+        assert f"]({png.name})" in report, f"{png.name} is not embedded"
+    for heading in (
+        "## Short answer",
+        "## Winners",
+        "## What matters",
+        "## Hyperparameter importance",
+        "## Failures",
+        "## Confirmation on fresh seeds",
+        "## Diagnosis",
+    ):
+        assert heading in report
+    assert "`planted_a`" in report and "RuntimeError: CUDA out of memory" in report
+    assert "- `encoding`: scalar -> **onehot**" in report  # what the forum setup does differently
+
+
+def test_report_diagnosis_table_has_every_variant_and_its_means(report_dir):
+    report = (report_dir / "report.md").read_text()
+    section = report[report.index("## Diagnosis") :]
+    for variant in dict.fromkeys(r["variant"] for r in diagnose_rows()):
+        assert f"| {variant} |" in section
+    assert "| +encoding=onehot | encoding | 0.90 | 0.81 | 0.70 | 0.63 |" in section
+
+
+def test_collapse_section_names_what_collapsed_configs_share(report_dir):
+    report = (report_dir / "report.md").read_text()
+    section = report[report.index("### Collapse") : report.index("### Failed trials")]
+    assert "At n = 100: **1 of 6 configs collapsed**" in section
+    assert "encoding = scalar" in section
+
+
+def test_synthetic_study_without_confirmation_or_diagnosis(synthetic_study, tmp_path):
+    summary = analyze(synthetic_study, out=tmp_path / "out", threshold=0.9)
+    report = (tmp_path / "out" / "report.md").read_text()
+    assert "confirmation" not in summary and "## Confirmation" not in report
+    assert "## Diagnosis" not in report
+    assert summary["threshold"] == 0.9
+    assert len(list((tmp_path / "out").glob("*.png"))) == 4
+    assert "PED-ANOVA" in summary["importance"]
+    assert "### entropy_coef" in report and "| 0 |" in report  # no entropy bonus is its own group

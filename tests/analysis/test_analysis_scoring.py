@@ -1,0 +1,98 @@
+"""The winner rule: a config wins at n only when its interval's lower bound reaches the threshold."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from analysis.scoring import best_config, competing_runs, score_configs, trial_counts
+from tests.analysis.fake_study import NS, SEEDS
+
+
+def test_planted_winners_are_exactly_the_two_planted_configs(planted_summary):
+    winners = planted_summary["winners"]
+    assert set(winners) == {"10", "100", "both"}
+    for key, found in winners.items():
+        assert {w["trial_id"] for w in found} == {"planted_a", "planted_b"}, key
+
+
+def test_decoy_is_excluded_by_its_interval_not_its_point_estimate(planted_study, planted_summary):
+    from analysis.load import load_study
+
+    trials = load_study(planted_study).trials
+    scores = score_configs(competing_runs(trials, phase="search"), ns=list(NS), threshold=0.95)
+    decoy = scores[scores["trial_id"] == "decoy"].set_index("key")
+    assert (decoy.loc[["10", "100"], "iqm"] == 1.0).all()  # IQM alone would call it perfect
+    assert (decoy["ci_low"] < 0.95).all() and not decoy["winner"].any()
+    assert decoy.at["10", "frac_seeds_above"] == pytest.approx(0.8)
+
+
+def _runs(per_trial: dict[str, dict[int, list[float]]]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {"trial_id": t, "n": n, "seed": s, "exact_match": x}
+            for t, scores in per_trial.items()
+            for n, values in scores.items()
+            for s, x in zip(SEEDS, values)
+        ]
+    )
+
+
+def test_a_winner_at_one_n_only_is_not_a_winner_at_both():
+    runs = _runs(
+        {"only10": {10: [1.0] * 5, 100: [0.5] * 5}, "all": {10: [1.0] * 5, 100: [0.96] * 5}}
+    )
+    scores = score_configs(runs, ns=[10, 100], threshold=0.95).set_index(["trial_id", "key"])
+    assert scores.at[("only10", "10"), "winner"]
+    assert not scores.at[("only10", "100"), "winner"]
+    assert not scores.at[("only10", "both"), "winner"]
+    assert scores.at[("all", "both"), "winner"]
+    assert scores.at[("all", "100"), "ci_low"] == pytest.approx(0.96)
+
+
+def test_a_config_missing_an_n_gets_no_joint_score():
+    runs = _runs({"half": {10: [1.0] * 5}})
+    scores = score_configs(runs, ns=[10, 100], threshold=0.95)
+    assert list(scores["key"]) == ["10"]
+
+
+def test_threshold_is_inclusive_despite_float_rounding():
+    runs = _runs({"edge": {10: [0.95] * 5, 100: [0.95] * 5}})
+    scores = score_configs(runs, ns=[10, 100], threshold=0.95)
+    assert scores["winner"].all()
+    assert (scores["frac_seeds_above"] == 1.0).all()
+
+
+def test_only_finished_and_stopped_search_rows_compete(planted_study):
+    from analysis.load import load_study
+
+    trials = load_study(planted_study).trials
+    runs = competing_runs(trials, phase="search")
+    assert set(runs["trial_id"]) == {
+        "planted_a",
+        "planted_b",
+        "decoy",
+        "loser_1",
+        "loser_2",
+        "loser_3",
+    }
+    assert trial_counts(trials, phase="search") == {"finished": 5, "stopped_early": 1, "failed": 1}
+
+
+def test_best_config_leaves_out_group_size_where_the_baseline_uses_no_groups():
+    trials = pd.DataFrame({"trial_id": ["a", "a"], "n": [10, 100], "sample_budget": [200, 3000]})
+    best = {
+        "trial_id": "a",
+        "reward": "abs",
+        "encoding": "onehot",
+        "baseline": "ema",
+        "reward_scale": "raw",
+        "lr": 1e-3,
+        "entropy_coef": 0.0,
+        "batch_size": 64,
+        "hidden": 32,
+        "group_size": 1,
+    }
+    config = best_config(best, trials, ns=[10, 100])
+    assert "group_size" not in config
+    assert config["n"] == 100 and config["sample_budget"] == 3000
