@@ -7,17 +7,18 @@ the last report's, `samples_to_95` the first report's samples with exact match >
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
-import tempfile
+import uuid
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from study.space import AXIS_FIELDS
-from study.trial import auc_by_run, objective
+from study.objective import auc_by_run, objective
 
 THRESHOLD = 0.95
 PHASES = ("search", "reference", "confirm")
@@ -60,6 +61,7 @@ def versions() -> dict[str, str]:
             "pyarrow": pa.__version__}
 
 
+@functools.cache
 def git_commit() -> str:
     """The commit of this checkout (with '-dirty' if it has changes), or 'unknown'."""
     repo = Path(__file__).resolve().parent.parent
@@ -78,7 +80,8 @@ def trial_rows(*, study: str, trial_id: str, phase: str, status: str, error: str
                curves: list[dict], device: str, provenance: dict) -> list[dict]:
     """One row per (n, seed); metric columns null when the trial failed.
 
-    `values` holds AXIS_FIELDS; `provenance` the version columns and git_commit.
+    `values` holds AXIS_FIELDS; `provenance` the version columns and git_commit (the driver's);
+    `device` the trial worker's.
     """
     assert phase in PHASES and status in STATUSES, (phase, status)
     failed = status == "failed"
@@ -104,9 +107,11 @@ def trial_rows(*, study: str, trial_id: str, phase: str, status: str, error: str
     return rows
 
 
-def provenance(versions_: dict[str, str], commit: str) -> dict[str, str]:
-    return {"torch_version": versions_["torch"], "ray_version": versions_["ray"],
-            "optuna_version": versions_["optuna"], "git_commit": commit}
+def provenance() -> dict[str, str]:
+    """The version columns of the rows this process writes."""
+    v = versions()
+    return {"torch_version": v["torch"], "ray_version": v["ray"], "optuna_version": v["optuna"],
+            "git_commit": git_commit()}
 
 
 def curve_table(*, study: str, trial_id: str, phase: str, curves: list[dict]) -> pa.Table:
@@ -119,21 +124,19 @@ def trial_table(rows: list[dict]) -> pa.Table:
 
 
 def write_atomic(table: pa.Table, path: Path) -> None:
-    """Write `table` to a temp file beside `path`, then rename it: never a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp")
-    os.close(fd)
-    try:
-        pq.write_table(table, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write `table` to a temp file beside `path`, then rename it: never a half-written file
+    under the final name (temp names start with '.', which pyarrow.dataset skips)."""
+    _replace(path, lambda tmp: pq.write_table(table, tmp))
 
 
 def write_json_atomic(data: dict, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        json.dump(data, f, indent=2)
-        f.write("\n")
-    os.replace(tmp, path)
+    _replace(path, lambda tmp: tmp.write_text(json.dumps(data, indent=2) + "\n"))
+
+
+def _replace(path: Path, write) -> None:
+    tmp = path.with_name(f".{path.stem}-{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -1,16 +1,15 @@
 """One trial of a study without Ray: a config trained at every n, one report at a time.
 
 Each report advances every n by 1/R of its sample budget (R = reports), so trials are compared at
-equal progress. The objective after k reports is the mean over n of the seeds' mean exact match
-over those k reports: the normalised area under the exact-match curve, which rewards learning early.
+equal progress (the objective is in study.objective).
 """
 
 from __future__ import annotations
 
 import math
+from statistics import fmean
 
-import numpy as np
-
+from study.objective import auc_by_run
 from study.space import train_kwargs
 from trainable import Metrics, TrainConfig, Trainer
 
@@ -67,22 +66,6 @@ def curve_rows(n: int, seeds, report: int, m: Metrics) -> list[dict]:
     ]
 
 
-def auc_by_run(rows: list[dict]) -> dict[tuple[int, int], float]:
-    """(n, seed) -> mean exact match over that run's reports."""
-    sums: dict[tuple[int, int], list[float]] = {}
-    for row in rows:
-        sums.setdefault((row["n"], row["seed"]), []).append(row["exact_match"])
-    return {key: float(np.mean(values)) for key, values in sums.items()}
-
-
-def objective(rows: list[dict]) -> float:
-    """Mean over n of the seeds' mean AUC of exact match (0 with no rows)."""
-    by_n: dict[int, list[float]] = {}
-    for (n, _), auc in auc_by_run(rows).items():
-        by_n.setdefault(n, []).append(auc)
-    return float(np.mean([np.mean(v) for v in by_n.values()])) if by_n else 0.0
-
-
 def summary(rows: list[dict], report: int) -> dict:
     """Tune result metrics of the latest report: per n means and per (n, seed) values."""
     out = {}
@@ -90,8 +73,8 @@ def summary(rows: list[dict], report: int) -> dict:
     latest = [r for r in rows if r["report"] == report]
     for n in sorted({r["n"] for r in latest}):
         at_n = [r for r in latest if r["n"] == n]
-        out[f"exact_match_n{n}"] = float(np.mean([r["exact_match"] for r in at_n]))
-        out[f"auc_n{n}"] = float(np.mean([aucs[(n, r["seed"])] for r in at_n]))
+        out[f"exact_match_n{n}"] = fmean([r["exact_match"] for r in at_n])
+        out[f"auc_n{n}"] = fmean([aucs[(n, r["seed"])] for r in at_n])
         out[f"samples_n{n}"] = at_n[0]["samples"]
         for r in at_n:
             out[f"exact_match_n{n}_s{r['seed']}"] = r["exact_match"]

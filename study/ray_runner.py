@@ -1,0 +1,297 @@
+"""Every Ray call of a study: connecting, the Tuner (OptunaSearch + ASHA), resuming, the Parquet
+export callback and the reference run.
+
+The driver writes every result file: a Tune callback turns a trial's last checkpoint (its curve
+rows) into `trials/<id>.parquet` and `curves/<id>.parquet` when the trial ends, whether it finished,
+was stopped by ASHA or failed; the forum preset runs once as a plain Ray task beside the search.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import optuna
+import ray
+from ray import tune
+from ray.tune.schedulers import ASHAScheduler
+from ray.tune.search import ConcurrencyLimiter
+from ray.tune.search.optuna import OptunaSearch
+
+from study import export
+from study.space import axis_values, search_space
+from study.spec import Resources, StudyPaths, StudySpec
+from study.summary import print_summary
+from trainable.config import PRESETS
+from trainable.tune_trainable import load_curves, reference_run, study_trainable
+
+EXPERIMENT = "tune"
+REFERENCE_ID = "reference"
+REFERENCE_PRESET = "forum"
+MAX_FAILURES = 2  # retries of a trial whose worker died (from its last checkpoint)
+KEEP_CHECKPOINTS = 4
+
+
+def run_study(*, name: str, spec: StudySpec, paths: StudyPaths, resources: Resources,
+              resume: bool, command: str) -> int:
+    """Run (or resume) the study; 0 when all its trials are done, 130 when interrupted."""
+    meta = _begin_meta(name=name, spec=spec, paths=paths, resources=resources, resume=resume,
+                       command=command)
+    started_ray = connect(resources.address)
+    try:
+        gpu_mode = resources.gpus_per_trial > 0 and ray.cluster_resources().get("GPU", 0) > 0
+        settings = trial_settings(spec, resources, gpu_mode=gpu_mode)
+        reference = None
+        if not (paths.trials / f"{REFERENCE_ID}.parquet").exists():
+            reference = _start_reference(settings, gpu_mode=gpu_mode)
+        experiment = meta["ray_experiment"]
+        if resume and tune.Tuner.can_restore(experiment):
+            _clean_temp_files(paths)
+            tuner = tune.Tuner.restore(experiment, trainable=_trainable(settings),
+                                       resume_unfinished=True, resume_errored=True)
+        else:
+            tuner = _new_tuner(name=name, spec=spec, paths=paths, settings=settings,
+                               storage=meta["ray_storage"])
+        tuner.fit()
+        done = sum(p.stem != REFERENCE_ID for p in paths.trials.glob("*.parquet"))
+        if done < spec.trials:
+            print(f"\nstudy {name!r} interrupted with {done} of {spec.trials} trials done;"
+                  f" continue it with: {command} --resume", file=sys.stderr)
+            return 130
+        if reference is not None:
+            _write_reference(ray.get(reference), name=name, spec=spec, paths=paths)
+        _fail_orphaned_trials(name, paths)
+        meta["ended"] = _now()
+        export.write_json_atomic(meta, paths.study_json)
+        print_summary(paths, spec)
+        return 0
+    finally:
+        if started_ray:
+            ray.shutdown()
+
+
+def connect(address: str | None) -> bool:
+    """Start or join Ray; False when Ray was already initialised by the caller (left as is)."""
+    # Tune snapshots its state whenever a trial has written KEEP_CHECKPOINTS checkpoints; that
+    # keeps a resume exact, so its warning about frequent snapshots is noise here.
+    os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
+    if ray.is_initialized():
+        return False
+    if address is None and not os.environ.get("RAY_ADDRESS"):
+        # Embedded: a new local Ray, never a `ray start` cluster found by chance. Workers see the
+        # current folder, so a `--reward package.module:function` there imports in them too.
+        os.environ["PYTHONPATH"] = os.pathsep.join(
+            p for p in (os.getcwd(), os.environ.get("PYTHONPATH")) if p)
+        ray.init(address="local", include_dashboard=False, log_to_driver=True)
+    else:
+        ray.init(address=address)
+    return True
+
+
+def trial_settings(spec: StudySpec, resources: Resources, *, gpu_mode: bool) -> dict:
+    """What every trial of the study shares (passed to the trainable)."""
+    return {"ns": list(spec.ns), "seeds": list(spec.seeds),
+            "sample_budget": dict(spec.sample_budget), "reports": spec.reports,
+            "reward": spec.reward,
+            "gpus_per_trial": resources.gpus_per_trial if gpu_mode else 0.0,
+            "cpus_per_trial": resources.cpus_per_trial}
+
+
+def trial_resources(settings: dict) -> dict:
+    """Ray resources of one trial: its CPUs, and its GPU share on a cluster with GPUs."""
+    gpus = settings["gpus_per_trial"]
+    return {"cpu": settings["cpus_per_trial"], **({"gpu": gpus} if gpus > 0 else {})}
+
+
+def _trainable(settings: dict):
+    fn = tune.with_parameters(study_trainable, study=settings)
+    return tune.with_resources(fn, trial_resources(settings))
+
+
+def _new_tuner(*, name, spec, paths, settings, storage) -> tune.Tuner:
+    space = functools.partial(search_space, **spec.axes)
+    searcher = OptunaSearch(
+        space, metric="objective", mode="max", seed=spec.search_seed, study_name=name,
+        storage=optuna.storages.JournalStorage(
+            optuna.storages.journal.JournalFileBackend(str(paths.journal))),
+    )
+    scheduler = ASHAScheduler(time_attr="training_iteration", max_t=spec.reports,
+                              grace_period=max(1, spec.reports // 4), reduction_factor=3)
+    callbacks = [ParquetExport(name=name, spec=spec, paths=paths), ProgressLines(spec, paths)]
+    return tune.Tuner(
+        _trainable(settings),
+        tune_config=tune.TuneConfig(
+            metric="objective", mode="max", num_samples=spec.trials, reuse_actors=True,
+            search_alg=ConcurrencyLimiter(searcher, max_concurrent=spec.max_concurrent),
+            scheduler=scheduler),
+        run_config=tune.RunConfig(
+            name=EXPERIMENT, storage_path=storage, callbacks=callbacks,
+            failure_config=tune.FailureConfig(max_failures=MAX_FAILURES),
+            checkpoint_config=tune.CheckpointConfig(num_to_keep=KEEP_CHECKPOINTS), verbose=0),
+    )
+
+
+class ProgressLines(tune.Callback):
+    """One line when a trial starts and one when it ends (Tune's own tables are off)."""
+
+    def __init__(self, spec: StudySpec, paths: StudyPaths):
+        self.spec, self.paths = spec, paths
+
+    def on_trial_start(self, iteration, trials, trial, **info):
+        v = axis_values(trial.config)
+        print(f"start {trial.trial_id}: {v['encoding']} {v['baseline']} {v['reward_scale']}"
+              f" lr={v['lr']:.3g} entropy={v['entropy_coef']:.3g} batch={v['batch_size']}"
+              f" hidden={v['hidden']} group={v['group_size']}", flush=True)
+
+    def on_trial_complete(self, iteration, trials, trial, **info):
+        self._line(trial, "ended")
+
+    def on_trial_error(self, iteration, trials, trial, **info):
+        self._line(trial, "errored")
+
+    def _line(self, trial, what: str) -> None:
+        result = trial.last_result or {}
+        done = sum(p.stem != REFERENCE_ID for p in self.paths.trials.glob("*.parquet"))
+        scores = " ".join(f"n={n}:{result.get(f'exact_match_n{n}', float('nan')):.3f}"
+                          for n in self.spec.ns)
+        failure = f" FAILED: {result['failure']}" if result.get("failed") else ""
+        print(f"{what} {trial.trial_id} after {result.get('reports_done', 0)}/"
+              f"{self.spec.reports} reports: objective={result.get('objective', float('nan')):.4f}"
+              f" exact_match {scores}{failure}  [{done}/{self.spec.trials} trials done]",
+              flush=True)
+
+
+class ParquetExport(tune.Callback):
+    """Writes a trial's Parquet files when it ends: finished, stopped early (ASHA) or failed.
+
+    A trial whose files exist is not written again (a resumed study keeps them byte for byte).
+    """
+
+    def __init__(self, *, name: str, spec: StudySpec, paths: StudyPaths):
+        self.name, self.spec, self.paths = name, spec, paths
+
+    def on_trial_complete(self, iteration, trials, trial, **info):
+        result = trial.last_result or {}
+        if result.get("failed"):
+            status, error = "failed", result.get("failure") or "failed"
+        elif result.get("reports_done", 0) >= self.spec.reports:
+            status, error = "finished", None
+        else:
+            status, error = "stopped_early", None
+        self._write(trial, status, error, result.get("device", "unknown"))
+
+    def on_trial_error(self, iteration, trials, trial, **info):
+        result = trial.last_result or {}
+        self._write(trial, "failed", _error_line(trial), result.get("device", "unknown"))
+
+    def _write(self, trial, status: str, error: str | None, device: str) -> None:
+        target = self.paths.trials / f"{trial.trial_id}.parquet"
+        if target.exists():
+            return
+        curves = []
+        if trial.checkpoint is not None:
+            with trial.checkpoint.as_directory() as folder:
+                curves = load_curves(Path(folder))
+        write_trial(name=self.name, trial_id=trial.trial_id, phase="search", status=status,
+                    error=error, values=axis_values(trial.config), spec=self.spec,
+                    paths=self.paths, curves=curves, device=device)
+
+
+def write_trial(*, name, trial_id, phase, status, error, values, spec, paths, curves,
+                device) -> None:
+    """Curves first, then the trial rows: a trial counts as done once its trial file exists."""
+    export.write_atomic(export.curve_table(study=name, trial_id=trial_id, phase=phase,
+                                           curves=curves),
+                        paths.curves / f"{trial_id}.parquet")
+    rows = export.trial_rows(study=name, trial_id=trial_id, phase=phase, status=status,
+                             error=error, values=values, reward=spec.reward, ns=spec.ns,
+                             seeds=spec.seeds, sample_budget=spec.sample_budget, curves=curves,
+                             device=device, provenance=export.provenance())
+    export.write_atomic(export.trial_table(rows), paths.trials / f"{trial_id}.parquet")
+
+
+def _error_line(trial) -> str:
+    """The last line of the error Tune recorded for `trial`."""
+    path = trial.error_file
+    if path and Path(path).is_file():
+        lines = [line for line in Path(path).read_text().splitlines() if line.strip()]
+        if lines:
+            return lines[-1].strip()
+    return "the trial raised an error (see Ray's experiment folder)"
+
+
+def reference_values() -> dict:
+    """The reference preset as trainer fields (its `inputs` included)."""
+    preset = PRESETS[REFERENCE_PRESET]
+    return {**preset, **axis_values(preset)}
+
+
+def _start_reference(settings: dict, *, gpu_mode: bool):
+    resources = trial_resources(settings)
+    task = ray.remote(reference_run).options(num_cpus=resources["cpu"],
+                                             num_gpus=resources.get("gpu", 0), max_retries=1)
+    return task.remote(reference_values(), study=settings)
+
+
+def _write_reference(out: dict, *, name, spec, paths) -> None:
+    failed = out["failure"] is not None
+    write_trial(name=name, trial_id=REFERENCE_ID, phase="reference",
+                status="failed" if failed else "finished", error=out["failure"],
+                values=axis_values(reference_values()), spec=spec, paths=paths,
+                curves=out["rows"], device=out["device"])
+
+
+def _fail_orphaned_trials(name: str, paths: StudyPaths) -> None:
+    """Optuna trials still RUNNING once Tune is done were asked by a driver that was killed
+    before Tune recorded them: mark them FAIL so the journal shows only real trials running."""
+    storage = optuna.storages.JournalStorage(
+        optuna.storages.journal.JournalFileBackend(str(paths.journal)))
+    study = optuna.load_study(study_name=name, storage=storage)
+    for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
+        storage.set_trial_system_attr(trial._trial_id, "banditune", "orphaned by a killed driver")
+        storage.set_trial_state_values(trial._trial_id, optuna.trial.TrialState.FAIL)
+
+
+def _clean_temp_files(paths: StudyPaths) -> None:
+    """Remove half-written temp files a killed driver left (never under a final name)."""
+    for folder in (paths.trials, paths.curves):
+        for tmp in folder.glob(".*.tmp"):
+            tmp.unlink(missing_ok=True)
+
+
+def _begin_meta(*, name, spec, paths, resources, resume, command) -> dict:
+    """Write study.json (a new one, or the saved one with this resume added)."""
+    from study.space import describe
+
+    paths.trials.mkdir(exist_ok=True)
+    paths.curves.mkdir(exist_ok=True)
+    if resume:
+        meta = json.loads(paths.study_json.read_text())
+        meta.setdefault("resumed", []).append({"command": command, "at": _now(),
+                                               "git_commit": export.git_commit()})
+        meta["ended"] = None
+    else:
+        storage = resources.storage.rstrip("/") + "/" + name if resources.storage \
+            else str(paths.root)
+        meta = {
+            "name": name, "command": command, "search_space": describe(spec.axes),
+            "n": list(spec.ns), "seeds": list(spec.seeds), "trials": spec.trials,
+            "sample_budget": {str(n): b for n, b in spec.sample_budget.items()},
+            "reports": spec.reports, "reward": spec.reward, "search_seed": spec.search_seed,
+            "objective": "mean over n of the seeds' mean exact_match over the reports",
+            "reference": {"trial_id": REFERENCE_ID, "preset": REFERENCE_PRESET},
+            "started": _now(), "ended": None, "versions": export.versions(),
+            "git_commit": export.git_commit(), "ray_storage": storage,
+            "ray_experiment": f"{storage}/{EXPERIMENT}",
+            "spec": spec.to_json(),
+        }
+    export.write_json_atomic(meta, paths.study_json)
+    return meta
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")

@@ -1,0 +1,45 @@
+"""The table printed at the end of a study: its best configs, the reference, and where it all is."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from study.spec import StudyPaths, StudySpec
+
+TOP = 5
+
+
+def trials_frame(paths: StudyPaths) -> pd.DataFrame:
+    """Every trial row of the study (one Parquet file per trial)."""
+    files = sorted(paths.trials.glob("*.parquet"))
+    return pd.concat([pq.read_table(f).to_pandas() for f in files], ignore_index=True)
+
+
+def best_table(trials: pd.DataFrame, ns, top: int = TOP) -> pd.DataFrame:
+    """One line per trial: config, status, objective and mean exact match per n; the best `top`
+    search trials by objective, then the reference."""
+    config = ["phase", "status", "objective", "encoding", "baseline", "reward_scale", "lr",
+              "entropy_coef", "batch_size", "hidden", "group_size"]
+    per_trial = trials.groupby("trial_id", sort=False)
+    table = per_trial[config].first()
+    for n in ns:
+        at_n = trials[trials["n"] == n].groupby("trial_id")["exact_match"].mean()
+        table[f"exact_match_n{n}"] = at_n
+    search = table[table["phase"] == "search"].sort_values("objective", ascending=False,
+                                                          na_position="last")
+    return pd.concat([search.head(top), table[table["phase"] == "reference"]])
+
+
+def print_summary(paths: StudyPaths, spec: StudySpec) -> None:
+    trials = trials_frame(paths)
+    search = trials[trials["phase"] == "search"].drop_duplicates("trial_id")
+    counts = search["status"].value_counts().to_dict()
+    table = best_table(trials, spec.ns)
+    with pd.option_context("display.width", 200, "display.max_columns", 30,
+                           "display.float_format", "{:.4g}".format):
+        print(f"\nBest configs (objective: mean exact match over the reports, averaged over"
+              f" n = {', '.join(map(str, spec.ns))} and {len(spec.seeds)} seeds):")
+        print(table.drop(columns=["phase"]).to_string())
+    print(f"\n{len(search)} trials: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())))
+    print(f"Results: {paths.root}  (trials/ and curves/ Parquet, study.json, optuna.journal)")
