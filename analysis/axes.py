@@ -30,9 +30,9 @@ def varying_axes(configs: pd.DataFrame) -> list[str]:
 
 
 def format_value(value) -> str:
-    """A config value as short text: 0.001 -> '0.001', 3e-05 -> '3e-05', 64 -> '64'."""
+    """A config value as short text: 0.001 -> '0.001', 3e-05 -> '3e-05', 64.0 -> '64'."""
     if isinstance(value, (float, np.floating)):
-        return f"{value:.3g}"
+        return str(int(value)) if value.is_integer() and abs(value) < 1e6 else f"{value:.3g}"
     return str(value)
 
 
@@ -43,12 +43,16 @@ def axis_labels(configs: pd.DataFrame, *, axes: list[str]) -> pd.DataFrame:
     )
 
 
+def category_order(axis: str, values) -> list:
+    """The distinct values of a categorical axis in display order (the design's, then sorted)."""
+    seen = sorted(pd.Series(list(values)).dropna().unique())
+    order = [v for v in VALUE_ORDER.get(axis, ()) if v in seen]
+    return order + [v for v in seen if v not in order]
+
+
 def _labels(values: pd.Series, *, axis: str) -> pd.Categorical:
     if axis in CATEGORICAL:
-        seen = sorted(values.dropna().unique())
-        order = [v for v in VALUE_ORDER.get(axis, ()) if v in seen]
-        order += [v for v in seen if v not in order]
-        return pd.Categorical(values, categories=order, ordered=True)
+        return pd.Categorical(values, categories=category_order(axis, values), ordered=True)
     distinct = np.sort(values.dropna().unique())
     if len(distinct) <= MAX_DISTINCT:
         names = {v: format_value(v) for v in distinct}

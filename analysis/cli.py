@@ -11,7 +11,7 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "analyze",
         help="score a study's configs and write report.md, figures, summary.json, best_config.json",
-        description="Score every config of a study over its seeds (IQM with a bootstrap 95%% interval) "
+        description="Score every config of a study over its seeds (IQM with a bootstrap 95% interval) "
         "and write RESULTS/NAME/report/: report.md, PNG figures, summary.json, best_config.json.",
     )
     parser.add_argument("results", metavar="RESULTS/NAME", help="a study folder (holds trials/)")

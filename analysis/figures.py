@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.axes import CATEGORICAL, LOG_SCALE, format_value, log_floor
+from analysis.axes import CATEGORICAL, LOG_SCALE, category_order, format_value, log_floor
 
 DPI = 110
 
@@ -311,8 +311,8 @@ def _scale(column: str, configs: pd.DataFrame, labels: pd.DataFrame, values: pd.
     """Map a column's values to [0, 1] on a parallel-coordinates axis: (scaled, [(position, text)])."""
     if column.startswith("iqm "):
         return values.astype(float), [(t, f"{t:g}") for t in (0, 0.5, 1)]
-    if column in CATEGORICAL:
-        categories = list(labels[column].cat.categories)
+    if column in CATEGORICAL:  # the study's values and any the reference adds
+        categories = category_order(column, [*labels[column].cat.categories, *values])
         step = 1 / max(1, len(categories) - 1)
         position = {c: i * step for i, c in enumerate(categories)}
         return values.map(position).astype(float), [(p, str(c)) for c, p in position.items()]

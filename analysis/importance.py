@@ -15,6 +15,7 @@ import pandas as pd
 from analysis.axes import CATEGORICAL, LOG_SCALE, log_floor
 
 EVALUATORS = ("PED-ANOVA", "fANOVA")
+MIN_TRIALS = 10  # PED-ANOVA contrasts the top 10% of trials with the rest
 
 
 def rebuild_study(objectives: pd.Series, configs: pd.DataFrame, *, axes: list[str], direction: str):
@@ -46,8 +47,11 @@ def param_importances(
 
     objectives: the search objective per trial_id (failed trials left out).
     """
-    if len(objectives) < 4 or not axes:
-        note = f"needs >= 4 trials with an objective and a varying axis (have {len(objectives)})"
+    if len(objectives) < MIN_TRIALS or not axes:
+        note = (
+            f"needs >= {MIN_TRIALS} trials with an objective and a varying axis "
+            f"(have {len(objectives)} trials, {len(axes)} varying axes)"
+        )
         return {name: {"error": note} for name in EVALUATORS}
     from optuna.importance import (
         FanovaImportanceEvaluator,

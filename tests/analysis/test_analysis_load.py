@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 
 import pyarrow as pa
@@ -35,6 +36,12 @@ def damaged_study(tmp_path):
 BAD = ("corrupt", "truncated", "missing", "wrong_type", "few_columns")
 
 
+def _parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="banditune")
+    cli.register(parser.add_subparsers(dest="command"))
+    return parser.parse_args(argv)
+
+
 def test_unreadable_files_are_skipped_with_a_warning_naming_each(damaged_study):
     with pytest.warns(SkippedFileWarning) as caught:
         data = load_study(damaged_study)
@@ -47,13 +54,18 @@ def test_unreadable_files_are_skipped_with_a_warning_naming_each(damaged_study):
     assert set(data.trials["trial_id"]) == good  # every good file still read
 
 
-def test_report_is_still_written_and_lists_the_skipped_files(damaged_study):
+def test_cli_still_writes_the_report_and_lists_the_skipped_files(damaged_study, capsys):
+    args = _parse(["analyze", str(damaged_study), "--out", str(damaged_study / "out")])
     with pytest.warns(SkippedFileWarning):
-        summary = analyze(damaged_study, out=damaged_study / "out")
+        assert args.handler(args) == 0
+    printed = capsys.readouterr()
+    assert "above 0.95 at every n: 2 config(s)" in printed.out
+    assert all(f"{name}.parquet" in printed.err for name in BAD)
     report = (damaged_study / "out" / "report.md").read_text()
     section = report[report.index("## Skipped files") :]
     for name in BAD:
         assert f"{name}.parquet" in section
+    summary = json.loads((damaged_study / "out" / "summary.json").read_text())
     assert len(summary["skipped_files"]) == len(BAD)
     assert {w["trial_id"] for w in summary["winners"]["both"]} == {"planted_a", "planted_b"}
 
@@ -91,12 +103,6 @@ def test_no_readable_trial_file_is_a_value_error(tmp_path):
         analyze(tmp_path / "s")
 
 
-def _parse(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="banditune")
-    cli.register(parser.add_subparsers(dest="command"))
-    return parser.parse_args(argv)
-
-
 @pytest.mark.parametrize("threshold", ["0", "1.5", "-0.1", "nan"])
 def test_cli_rejects_a_bad_threshold_before_any_work(planted_study, tmp_path, threshold):
     args = _parse(
@@ -112,11 +118,3 @@ def test_cli_rejects_an_out_that_is_a_file(planted_study, tmp_path):
     args = _parse(["analyze", str(planted_study), "--out", str(tmp_path / "file")])
     with pytest.raises(ValueError, match="--out"):
         args.handler(args)
-
-
-def test_cli_runs_and_prints_the_headline(planted_study, tmp_path, capsys):
-    args = _parse(["analyze", str(planted_study), "--out", str(tmp_path / "o")])
-    assert args.handler(args) == 0
-    out = capsys.readouterr().out
-    assert "above 0.95 at every n: 2 config(s)" in out
-    assert (tmp_path / "o" / "report.md").is_file()
