@@ -4,7 +4,6 @@ best_config.json to RESULTS/NAME/report/ (or another folder)."""
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import pandas as pd
@@ -28,6 +27,7 @@ from analysis.scoring import (
     config_table,
     confirmation,
     pick_best,
+    plain,
     ranked,
     score_configs,
     trial_counts,
@@ -214,7 +214,7 @@ def summarize(f: Findings, data: StudyData) -> dict:
     }
     if not f.confirmation.empty:
         summary["confirmation"] = [
-            {column: _plain(value) for column, value in row.items()}
+            {column: plain(value) for column, value in row.items()}
             for row in f.confirmation.to_dict("records")
         ]
     return summary
@@ -233,10 +233,10 @@ def _reference(trials: pd.DataFrame, *, ns: list[int], threshold: float) -> dict
         share = collapsed[collapsed["trial_id"] == trial_id]
         result[label] = {
             "trial_id": trial_id,
-            "config": {c: _plain(configs.at[trial_id, c]) for c in CONFIG_COLUMNS},
+            "config": {c: plain(configs.at[trial_id, c]) for c in CONFIG_COLUMNS},
             "scores": {
                 r["key"]: {
-                    c: _plain(r[c])
+                    c: plain(r[c])
                     for c in ("iqm", "ci_low", "ci_high", "frac_seeds_above", "seeds", "winner")
                 }
                 for _, r in mine.iterrows()
@@ -252,15 +252,5 @@ def _direction(meta: dict) -> str:
     return "minimize" if value.startswith("min") else "maximize"
 
 
-def _plain(value):
-    """JSON-ready: numpy scalars -> Python, NaN -> None, containers converted item by item."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    value = value.item() if hasattr(value, "item") else value
-    return None if isinstance(value, float) and math.isnan(value) else value
-
-
 def _write_json(path: Path, content: dict) -> None:
-    path.write_text(json.dumps(_plain(content), indent=2, allow_nan=False) + "\n")
+    path.write_text(json.dumps(plain(content), indent=2, allow_nan=False) + "\n")

@@ -13,6 +13,7 @@ from functools import partial
 import pandas as pd
 
 from analysis.axes import CATEGORICAL, LOG_SCALE, log_floor
+from analysis.scoring import plain
 
 EVALUATORS = ("PED-ANOVA", "fANOVA")
 MIN_TRIALS = 10  # PED-ANOVA contrasts the top 10% of trials with the rest
@@ -31,7 +32,7 @@ def rebuild_study(objectives: pd.Series, configs: pd.DataFrame, *, axes: list[st
     distributions = {axis: _distribution(points[axis], axis=axis) for axis in axes}
     study = optuna.create_study(direction=direction)
     for trial_id, value in objectives.items():
-        params = {axis: _plain(points.at[trial_id, axis]) for axis in axes}
+        params = {axis: plain(points.at[trial_id, axis]) for axis in axes}
         study.add_trial(
             optuna.trial.create_trial(
                 params=params, distributions=distributions, value=float(value)
@@ -87,7 +88,3 @@ def _distribution(values: pd.Series, *, axis: str):
     if pd.api.types.is_integer_dtype(values):
         return IntDistribution(int(low), int(high), log=log)
     return FloatDistribution(float(low), float(high), log=log)
-
-
-def _plain(value):
-    return value.item() if hasattr(value, "item") else value

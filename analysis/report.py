@@ -263,42 +263,7 @@ def _failures(f: Findings) -> str:
         ),
     ]
     for n in f.ns:
-        at_n = f.collapsed[f.collapsed["n"] == n]
-        hit = int(at_n["collapsed"].sum())
-        lines += ["", f"At n = {n}: **{hit} of {len(at_n)} configs collapsed**."]
-        shares = (
-            f.collapse[(f.collapse["n"] == n) & (f.collapse["collapsed"] > 0)]
-            if hit
-            else f.collapse.iloc[0:0]
-        )
-        if shares.empty:
-            continue
-        common = shares[
-            (shares["collapsed_share"] >= 0.5)
-            & (shares["collapsed_share"] >= 1.5 * shares["all_share"])
-        ]
-        if len(common):
-            traits = "; ".join(
-                f"{r.axis} = {r.value} ({r.collapsed_share:.0%} of them vs {r.all_share:.0%} of all)"
-                for r in common.itertuples()
-            )
-            lines.append(f"What they share: {traits}.")
-        rows = [
-            [
-                r.axis,
-                str(r.value),
-                str(r.collapsed),
-                f"{r.collapsed_share:.0%}",
-                f"{r.all_share:.0%}",
-            ]
-            for r in shares.itertuples()
-        ]
-        lines += [
-            "",
-            _table(
-                ["axis", "value", "collapsed configs", "share of collapsed", "share of all"], rows
-            ),
-        ]
+        lines += _collapse_at(f, n)
     lines += ["", "### Failed trials", ""]
     if f.failures.empty:
         lines.append("None.")
@@ -309,6 +274,39 @@ def _failures(f: Findings) -> str:
         ]
         lines.append(_table(["trials", "error (first line)", "examples"], rows))
     return "\n".join(lines)
+
+
+def _collapse_at(f: Findings, n: int) -> list[str]:
+    """How many configs collapsed at n, and the axis values over-represented among them."""
+    at_n = f.collapsed[f.collapsed["n"] == n]
+    hit = int(at_n["collapsed"].sum())
+    lines = ["", f"At n = {n}: **{hit} of {len(at_n)} configs collapsed**."]
+    if not hit:
+        return lines
+    shares = f.collapse[
+        (f.collapse["n"] == n) & (f.collapse["collapsed_share"] > f.collapse["all_share"])
+    ]
+    common = shares[
+        (shares["collapsed_share"] >= 0.5)
+        & (shares["collapsed_share"] >= 1.5 * shares["all_share"])
+    ]
+    if len(common):
+        traits = "; ".join(
+            f"{r.axis} = {r.value} ({r.collapsed_share:.0%} of them vs {r.all_share:.0%} of all)"
+            for r in common.itertuples()
+        )
+        lines.append(f"What they share: {traits}.")
+    rows = [
+        [r.axis, str(r.value), str(r.collapsed), f"{r.collapsed_share:.0%}", f"{r.all_share:.0%}"]
+        for r in shares.itertuples()
+    ]
+    header = ["axis", "value", "collapsed configs", "share of collapsed", "share of all configs"]
+    return lines + [
+        "",
+        "Values more common among the collapsed configs than among all:",
+        "",
+        _table(header, rows),
+    ]
 
 
 def _confirmation(f: Findings) -> str:

@@ -28,7 +28,6 @@ SCORE_COLUMNS = (
     "seeds",
     "winner",
 )
-TRAIN_FIELDS = (*CONFIG_COLUMNS, "n", "sample_budget")
 
 
 def competing_runs(trials: pd.DataFrame, *, phase: str) -> pd.DataFrame:
@@ -98,15 +97,16 @@ def winners(scores: pd.DataFrame, configs: pd.DataFrame, *, ns: list[int]) -> di
 
 def score_record(row: pd.Series, configs: pd.DataFrame) -> dict:
     """A scores row as a plain dict with the config's columns added."""
-    record = {c: _plain(row[c]) for c in SCORE_COLUMNS if c != "key"}
-    record.update({c: _plain(configs.at[row["trial_id"], c]) for c in CONFIG_COLUMNS})
+    record = {c: plain(row[c]) for c in SCORE_COLUMNS if c != "key"}
+    record.update({c: plain(configs.at[row["trial_id"], c]) for c in CONFIG_COLUMNS})
     return record
 
 
 def pick_best(scores: pd.DataFrame, configs: pd.DataFrame) -> dict:
     """The config to use: the top winner at every n, else the best joint IQM, else the best IQM."""
     both = ranked(scores, key=BOTH)
-    if both["winner"].any():
+    won = bool(both["winner"].any())
+    if won:
         top, reason = both[both["winner"]].iloc[0], "above the threshold at every n"
     elif len(both):
         top, reason = both.iloc[0], "no config is above the threshold at every n: best joint IQM"
@@ -118,10 +118,10 @@ def pick_best(scores: pd.DataFrame, configs: pd.DataFrame) -> dict:
     return {
         "trial_id": trial_id,
         "reason": reason,
-        "winner_at_every_n": bool(reason == "above the threshold at every n"),
-        **{c: _plain(configs.at[trial_id, c]) for c in CONFIG_COLUMNS},
+        "winner_at_every_n": won,
+        **{c: plain(configs.at[trial_id, c]) for c in CONFIG_COLUMNS},
         "scores": {
-            row["key"]: {c: _plain(row[c]) for c in SCORE_COLUMNS if c not in ("trial_id", "key")}
+            row["key"]: {c: plain(row[c]) for c in SCORE_COLUMNS if c not in ("trial_id", "key")}
             for _, row in mine.iterrows()
         },
     }
@@ -175,8 +175,12 @@ def _score(trial_id: str, key: str, strata: list[np.ndarray], *, threshold: floa
     }
 
 
-def _plain(value):
-    """numpy scalars -> Python scalars; NaN/NA -> None (JSON has no NaN)."""
+def plain(value):
+    """JSON-ready: numpy scalars -> Python, NaN/NA -> None, dicts and lists converted item by item."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return None
     return value.item() if isinstance(value, np.generic) else value

@@ -151,7 +151,7 @@ def trial(
 
 
 def _metrics(n: int, final: float) -> dict:
-    distinct = max(1, round(final * n))
+    distinct = 1 if final <= 0.1 else max(2, round(final * n))  # near 0: one output for all
     return {
         "exact_match": final,
         "p_correct": 0.9 * final,
@@ -198,7 +198,9 @@ def _curve(row: dict) -> list[dict]:
     return points
 
 
-def write_study(root: Path, trials: list[dict], *, diagnose: list[dict] | None = None) -> Path:
+def write_study(
+    root: Path, trials: list[dict], *, diagnose: list[dict] | None = None, ns: tuple = NS
+) -> Path:
     """Write a study folder: trials/ and curves/ (one file per trial and phase), study.json."""
     (root / "trials").mkdir(parents=True)
     (root / "curves").mkdir()
@@ -216,7 +218,7 @@ def write_study(root: Path, trials: list[dict], *, diagnose: list[dict] | None =
         "name": root.name,
         "command": "banditune study fixture",
         "search_space": {},
-        "n": list(NS),
+        "n": list(ns),
         "seeds": list(SEEDS),
         "trials": len(trials),
         "started": "2026-01-01T00:00:00",

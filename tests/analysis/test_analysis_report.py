@@ -7,7 +7,16 @@ import json
 import pytest
 
 from analysis.analyze import analyze
-from tests.analysis.fake_study import BUDGET, FORUM, diagnose_rows
+from tests.analysis.fake_study import (
+    BUDGET,
+    FORUM,
+    NS,
+    PLANTED_A,
+    config,
+    diagnose_rows,
+    trial,
+    write_study,
+)
 
 CONFIG_KEYS = set(FORUM)
 ENTRY_KEYS = {"trial_id", "iqm", "ci_low", "ci_high", "frac_seeds_above", "seeds"} | CONFIG_KEYS
@@ -109,3 +118,33 @@ def test_synthetic_study_without_confirmation_or_diagnosis(synthetic_study, tmp_
     assert len(list((tmp_path / "out").glob("*.png"))) == 4
     assert "PED-ANOVA" in summary["importance"]
     assert "### entropy_coef" in report and "| 0 |" in report  # no entropy bonus is its own group
+
+
+def test_a_study_whose_search_trials_all_failed_still_gets_a_report(tmp_path):
+    trials = [
+        trial(f"f{i}", config(hidden=4096), {n: [0.0] * 5 for n in NS}, status="failed")
+        for i in range(3)
+    ]
+    root = write_study(tmp_path / "failed", trials)
+    summary = analyze(root)
+    assert summary["counts"] == {"finished": 0, "stopped_early": 0, "failed": 3}
+    assert summary["best"] is None and summary["winners"] == {"10": [], "100": [], "both": []}
+    assert not (root / "report" / "best_config.json").exists()
+    report = (root / "report" / "report.md").read_text()
+    assert (
+        "No search trial finished" in report
+        and "| 3 | RuntimeError: CUDA out of memory |" in report
+    )
+
+
+def test_a_single_n_study_has_winners_at_that_n_and_both(tmp_path):
+    trials = [
+        trial("good", PLANTED_A, {10: [1.0] * 5}),
+        trial("bad", FORUM, {10: [0.6] * 5}),
+    ]
+    root = write_study(tmp_path / "single", trials, ns=(10,))
+    summary = analyze(root, out=tmp_path / "out")
+    assert set(summary["winners"]) == {"10", "both"}
+    assert [w["trial_id"] for w in summary["winners"]["both"]] == ["good"]
+    config = json.loads((tmp_path / "out" / "best_config.json").read_text())
+    assert config["n"] == 10 and config["sample_budget"] == BUDGET[10]
