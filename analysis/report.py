@@ -362,8 +362,22 @@ def _diagnosis(f: Findings) -> str:
     return (
         "## Diagnosis: which single change fixes the forum setup\n\n"
         "Starting from the forum preset, one axis at a time is set to the best config's value "
-        "(and all at once); means over seeds.\n\n" + _table(header, rows) + _figure(f, "diagnosis")
+        "(and all at once); means over seeds.\n\n"
+        + "\n".join(_fixes(table, n, f.threshold) for n in f.ns)
+        + "\n\n"
+        + _table(header, rows)
+        + _figure(f, "diagnosis")
     )
+
+
+def _fixes(table: pd.DataFrame, n: int, threshold: float) -> str:
+    """One line: the variants whose mean exact match at n reaches the threshold."""
+    column = ("exact_match", n)
+    reached = (
+        [str(v) for v, x in table[column].items() if x >= threshold] if column in table else []
+    )
+    names = ", ".join(f"`{v}`" for v in reached) or "none"
+    return f"- n = {n}: mean exact match >= {threshold:g} with {names}."
 
 
 def _skipped(f: Findings) -> str:

@@ -100,6 +100,7 @@ def test_report_diagnosis_table_has_every_variant_and_its_means(report_dir):
     for variant in dict.fromkeys(r["variant"] for r in diagnose_rows()):
         assert f"| {variant} |" in section
     assert "| +encoding=onehot | encoding | 0.90 | 0.81 | 0.70 | 0.63 |" in section
+    assert "- n = 100: mean exact match >= 0.95 with `all changes`." in section
 
 
 def test_collapse_section_names_what_collapsed_configs_share(report_dir):
