@@ -82,10 +82,8 @@ def connect(address: str | None) -> bool:
     if ray.is_initialized():
         return False
     if address is None and not os.environ.get("RAY_ADDRESS"):
-        # Embedded: a new local Ray, never a `ray start` cluster found by chance. Workers see the
-        # current folder, so a `--reward package.module:function` there imports in them too.
-        os.environ["PYTHONPATH"] = os.pathsep.join(
-            p for p in (os.getcwd(), os.environ.get("PYTHONPATH")) if p)
+        # Embedded: a new local Ray, never a `ray start` cluster found by chance. Ray puts the
+        # current folder on the workers' sys.path, so a `--reward module:function` imports there.
         ray.init(address="local", include_dashboard=False, log_to_driver=True)
     else:
         ray.init(address=address)

@@ -30,7 +30,7 @@ def register(commands: argparse._SubParsersAction) -> None:
                    help="seeds per config, trained together (default: 3)")
     p.add_argument("--sample-budget", default=None, metavar="SPEC",
                    help="samples per seed: one count or per n, e.g. 10=200k,100=3M"
-                        " (default: 200k at n=10, 30000*n above)")
+                        " (default: the trainer's, 30000*n and at least 200k)")
     p.add_argument("--reports", type=int, default=None, metavar="R",
                    help="reports per trial; each advances every n by 1/R of its budget"
                         " (default: 20)")

@@ -1,0 +1,55 @@
+"""Shared fixtures of the study tests: one embedded Ray for the session, tiny study options.
+
+Ray runs with 2 CPUs and 1 logical GPU (no CUDA here: trials given a GPU fall back to the CPU),
+without the dashboard, in a short temp folder that is removed afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
+os.environ["RAY_AUTH_MODE"] = "disabled"
+
+REPO = Path(__file__).resolve().parents[2]
+BANDITUNE = str(Path(sys.executable).with_name("banditune"))
+# A tiny study: seconds per trial on two CPU cores.
+TINY = ["--n", "10", "100", "--num-seeds", "3", "--sample-budget", "10=20k,100=50k",
+        "--reports", "5"]
+
+
+@pytest.fixture(scope="session")
+def ray_session():
+    import ray
+
+    temp = tempfile.mkdtemp(prefix="bt-", dir="/tmp")  # short: Ray's socket paths are limited
+    ray.init(address="local", num_cpus=2, num_gpus=1, include_dashboard=False,
+             _temp_dir=os.path.join(temp, "ray"), log_to_driver=False)
+    try:
+        yield ray
+    finally:
+        ray.shutdown()
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+@pytest.fixture
+def ray_tmpdir():
+    """A short RAY_TMPDIR for Ray instances that subprocesses start; removed afterwards."""
+    temp = tempfile.mkdtemp(prefix="bt-", dir="/tmp")
+    try:
+        yield temp
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+def subprocess_env(ray_tmpdir: str) -> dict:
+    env = dict(os.environ, RAY_TMPDIR=ray_tmpdir, PYTHONUNBUFFERED="1")
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    env.pop("RAY_ADDRESS", None)
+    return env

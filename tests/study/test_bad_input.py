@@ -1,0 +1,103 @@
+"""Bad study input exits 2 with one line naming the option, before Ray starts."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+
+from study import cli, spec
+from trainable.config import default_sample_budget
+from tests.study.conftest import BANDITUNE, REPO, subprocess_env
+
+
+@pytest.fixture
+def no_ray(monkeypatch):
+    """Fail the test if anything tries to start or join Ray."""
+    import ray
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("Ray was started for bad input")
+
+    monkeypatch.setattr(ray, "init", refuse)
+
+
+CASES = [
+    (["--trials", "0"], "--trials 0 is not allowed"),
+    (["--trials", "-3"], "--trials -3 is not allowed"),
+    (["--gpus-per-trial", "1.5"], "--gpus-per-trial 1.5 is not allowed"),
+    (["--gpus-per-trial", "-0.5"], "--gpus-per-trial -0.5 is not allowed"),
+    (["--cpus-per-trial", "0"], "--cpus-per-trial 0.0 is not allowed"),
+    (["--sample-budget", "10=abc"], "--sample-budget '10=abc' is not allowed"),
+    (["--sample-budget", "10:200k"], "--sample-budget '10:200k' is not allowed"),
+    (["--sample-budget", "-5"], "--sample-budget '-5' is not allowed"),
+    (["--sample-budget", "7=1000"], "budgets only for the study's n"),
+    (["--encodings", "onehot", "morse"], "--encodings 'morse' is not allowed"),
+    (["--baselines", "critic"], "--baselines 'critic' is not allowed"),
+    (["--reward-scales", "log"], "--reward-scales 'log' is not allowed"),
+    (["--reward", "no_such_module:fn"], "--reward 'no_such_module:fn': cannot import"),
+    (["--n", "1"], "--n 1 is not allowed"),
+    (["--n", "10", "10"], "--n '10 10' is not allowed"),
+    (["--num-seeds", "0"], "--num-seeds 0 is not allowed"),
+    (["--reports", "0"], "--reports 0 is not allowed"),
+    (["--max-concurrent", "0"], "--max-concurrent 0 is not allowed"),
+    (["--name", "../up"], "--name '../up' is not allowed"),
+    (["--address", "not an address"], "--address 'not an address' is not allowed"),
+]
+
+
+@pytest.mark.parametrize(("argv", "message"), CASES, ids=[" ".join(a) for a, _ in CASES])
+def test_bad_input_exits_2_with_one_line_before_ray(argv, message, tmp_path, capsys, no_ray):
+    status = cli.main(["study", "--results", str(tmp_path), *argv])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.count("\n") == 1 and err.startswith("banditune study: error: ")
+    assert message in err
+    assert list(tmp_path.iterdir()) == []  # nothing created for a refused study
+
+
+def test_unwritable_results_folder_is_refused(tmp_path, capsys, no_ray):
+    if os.geteuid() == 0:  # root writes into read-only folders; /proc refuses everyone
+        results = "/proc/banditune-results"
+    else:
+        (tmp_path / "locked").mkdir(mode=0o500)
+        results = str(tmp_path / "locked" / "sub")
+    assert cli.main(["study", "--results", results]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"banditune study: error: --results {results!r} is not writable")
+
+
+def test_results_path_that_is_a_file_is_refused(tmp_path, capsys, no_ray):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert cli.main(["study", "--results", str(blocker)]) == 2
+    assert "--results" in capsys.readouterr().err
+
+
+def test_existing_study_is_not_overwritten_and_resume_needs_one(tmp_path, capsys, no_ray):
+    (tmp_path / "taken").mkdir()
+    assert cli.main(["study", "--results", str(tmp_path), "--name", "taken"]) == 2
+    assert "exists (add --resume to continue it)" in capsys.readouterr().err
+    assert cli.main(["study", "--results", str(tmp_path), "--name", "never", "--resume"]) == 2
+    assert "--resume --name 'never' is not allowed" in capsys.readouterr().err
+
+
+def test_parse_budget_forms():
+    assert spec.parse_budget("200k", (10, 100)) == {10: 200_000, 100: 200_000}
+    default_10 = default_sample_budget(10)
+    assert spec.parse_budget("100=3M", (10, 100)) == {10: default_10, 100: 3_000_000}
+    assert spec.parse_budget("10=1.5k, 100=2500", (10, 100)) == {10: 1500, 100: 2500}
+    with pytest.raises(ValueError, match="--sample-budget '0'"):
+        spec.parse_budget("0", (10,))
+
+
+def test_console_script_exits_2_without_traceback(ray_tmpdir):
+    result = subprocess.run([BANDITUNE, "study", "--gpus-per-trial", "2.5"], cwd=REPO,
+                            env=subprocess_env(ray_tmpdir), capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "banditune study: error: --gpus-per-trial 2.5 is not allowed; expected a fraction in"
+        " [0, 1] (0.25 packs four trials on a GPU) or a whole number of GPUs"]
+    assert "Traceback" not in result.stdout + result.stderr

@@ -1,0 +1,118 @@
+"""The Parquet contract: exact columns and types, rows built from curves, atomic writes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from study import export
+from study.objective import objective
+
+VALUES = dict(encoding="onehot", baseline="none", reward_scale="raw", lr=1e-3, entropy_coef=0.0,
+              batch_size=64, hidden=32, group_size=1)
+PROVENANCE = {"torch_version": "t", "ray_version": "r", "optuna_version": "o",
+              "git_commit": "c"}
+
+# The documented columns (study/README_SECTION.md), name -> Arrow type.
+TRIAL_COLUMNS = {
+    "study": "string", "trial_id": "string", "phase": "string", "status": "string",
+    "error": "string", "n": "int64", "seed": "int64", "reward": "string",
+    "encoding": "string", "baseline": "string", "reward_scale": "string", "lr": "double",
+    "entropy_coef": "double", "batch_size": "int64", "hidden": "int64", "group_size": "int64",
+    "sample_budget": "int64", "exact_match": "double", "p_correct": "double", "mae": "double",
+    "regret": "double", "entropy": "double", "distinct_actions": "int64",
+    "reward_mean": "double", "samples": "int64", "samples_to_95": "int64",
+    "best_exact_match": "double", "auc_exact_match": "double", "wall_s": "double",
+    "samples_per_s": "double", "objective": "double", "device": "string",
+    "torch_version": "string", "ray_version": "string", "optuna_version": "string",
+    "git_commit": "string",
+}
+CURVE_COLUMNS = {
+    "study": "string", "trial_id": "string", "phase": "string", "n": "int64", "seed": "int64",
+    "report": "int64", "samples": "int64", "exact_match": "double", "p_correct": "double",
+    "mae": "double", "regret": "double", "entropy": "double", "distinct_actions": "int64",
+    "reward_mean": "double", "wall_s": "double", "samples_per_s": "double",
+}
+
+
+def curve(n, seed, report, exact):
+    return {"n": n, "seed": seed, "report": report, "samples": 100 * (report + 1),
+            "exact_match": exact, "p_correct": exact / 2, "mae": 1 - exact, "regret": 0.5,
+            "entropy": 1.0, "distinct_actions": 3, "reward_mean": -1.0, "wall_s": 0.1 * report,
+            "samples_per_s": 1000.0}
+
+
+CURVES = [curve(10, s, r, e) for s, es in ((0, (0.5, 0.96, 0.9)), (1, (0.2, 0.4, 0.6)))
+          for r, e in enumerate(es)]
+
+
+def rows(status="finished", error=None):
+    return export.trial_rows(study="s", trial_id="t1", phase="search", status=status,
+                             error=error, values=VALUES, reward="abs", ns=(10,), seeds=(0, 1),
+                             sample_budget={10: 300}, curves=CURVES, device="cpu",
+                             provenance=PROVENANCE)
+
+
+def schema_of(columns: dict) -> pa.Schema:
+    return pa.schema([(k, pa.type_for_alias(v)) for k, v in columns.items()])
+
+
+def test_schemas_are_the_documented_columns_and_types():
+    assert export.TRIAL_SCHEMA.equals(schema_of(TRIAL_COLUMNS))
+    assert export.CURVE_SCHEMA.equals(schema_of(CURVE_COLUMNS))
+
+
+def test_the_analysis_reader_expects_the_same_schemas():
+    load = pytest.importorskip("analysis.load")
+    assert export.TRIAL_SCHEMA.equals(load.TRIAL_SCHEMA)
+    assert export.CURVE_SCHEMA.equals(load.CURVE_SCHEMA)
+
+
+def test_trial_rows_take_final_best_first_reach_and_area_from_the_curves():
+    first, second = rows()
+    assert (first["exact_match"], first["best_exact_match"], first["samples_to_95"]) \
+        == (0.9, 0.96, 200)
+    assert first["auc_exact_match"] == pytest.approx((0.5 + 0.96 + 0.9) / 3)
+    assert second["samples_to_95"] is None and second["samples"] == 300
+    assert first["objective"] == second["objective"] == pytest.approx(objective(CURVES))
+    assert objective(CURVES) == pytest.approx(((0.5 + 0.96 + 0.9) / 3 + 0.4) / 2)
+    assert first["error"] is None and first["group_size"] == 1
+
+
+def test_failed_trial_rows_keep_config_and_error_with_null_metrics():
+    table = export.trial_table(rows("failed", "reward returned NaN"))
+    d = table.to_pydict()
+    assert d["status"] == ["failed"] * 2 and d["error"] == ["reward returned NaN"] * 2
+    for column in ("exact_match", "samples", "samples_to_95", "auc_exact_match", "objective"):
+        assert d[column] == [None, None]
+    assert d["lr"] == [1e-3, 1e-3] and d["encoding"] == ["onehot", "onehot"]
+
+
+def test_written_file_reads_back_with_the_schema_and_no_temp_file_is_left(tmp_path):
+    path = tmp_path / "trials" / "t1.parquet"
+    path.parent.mkdir()
+    export.write_atomic(export.trial_table(rows()), path)
+    back = pq.read_table(path)
+    assert back.schema.equals(export.TRIAL_SCHEMA) and back.num_rows == 2
+    assert [p.name for p in path.parent.iterdir()] == ["t1.parquet"]
+
+
+def test_a_write_that_dies_midway_leaves_neither_a_final_nor_a_temp_file(tmp_path,
+                                                                        monkeypatch):
+    def half_write(table, where):
+        Path(where).write_bytes(b"PAR1 half")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(export.pq, "write_table", half_write)
+    with pytest.raises(OSError, match="disk full"):
+        export.write_atomic(export.trial_table(rows()), tmp_path / "t1.parquet")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_curve_table_adds_the_trial_columns():
+    table = export.curve_table(study="s", trial_id="t1", phase="reference", curves=CURVES)
+    assert table.schema.equals(export.CURVE_SCHEMA) and table.num_rows == 6
+    assert set(table.column("phase").to_pylist()) == {"reference"}

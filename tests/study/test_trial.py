@@ -1,0 +1,67 @@
+"""TrialRun: every n advances by 1/R of its budget per report; a saved state continues exactly."""
+
+from __future__ import annotations
+
+import pytest
+
+from study.space import axis_values
+from study.trial import TrialRun, summary
+from trainable import TrainingDiverged
+
+POINT = dict(encoding="onehot", baseline="rloo", reward_scale="range", lr=3e-3,
+             use_entropy=True, entropy_coef=0.01, batch_size=64, hidden=32, group_size=4)
+
+
+def make(reward="abs", seeds=(0, 1), **point):
+    return TrialRun(values=axis_values({**POINT, **point}), ns=(10, 30), seeds=seeds,
+                    sample_budget={10: 2_000, 30: 5_000}, reports=4, reward=reward,
+                    device="cpu")
+
+
+def test_each_report_advances_every_n_by_its_share_of_the_budget():
+    run = make()
+    run.step()
+    samples = {(r["n"], r["report"]): r["samples"] for r in run.rows}
+    assert samples == {(10, 0): 512, (30, 0): 1280}  # ceil(budget/4) rounded up to batches
+    while not run.done:
+        run.step()
+    last = {r["n"]: r["samples"] for r in run.rows if r["report"] == 3}
+    assert last == {10: 2_048, 30: 5_056} and len(run.rows) == 4 * 2 * 2
+
+
+def test_a_loaded_state_continues_exactly_like_an_uninterrupted_run():
+    straight = make()
+    for _ in range(4):
+        straight.step()
+    first = make()
+    first.step()
+    first.step()
+    resumed = make()
+    resumed.load(first.state())
+    resumed.step()
+    resumed.step()
+    strip = [{k: v for k, v in r.items() if k not in ("wall_s", "samples_per_s")}
+             for r in straight.rows]
+    assert [{k: v for k, v in r.items() if k not in ("wall_s", "samples_per_s")}
+            for r in resumed.rows] == strip
+
+
+def test_entropy_flag_off_means_zero_and_groups_only_where_used():
+    assert axis_values({**POINT, "use_entropy": False})["entropy_coef"] == 0.0
+    assert axis_values({**POINT, "baseline": "ema"})["group_size"] == 1
+    assert make(baseline="ema").trainers[10].config.baseline == "ema"
+
+
+def test_summary_reports_per_n_means_and_per_seed_values():
+    run = make()
+    run.step()
+    s = summary(run.rows, 0)
+    assert s["exact_match_n10"] == pytest.approx((s["exact_match_n10_s0"]
+                                                  + s["exact_match_n10_s1"]) / 2)
+    assert s["samples_n30"] == 1280 and s["auc_n30_s1"] == s["exact_match_n30_s1"]
+
+
+def test_a_nan_reward_raises_training_diverged():
+    run = make(reward="tests.study.nan_reward:fn", seeds=(0, 1, 2), batch_size=1024)
+    with pytest.raises(TrainingDiverged, match="NaN"):
+        run.step()
