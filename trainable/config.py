@@ -171,9 +171,11 @@ def _validate(c: TrainConfig) -> None:
     _check(_is_int(c.batch_size) and c.batch_size >= 1, "batch_size", c.batch_size,
            "an integer >= 1")
     _check(_is_int(c.hidden) and c.hidden >= 1, "hidden", c.hidden, "an integer >= 1")
-    _check(_is_int(c.group_size) and c.group_size >= 2, "group_size", c.group_size,
-           "an integer >= 2")
+    _check(_is_int(c.group_size) and c.group_size >= 1, "group_size", c.group_size,
+           "an integer >= 1")
     if c.baseline in GROUP_BASELINES:
+        _check(c.group_size >= 2, "group_size", c.group_size,
+               f"an integer >= 2 for baseline {c.baseline}")
         _check(c.batch_size % c.group_size == 0, "batch_size", c.batch_size,
                f"a multiple of group_size={c.group_size} for baseline {c.baseline}")
     seeds = c.seeds

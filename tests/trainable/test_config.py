@@ -17,7 +17,7 @@ from trainable import PRESETS, TrainConfig, from_preset, read_config_file
     ("entropy_coef", -0.1, "a finite number >= 0"),
     ("batch_size", 0, "an integer >= 1"),
     ("hidden", 0, "an integer >= 1"),
-    ("group_size", 1, "an integer >= 2"),
+    ("group_size", 0, "an integer >= 1"),
     ("seeds", (), "a non-empty list of distinct integers >= 0"),
     ("seeds", (1, 1), "a non-empty list of distinct integers >= 0"),
     ("sample_budget", 0, "an integer >= 1"),
@@ -46,6 +46,8 @@ def test_group_baselines_need_whole_groups_in_a_batch():
     with pytest.raises(ValueError, match="batch_size=510 .*multiple of group_size=4"):
         TrainConfig(baseline="rloo", group_size=4, batch_size=510)
     assert TrainConfig(baseline="batch_mean", group_size=4, batch_size=510).batch_size == 510
+    with pytest.raises(ValueError, match="group_size=1 .*>= 2 for baseline grpo"):
+        TrainConfig(baseline="grpo", group_size=1)
 
 
 def test_budget_and_eval_interval_resolve_by_n():
