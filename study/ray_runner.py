@@ -112,7 +112,7 @@ def _trainable(settings: dict):
 
 def _new_tuner(*, name, spec, paths, settings, storage) -> tune.Tuner:
     space = functools.partial(search_space, **spec.axes)
-    searcher = OptunaSearch(
+    searcher = StudySearch(
         space, metric="objective", mode="max", seed=spec.search_seed, study_name=name,
         storage=optuna.storages.JournalStorage(
             optuna.storages.journal.JournalFileBackend(str(paths.journal))),
@@ -161,6 +161,18 @@ class ProgressLines(tune.Callback):
               f"{self.spec.reports} reports: objective={result.get('objective', float('nan')):.4f}"
               f" exact_match {scores}{failure}  [{done}/{self.spec.trials} trials done]",
               flush=True)
+
+
+class StudySearch(OptunaSearch):
+    """OptunaSearch that ignores results for a trial Optuna has already closed: one that ended
+    just before the driver was killed, after Tune's last snapshot, so that --resume runs its last
+    reports again from its checkpoint (deterministically; its files are kept as they are)."""
+
+    def on_trial_result(self, trial_id: str, result: dict) -> None:
+        try:
+            super().on_trial_result(trial_id, result)
+        except optuna.exceptions.UpdateFinishedTrialError:
+            pass
 
 
 class ParquetExport(tune.Callback):

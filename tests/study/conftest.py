@@ -53,3 +53,34 @@ def subprocess_env(ray_tmpdir: str) -> dict:
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     env.pop("RAY_ADDRESS", None)
     return env
+
+
+def processes_with_env(marker: str) -> list[int]:
+    """Pids of processes whose environment holds `marker` (e.g. our RAY_TMPDIR=...)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            try:
+                if marker.encode() in (entry / "environ").read_bytes().split(b"\0"):
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+def reap(marker: str, timeout: float = 30.0) -> list[int]:
+    """Wait for the processes marked `marker` to exit; SIGKILL (by pid) those still there.
+    Returns the pids that had to be killed."""
+    import signal
+    import time
+
+    deadline = time.monotonic() + timeout
+    while processes_with_env(marker) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    stragglers = processes_with_env(marker)
+    for pid in stragglers:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    return stragglers
