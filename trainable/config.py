@@ -22,19 +22,22 @@ GROUP_BASELINES = ("rloo", "grpo")
 class TrainConfig:
     """One REINFORCE run on the bandit x -> a in 0..n-1, for every seed in `seeds`.
 
-    `sample_budget` and `eval_every` of None resolve to sizes that suit `n`.
+    `sample_budget` and `eval_every` of None resolve to sizes that suit `n`. The defaults learn
+    at n=10, 100 and 1000 whatever the reward's scale, offset or shape (abs or squared): one-hot
+    inputs, GRPO advantages (z-scored within 8 samples of one input, so any positive affine change
+    of the reward leaves them unchanged) and an entropy bonus of 0.3 in those unit-std units.
     """
 
     n: int = 10
     reward: str = "abs"
     encoding: str = "onehot"
-    baseline: str = "rloo"
+    baseline: str = "grpo"
     reward_scale: str = "range"
     lr: float = 3e-3
-    entropy_coef: float = 0.01
+    entropy_coef: float = 0.3
     batch_size: int = 512
     hidden: int = 128
-    group_size: int = 4
+    group_size: int = 8
     seeds: tuple[int, ...] = (0,)
     sample_budget: int | None = None
     eval_every: int | None = None

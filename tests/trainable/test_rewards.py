@@ -86,3 +86,18 @@ def test_bad_rewards_are_refused_with_the_reason(name, message):
     with pytest.raises(ValueError, match="reward=") as error:
         build_reward_table(name, 10, CPU)
     assert message in str(error.value)
+
+
+def tripled_abs(x, a, n):
+    return 3.0 * -(x - a).abs().float() + 11.0
+
+
+@pytest.mark.parametrize("name, n, low, high, gap", [
+    ("abs", 100, -99.0, 0.0, 1.0),
+    ("squared", 100, -9801.0, 0.0, 1.0),
+    ("exact", 10, 0.0, 1.0, 1.0),
+    (f"{__name__}:tripled_abs", 10, -16.0, 11.0, 3.0),
+])
+def test_range_and_gap_follow_the_reward(name, n, low, high, gap):
+    table = build_reward_table(name, n, CPU)
+    assert (table.low, table.high, table.gap) == (low, high, gap)
