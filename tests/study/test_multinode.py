@@ -1,0 +1,103 @@
+"""A real two-node Ray cluster on loopback: `ray start --head` plus a second `ray start`, then
+`ray job submit --working-dir . -- banditune study ... --address auto`; both nodes stopped by their
+own process groups (SIGTERM), nothing of theirs left running."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+
+import pyarrow.parquet as pq
+import pytest
+
+from study import export
+from tests.study.conftest import REPO, reap, subprocess_env
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def own_ports() -> list[str]:
+    """Ports that default to fixed numbers, made free ones: two nodes share this machine (and
+    other test runs may too)."""
+    return [arg for option in ("--dashboard-agent-listen-port", "--dashboard-agent-grpc-port",
+                               "--runtime-env-agent-port", "--metrics-export-port",
+                               "--node-manager-port", "--object-manager-port")
+            for arg in (option, str(free_port()))]
+
+
+def start_node(args: list[str], env: dict, log) -> subprocess.Popen:
+    return subprocess.Popen(["ray", "start", "--num-cpus", "1", "--block",
+                             "--disable-usage-stats", *own_ports(), *args],
+                            env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+
+
+def stop_nodes(nodes: list[subprocess.Popen]) -> None:
+    for node in nodes:
+        if node.poll() is None:
+            os.killpg(node.pid, signal.SIGTERM)
+    for node in nodes:
+        try:
+            node.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(node.pid, signal.SIGKILL)
+            node.wait()
+
+
+def alive_nodes(address: str, env: dict) -> int:
+    status = subprocess.run(["ray", "status", "--address", address], env=env,
+                            capture_output=True, text=True, timeout=60)
+    return status.stdout.split("Pending:")[0].count(" node_") if status.returncode == 0 else 0
+
+
+def test_study_as_a_job_on_a_two_node_cluster(tmp_path, ray_tmpdir):
+    env = subprocess_env(ray_tmpdir)
+    env["RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S"] = "0"  # SIGTERM stops a node at once
+    port, dashboard = free_port(), free_port()
+    address = f"127.0.0.1:{port}"
+    nodes = []
+    log = (tmp_path / "nodes.log").open("w")
+    try:
+        nodes.append(start_node(["--head", "--port", str(port), "--dashboard-port",
+                                 str(dashboard), "--ray-client-server-port", str(free_port())],
+                                env, log))
+        deadline = time.monotonic() + 120
+        while alive_nodes(address, env) < 1:
+            assert time.monotonic() < deadline and nodes[0].poll() is None, "head did not start"
+            time.sleep(0.5)
+        # Its own temp dir: a node cleaning up its runtime envs must not touch the head's.
+        nodes.append(start_node(["--address", address, "--temp-dir",
+                                 os.path.join(ray_tmpdir, "w")], env, log))
+        while alive_nodes(address, env) < 2:
+            assert time.monotonic() < deadline and nodes[1].poll() is None, "node did not join"
+            time.sleep(0.5)
+        job = subprocess.run(
+            ["ray", "job", "submit", "--address", f"http://127.0.0.1:{dashboard}",
+             "--working-dir", ".", "--", "banditune", "study", "--name", "mn",
+             "--results", str(tmp_path), "--n", "10", "100", "--trials", "2",
+             "--num-seeds", "2", "--sample-budget", "10=10k,100=20k", "--reports", "3",
+             "--address", "auto"],
+            cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    finally:
+        stop_nodes(nodes)
+    assert reap(f"RAY_TMPDIR={ray_tmpdir}") == []
+    output = job.stdout + job.stderr
+    assert job.returncode == 0, output[-4000:]
+    assert "Connecting to existing Ray cluster" in output and "succeeded" in output
+    root = tmp_path / "mn"
+    tables = [pq.read_table(p) for p in sorted((root / "trials").glob("*.parquet"))]
+    assert all(t.schema.equals(export.TRIAL_SCHEMA) for t in tables)
+    phases = sorted(r["phase"] for t in tables for r in t.to_pylist())
+    assert phases == ["reference"] * 4 + ["search"] * 8  # (2 trials + reference) x 2 n x 2 seeds
+    assert len(list((root / "curves").glob("*.parquet"))) == 3
+    assert json.loads((root / "study.json").read_text())["ended"]
