@@ -28,7 +28,8 @@ def test_sigkill_then_resume_runs_each_trial_once(tmp_path, ray_tmpdir):
     marker = f"RAY_TMPDIR={ray_tmpdir}"
     root = tmp_path / "k"
     command = [BANDITUNE, "study", "--results", str(tmp_path), "--name", "k", *TINY,
-               "--trials", str(TRIALS), "--gpus-per-trial", "0"]
+               "--sample-budget", "10=10k,100=20k", "--trials", str(TRIALS),
+               "--gpus-per-trial", "0"]
     log = (tmp_path / "first.log").open("w")
     driver = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
                               start_new_session=True)

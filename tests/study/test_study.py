@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
 
 import optuna
 import pyarrow.parquet as pq
@@ -12,7 +18,7 @@ from ray import tune
 from study import cli, export
 from study.ray_runner import trial_resources, trial_settings
 from study.spec import Resources, StudySpec
-from tests.study.conftest import TINY
+from tests.study.conftest import BANDITUNE, REPO, TINY, subprocess_env
 from tests.study.gpu_probe import probe
 
 pytestmark = pytest.mark.slow
@@ -115,3 +121,81 @@ def test_four_quarter_gpu_trials_share_one_gpu_at_the_same_time(ray_session, tmp
     assert [r["gpu_ids"] for r in results] == [["0"]] * 4
     assert [r["visible"] for r in results] == ["0"] * 4  # Ray's CUDA_VISIBLE_DEVICES
     assert [r["device"] for r in results] == ["cpu"] * 4  # no CUDA here: CPU fallback
+
+
+def trial_workers(raylet_pid: int) -> list[int]:
+    """Pids of the session's Tune trial workers (children of its raylet running a trial)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            title = (entry / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == raylet_pid and title.startswith(b"ray::ImplicitFunc"):
+            pids.append(int(entry.name))
+    return pids
+
+
+def test_a_killed_trial_worker_is_retried_from_its_checkpoint(ray_session, tmp_path):
+    from ray._private import ray_constants
+    from ray._private.worker import _global_node
+
+    raylet = _global_node.all_processes[ray_constants.PROCESS_TYPE_RAYLET][0].process.pid
+    killed = []
+
+    def kill_after_first_checkpoint():
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not killed:
+            if list((tmp_path / "kw" / "tune").glob("study_trainable_*/checkpoint_000001")):
+                for pid in trial_workers(raylet)[:1]:
+                    os.kill(pid, signal.SIGKILL)
+                    killed.append(pid)
+            time.sleep(0.02)
+
+    killer = threading.Thread(target=kill_after_first_checkpoint)
+    killer.start()
+    try:
+        status = run(tmp_path, "kw", "--trials", "1", "--gpus-per-trial", "0")
+    finally:
+        killer.join()
+    assert killed and status == 0
+    root = tmp_path / "kw"
+    [trial] = [t for t in read_all(root / "trials") if t.column("phase")[0].as_py() == "search"]
+    assert set(trial.column("status").to_pylist()) == {"finished"}
+    trial_id = trial.column("trial_id")[0].as_py()
+    curves = pq.read_table(root / "curves" / f"{trial_id}.parquet").to_pylist()
+    keys = [(r["n"], r["seed"], r["report"]) for r in curves]
+    assert len(keys) == len(set(keys)) == 2 * 3 * 5  # every report once
+    [result_json] = (root / "tune").glob("study_trainable_*/result.json")
+    results = [json.loads(line) for line in result_json.read_text().splitlines()]
+    restored = [r for r in results if r["iterations_since_restore"] < r["training_iteration"]]
+    assert restored  # Tune restarted it from a checkpoint, not from scratch
+    assert [r["training_iteration"] for r in results][-1] == 5
+
+
+def test_two_studies_in_one_results_folder_at_once_keep_to_their_own_files(
+        ray_session, tmp_path, ray_tmpdir):
+    other = subprocess.Popen(
+        [BANDITUNE, "study", "--results", str(tmp_path), "--name", "beta", *TINY,
+         "--trials", "2", "--gpus-per-trial", "0", "--seed", "1"],
+        cwd=REPO, env=subprocess_env(ray_tmpdir), stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True)
+    try:
+        assert run(tmp_path, "alpha", "--trials", "2", "--gpus-per-trial", "0") == 0
+    finally:
+        output, _ = other.communicate(timeout=300)
+    assert other.returncode == 0, output[-3000:]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["alpha", "beta"]
+    for name in ("alpha", "beta"):
+        root = tmp_path / name
+        tables = read_all(root / "trials") + read_all(root / "curves")
+        assert len(tables) == 2 * 3
+        assert {s for t in tables for s in t.column("study").to_pylist()} == {name}
+        storage = optuna.storages.JournalStorage(
+            optuna.storages.journal.JournalFileBackend(str(root / "optuna.journal")))
+        assert optuna.get_all_study_names(storage) == [name]
+        assert len(optuna.load_study(study_name=name, storage=storage).trials) == 2
+        assert str(root) in json.loads((root / "study.json").read_text())["ray_experiment"]
