@@ -115,7 +115,9 @@ class BatchedPolicy(nn.Module):
         logits = torch.baddbmm(self.b2.unsqueeze(1), hidden, self.w2)
         value = None
         if hasattr(self, "wv"):
-            value = torch.baddbmm(self.bv.unsqueeze(1), hidden, self.wv).squeeze(-1)
+            # elementwise, not a matrix product: with one seed, bmm takes a matrix-vector path
+            # whose sums round differently, and a seed must not depend on its neighbours
+            value = (hidden * self.wv.transpose(1, 2)).sum(-1) + self.bv
         return logits, value
 
 

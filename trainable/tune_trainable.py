@@ -41,16 +41,16 @@ def assigned_device(gpus_per_trial: float) -> tuple[str, str]:
     return "cpu", "cpu"
 
 
-def study_trainable(config: dict, *, study: dict) -> None:
-    """Tune function trainable. `config`: a point of study.space; `study`: the fixed settings
-    (ns, seeds, sample_budget, reports, reward, gpus_per_trial, cpus_per_trial)."""
+def study_trainable(config: dict, *, settings: dict) -> None:
+    """Tune function trainable. `config`: a point of study.space; `settings`: what all trials
+    share (ns, seeds, sample_budget, reports, reward, gpus_per_trial, cpus_per_trial)."""
     logging.getLogger("ray.train._internal.storage").setLevel(logging.WARNING)  # per report
-    device, label = assigned_device(study["gpus_per_trial"])
-    torch.set_num_threads(max(1, int(study["cpus_per_trial"])))
+    device, label = assigned_device(settings["gpus_per_trial"])
+    torch.set_num_threads(max(1, int(settings["cpus_per_trial"])))
     base = {"device": label, "failed": False, "failure": ""}
     run = None
     try:
-        run = _trial_run(axis_values(config), study, device)
+        run = _trial_run(axis_values(config), settings, device)
         checkpoint = tune.get_checkpoint()
         if checkpoint is not None:
             with checkpoint.as_directory() as folder:
@@ -67,25 +67,25 @@ def study_trainable(config: dict, *, study: dict) -> None:
                      "failure": str(error)})
 
 
-def reference_run(values: dict, *, study: dict) -> dict:
-    """The reference config trained to the end outside Tune: its curve rows and how it went."""
-    device, label = assigned_device(study["gpus_per_trial"])
-    torch.set_num_threads(max(1, int(study["cpus_per_trial"])))
-    out = {"device": label, "failure": None, "rows": []}
+def reference_run(values: dict, *, settings: dict) -> dict:
+    """The reference config trained to the end outside Tune: its device, curve rows and the
+    failure (None unless it failed)."""
+    device, label = assigned_device(settings["gpus_per_trial"])
+    torch.set_num_threads(max(1, int(settings["cpus_per_trial"])))
+    run, failure = None, None
     try:
-        run = _trial_run(values, study, device)
+        run = _trial_run(values, settings, device)
         while not run.done:
             run.step()
-            out["rows"] = run.rows
     except (TrainingDiverged, ValueError) as error:
-        out["failure"] = str(error)
-    return out
+        failure = str(error)
+    return {"device": label, "failure": failure, "rows": run.rows if run else []}
 
 
-def _trial_run(values: dict, study: dict, device: str) -> TrialRun:
-    return TrialRun(values=values, ns=study["ns"], seeds=study["seeds"],
-                    sample_budget=study["sample_budget"], reports=study["reports"],
-                    reward=study["reward"], device=device)
+def _trial_run(values: dict, settings: dict, device: str) -> TrialRun:
+    return TrialRun(values=values, ns=settings["ns"], seeds=settings["seeds"],
+                    sample_budget=settings["sample_budget"], reports=settings["reports"],
+                    reward=settings["reward"], device=device)
 
 
 def _progress(run: TrialRun) -> dict:

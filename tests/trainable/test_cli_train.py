@@ -56,7 +56,7 @@ def test_flags_override_the_preset_and_the_config_file(tmp_path, capsys):
     (["--sample-budget", "lots"], "argument --sample-budget: invalid int value: 'lots'"),
     (["--device", "tpu"], "--device='tpu' is not allowed"),
     (["--num-seeds", "0"], "--num-seeds 0 is not allowed"),
-    (["--seeds", "1", "1"], "--seeds=(1, 1) is not allowed"),
+    (["--seeds", "1", "1"], "a non-empty list of distinct integers >= 0"),
     (["--preset", "reddit"], "--preset 'reddit' is not allowed; expected one of forum"),
     (["--reward", "no_such_pkg:f"], "--reward='no_such_pkg:f': cannot import 'no_such_pkg'"),
     (["--reward", "tests.trainable.test_rewards:wrong_shape"], "expected a floating tensor"),

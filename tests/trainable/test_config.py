@@ -10,7 +10,7 @@ from trainable import PRESETS, TrainConfig, from_preset, read_config_file
     ("n", 2.5, "an integer >= 2"),
     ("encoding", "ascii", "one of scalar, scalar01, onehot, embedding, fourier, binary"),
     ("baseline", "critic", "one of none, ema, batch_mean, rloo, grpo, value"),
-    ("reward_scale", "log", "one of raw, range, standardize"),
+    ("reward_scale", "log", "one of raw, range, gap, standardize"),
     ("lr", 0.0, "a finite number > 0"),
     ("lr", -1e-3, "a finite number > 0"),
     ("lr", float("nan"), "a finite number > 0"),

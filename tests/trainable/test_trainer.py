@@ -75,7 +75,7 @@ def test_nan_reward_during_training_is_reported_as_divergence():
 
 @pytest.mark.slow
 def test_forum_preset_plateaus_near_sixty_percent_at_n10():
-    m = final(from_preset("forum", n=10, seeds=(0, 1, 2), sample_budget=150_000))
+    m = final(from_preset("forum", n=10, seeds=(0, 1, 2), sample_budget=100_000))
     assert 0.45 <= m.exact_match.mean() <= 0.75
     assert m.exact_match.max() < 0.8
     assert (m.distinct_actions < 10).all()
