@@ -45,12 +45,16 @@ def run_study(*, name: str, spec: StudySpec, paths: StudyPaths, resources: Resou
     try:
         gpu_mode = resources.gpus_per_trial > 0 and ray.cluster_resources().get("GPU", 0) > 0
         settings = trial_settings(spec, resources, gpu_mode=gpu_mode)
+        each = ", ".join(f"{v:g} {k.upper()}" for k, v in trial_resources(settings).items())
+        print(f"study {name!r}: {spec.trials} trials at n = {', '.join(map(str, spec.ns))},"
+              f" {each} each; results in {paths.root}", flush=True)
         reference = None
         if not (paths.trials / f"{REFERENCE_ID}.parquet").exists():
-            reference = _start_reference(settings, gpu_mode=gpu_mode)
+            reference = _start_reference(settings)
         experiment = meta["ray_experiment"]
-        if resume and tune.Tuner.can_restore(experiment):
+        if resume:
             _clean_temp_files(paths)
+        if resume and tune.Tuner.can_restore(experiment):
             tuner = tune.Tuner.restore(experiment, trainable=_trainable(settings),
                                        resume_unfinished=True, resume_errored=True)
         else:
@@ -106,7 +110,7 @@ def trial_resources(settings: dict) -> dict:
 
 
 def _trainable(settings: dict):
-    fn = tune.with_parameters(study_trainable, study=settings)
+    fn = tune.with_parameters(study_trainable, settings=settings)
     return tune.with_resources(fn, trial_resources(settings))
 
 
@@ -240,11 +244,11 @@ def reference_values() -> dict:
     return {**preset, **axis_values(preset)}
 
 
-def _start_reference(settings: dict, *, gpu_mode: bool):
+def _start_reference(settings: dict):
     resources = trial_resources(settings)
     task = ray.remote(reference_run).options(num_cpus=resources["cpu"],
                                              num_gpus=resources.get("gpu", 0), max_retries=1)
-    return task.remote(reference_values(), study=settings)
+    return task.remote(reference_values(), settings=settings)
 
 
 def _write_reference(out: dict, *, name, spec, paths) -> None:

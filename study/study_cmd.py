@@ -131,8 +131,11 @@ def run(args: argparse.Namespace) -> int:
                                 storage=args.storage)
     if args.resume:
         paths = prepare_folder(args.results, args.name, resume=True)
-        saved, _ = load_saved_spec(paths)
+        saved, meta = load_saved_spec(paths)
         spec = spec_from_args(args, base=saved)
+        if args.storage is not None:
+            check(meta["ray_storage"] == args.storage.rstrip("/") + "/" + args.name, "--storage",
+                  args.storage, f"the saved study's Ray storage ({meta['ray_storage']}), or none")
         for field, option in OPTION_OF.items():
             check(getattr(spec, field) == getattr(saved, field), option,
                   _shown(getattr(spec, field)),
@@ -161,10 +164,11 @@ def _command(args: argparse.Namespace) -> str:
     return shlex.join(parts)
 
 
-def _shown(value) -> str:
+def _shown(value):
+    """A spec value as the user would type it."""
     if isinstance(value, (tuple, list)):
         return " ".join(map(str, value))
     if isinstance(value, dict):
         return ",".join(f"{k}={' '.join(map(str, v)) if isinstance(v, tuple) else v}"
                         for k, v in value.items())
-    return str(value)
+    return value

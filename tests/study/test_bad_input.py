@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 
@@ -101,3 +102,20 @@ def test_console_script_exits_2_without_traceback(ray_tmpdir):
         "banditune study: error: --gpus-per-trial 2.5 is not allowed; expected a fraction in"
         " [0, 1] (0.25 packs four trials on a GPU) or a whole number of GPUs"]
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_resume_refuses_options_that_change_the_saved_study(tmp_path, capsys, no_ray):
+    saved = spec.StudySpec(ns=(10, 100), seeds=(0, 1, 2), sample_budget={10: 1000, 100: 2000},
+                           reports=5, trials=6, reward="abs", search_seed=0, max_concurrent=4)
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "study.json").write_text(json.dumps(
+        {"spec": saved.to_json(), "ray_storage": str(tmp_path / "s")}))
+    base = ["study", "--results", str(tmp_path), "--name", "s", "--resume"]
+    for extra, message in ((["--trials", "7"], "--trials 7 is not allowed; expected the saved"
+                            " study's value 6"),
+                           (["--n", "10"], "--n '10' is not allowed"),
+                           (["--sample-budget", "1k"], "--sample-budget"),
+                           (["--baselines", "rloo"], "--encodings/--baselines/--reward-scales"),
+                           (["--storage", "s3://b/p"], "--storage 's3://b/p' is not allowed")):
+        assert cli.main([*base, *extra]) == 2
+        assert message in capsys.readouterr().err
