@@ -182,8 +182,9 @@ class Trainer:
         one_update = c.minibatch_size == c.batch_size
         with torch.set_grad_enabled(one_update):
             logits, value = self.policy(x)
+            logp = torch.log_softmax(logits, dim=-1)
         with torch.no_grad():
-            probs = torch.softmax(logits.detach(), dim=-1)
+            probs = logp.detach().exp()
             actions = torch.searchsorted(probs.cumsum(-1), u.unsqueeze(-1)).clamp_(max=c.n - 1)
             actions = actions.squeeze(-1)
             raw = call_reward(self.rewards.fn, x.reshape(-1), actions.reshape(-1), c.n,
@@ -193,12 +194,12 @@ class Trainer:
             self._reward_batches += 1
             adv, target = self._advantages(x, raw, value)
         if one_update:
-            self._update(logits, value, actions, adv, target)
+            self._update(logp, value, actions, adv, target)
             return
         for part in torch.arange(c.batch_size, device=self.device).split(c.minibatch_size):
             logits, value = self.policy(x[:, part])
-            self._update(logits, value, actions[:, part], adv[:, part],
-                         None if target is None else target[:, part])
+            self._update(torch.log_softmax(logits, dim=-1), value, actions[:, part],
+                         adv[:, part], None if target is None else target[:, part])
 
     def _advantages(self, x, raw, value) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Advantages (S, B) and the value head's regression target (or None)."""
@@ -226,9 +227,8 @@ class Trainer:
             adv = advantages.standardize(adv)
         return adv, target
 
-    def _update(self, logits, value, actions, adv, target) -> None:
+    def _update(self, logp, value, actions, adv, target) -> None:
         c = self.config
-        logp = torch.log_softmax(logits, dim=-1)
         logp_taken = logp.gather(-1, actions.unsqueeze(-1)).squeeze(-1)
         per_seed = -(adv * logp_taken).mean(dim=1)
         if c.entropy_coef > 0:
