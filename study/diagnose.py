@@ -1,0 +1,329 @@
+"""`banditune diagnose`: from the forum preset, change one axis at a time to a target config's
+value (and all at once), train each at every n, and write a table of what each change fixes.
+
+The target is a study's best config (RESULTS/NAME/report/best_config.json, written by
+`banditune analyze`), a config file, or the trainer's defaults. Every variant uses the target's
+reward and device; n, seeds and budgets are diagnose's own. A variant that sets a group baseline
+on a batch that is not a multiple of its group size rounds the batch to the nearest multiple
+(its name says so). The rows go to diagnose.parquet (temp file, then rename): one per
+(variant, n, seed), the columns analysis.load reads first, then the variant's settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+
+DEFAULT_NS = (10, 100)
+DEFAULT_SEEDS = 3
+REFERENCE = "forum"
+ALL = "all changes"
+FILE = "diagnose.parquet"
+# Each axis: the TrainConfig fields one variant sets together (a baseline with its settings).
+AXES = {
+    "encoding": ("encoding",),
+    "baseline": ("baseline", "group_size", "ema_decay", "value_coef"),
+    "reward_scale": ("reward_scale",),
+    "lr": ("lr",),
+    "entropy_coef": ("entropy_coef",),
+    "batch_size": ("batch_size", "minibatch_size"),
+    "hidden": ("hidden",),
+    "inputs": ("inputs",),
+    "gamma": ("gamma",),
+}
+COMMON = ("reward", "device")  # the target's, in every variant
+PER_RUN = ("n", "seeds", "sample_budget", "eval_every")  # diagnose's own
+SETTINGS = (*COMMON, *(f for fields in AXES.values() for f in fields))
+
+SCHEMA = pa.schema([
+    ("variant", pa.string()), ("changed", pa.string()), ("n", pa.int64()), ("seed", pa.int64()),
+    ("exact_match", pa.float64()), ("p_correct", pa.float64()),
+    ("distinct_actions", pa.int64()), ("samples_to_95", pa.int64()),
+    ("best_exact_match", pa.float64()), ("mae", pa.float64()), ("samples", pa.int64()),
+    ("sample_budget", pa.int64()), ("wall_s", pa.float64()), ("error", pa.string()),
+    ("reward", pa.string()), ("device", pa.string()), ("encoding", pa.string()),
+    ("baseline", pa.string()), ("group_size", pa.int64()), ("ema_decay", pa.float64()),
+    ("value_coef", pa.float64()), ("reward_scale", pa.string()), ("lr", pa.float64()),
+    ("entropy_coef", pa.float64()), ("batch_size", pa.int64()), ("minibatch_size", pa.int64()),
+    ("hidden", pa.int64()), ("inputs", pa.string()), ("gamma", pa.float64()),
+    ("git_commit", pa.string()),
+])
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str  # "forum", "+lr=0.003", "all changes"
+    changed: str  # the axis it changes: "" for the preset, "all" for every change
+    settings: dict  # the TrainConfig fields of SETTINGS
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser(
+        "diagnose", help="change the forum preset one axis at a time toward a target config",
+        description=__doc__.splitlines()[0])
+    p.add_argument("--n", type=int, nargs="+", default=None, metavar="N",
+                   help="bandit sizes (default: the study's with --study, else 10 100)")
+    p.add_argument("--num-seeds", type=int, default=DEFAULT_SEEDS, metavar="S",
+                   help=f"seeds per variant, trained together (default: {DEFAULT_SEEDS})")
+    p.add_argument("--results", default="results", metavar="DIR", help="results root folder")
+    target = p.add_mutually_exclusive_group()
+    target.add_argument("--study", metavar="NAME",
+                        help="target: RESULTS/NAME/report/best_config.json (from `banditune"
+                             " analyze`); the table goes to RESULTS/NAME/diagnose.parquet")
+    target.add_argument("--config", metavar="FILE",
+                        help="target: a JSON or YAML config file (default target: the"
+                             " trainer's defaults); the table goes to RESULTS/diagnose.parquet")
+    p.add_argument("--sample-budget", default=None, metavar="SPEC",
+                   help="samples per seed: one count or per n, e.g. 10=200k,100=3M"
+                        " (default: the trainer's default budget at each n)")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from study.export import write_atomic
+
+    plan = plan_from_args(args)
+    rows = train_all(**plan["train"])
+    write_atomic(pa.Table.from_pylist(rows, schema=SCHEMA), plan["path"])
+    print(format_table(rows))
+    print(f"wrote {plan['path']}")
+    return 0
+
+
+def plan_from_args(args: argparse.Namespace) -> dict:
+    """Everything checked before training: {"path": output file, "train": train_all kwargs}.
+    ValueError (one line naming the option) for bad input."""
+    from study.spec import check, parse_budget
+    from study.study_cmd import check_reward
+
+    results = Path(args.results).expanduser()
+    if args.study is not None:
+        root, target, study_ns = _study_target(results, args.study)
+    else:
+        root, target, study_ns = results, _file_target(args.config), None
+    ns = tuple(args.n or study_ns or DEFAULT_NS)
+    for n in ns:
+        check(n >= 2, "--n", n, "integers >= 2")
+    check(len(set(ns)) == len(ns), "--n", " ".join(map(str, ns)), "distinct values")
+    check(args.num_seeds >= 1, "--num-seeds", args.num_seeds, "an integer >= 1")
+    budgets = parse_budget(args.sample_budget, ns) if args.sample_budget is not None \
+        else _default_budgets(ns)
+    all_variants = variants(target)
+    seeds = tuple(range(args.num_seeds))
+    for v in all_variants:  # every config valid before any training
+        for n in ns:
+            _config(v.settings, n=n, seeds=seeds, budget=budgets[n])
+    check_reward(target["reward"], ns)
+    _check_writable(root, "--study" if args.study is not None else "--results")
+    return {"path": root / FILE,
+            "train": {"variants": all_variants, "ns": ns, "seeds": seeds, "budgets": budgets}}
+
+
+def target_settings(values: dict):
+    """The SETTINGS of a target given as config fields (any PER_RUN fields are dropped)."""
+    from trainable import TrainConfig
+
+    kept = {k: v for k, v in values.items() if k not in PER_RUN}
+    return settings_of(TrainConfig.from_dict(kept))
+
+
+def settings_of(config) -> dict:
+    """A TrainConfig's SETTINGS; minibatch_size None where it is the whole batch (so that a
+    variant that changes the batch size keeps one update per batch)."""
+    s = {f: getattr(config, f) for f in SETTINGS}
+    if s["minibatch_size"] == s["batch_size"]:
+        s["minibatch_size"] = None
+    return s
+
+
+def variants(target: dict) -> list[Variant]:
+    """The forum preset, one variant per axis on which `target` differs, and all changes.
+    ValueError when the target trains like the forum preset (nothing to diagnose)."""
+    from trainable import from_preset
+
+    forum = settings_of(from_preset(REFERENCE, **{k: target[k] for k in COMMON}))
+    base, goal = _effective(forum), _effective(target)
+    out = [Variant(REFERENCE, "", forum)]
+    for axis, fields in AXES.items():
+        differ = [f for f in fields if base[f] != goal[f]]
+        if not differ:
+            continue
+        settings, fitted = _fit_groups({**forum, **{f: target[f] for f in fields}})
+        label = ",".join(f"{f}={_show(target[f])}" for f in differ)
+        out.append(Variant(f"+{label}{fitted}", axis, settings))
+    if len(out) == 1:
+        raise ValueError("the target config trains like the forum preset: nothing to diagnose;"
+                         " expected a target (--study or --config) that differs from it")
+    out.append(Variant(ALL, "all", dict(target)))
+    return out
+
+
+def _effective(settings: dict) -> dict:
+    """The settings that change training: a baseline's own settings only where it uses them."""
+    from trainable.config import GROUP_BASELINES
+
+    e = dict(settings)
+    for field, used in (("group_size", e["baseline"] in GROUP_BASELINES),
+                        ("ema_decay", e["baseline"] == "ema"),
+                        ("value_coef", e["baseline"] == "value")):
+        if not used:
+            e[field] = None
+    return e
+
+
+def _fit_groups(settings: dict) -> tuple[dict, str]:
+    """Round the batch to the nearest multiple of a group baseline's group size (and say so)."""
+    from trainable.config import GROUP_BASELINES
+
+    group, batch = settings["group_size"], settings["batch_size"]
+    if settings["baseline"] not in GROUP_BASELINES or batch % group == 0:
+        return settings, ""
+    fitted = max(group, group * round(batch / group))
+    return {**settings, "batch_size": fitted, "minibatch_size": None}, f",batch_size={fitted}"
+
+
+def train_all(*, variants: list[Variant], ns, seeds, budgets: dict[int, int]) -> list[dict]:
+    """Train every variant at every n (seeds together); one row per (variant, n, seed)."""
+    from study.export import git_commit
+
+    rows, total, start = [], len(variants) * len(ns), time.perf_counter()
+    for i, (v, n) in enumerate(((v, n) for v in variants for n in ns), start=1):
+        t0 = time.perf_counter()
+        new = train_variant(v, n=n, seeds=seeds, budget=budgets[n])
+        rows += [{**r, "git_commit": git_commit()} for r in new]
+        shown = _means(new)
+        print(f"[{i}/{total}] {v.name} n={n}: {shown} ({time.perf_counter() - t0:.0f} s,"
+              f" {time.perf_counter() - start:.0f} s in all)", file=sys.stderr, flush=True)
+    return rows
+
+
+def train_variant(variant: Variant, *, n: int, seeds, budget: int) -> list[dict]:
+    """Rows of one variant at one n; a run that diverges gives null metrics and its error."""
+    from trainable import TrainingDiverged, train
+
+    config = _config(variant.settings, n=n, seeds=seeds, budget=budget)
+    last, error = None, None
+    try:
+        for last in train(config):
+            pass
+    except TrainingDiverged as diverged:
+        last, error = None, str(diverged)
+    base = {"variant": variant.name, "changed": variant.changed, "n": n,
+            "sample_budget": budget, "error": error,
+            **{f: getattr(config, f) for f in SETTINGS}}
+    return [{**base, "seed": seed, **_final(last, i)} for i, seed in enumerate(config.seeds)]
+
+
+def _final(m, i: int) -> dict:
+    if m is None:
+        return dict.fromkeys(("exact_match", "p_correct", "distinct_actions", "samples_to_95",
+                              "best_exact_match", "mae", "samples", "wall_s"))
+    reached = m.samples_to_95[i]
+    return {"exact_match": float(m.exact_match[i]), "p_correct": float(m.p_correct[i]),
+            "distinct_actions": int(m.distinct_actions[i]),
+            "samples_to_95": None if math.isnan(reached) else int(reached),
+            "best_exact_match": float(m.best_exact_match[i]), "mae": float(m.mae[i]),
+            "samples": int(m.samples), "wall_s": float(m.wall_s)}
+
+
+def format_table(rows: list[dict]) -> str:
+    """Variant x n: mean exact match and p_correct over the seeds (diverged runs: nan)."""
+    import pandas as pd
+
+    from analysis.breakdown import diagnosis_table
+
+    table = diagnosis_table(pd.DataFrame(rows))
+    ns = sorted({r["n"] for r in rows})
+    width = max(len(v) for v in table.index)
+    head = f"{'variant':<{width}}  {'changed':<12}" + "".join(
+        f"  {f'exact n={n}':>12}  {f'p_corr n={n}':>12}" for n in ns)
+    lines = [head]
+    for variant, r in table.iterrows():
+        cells = "".join(f"  {r[('exact_match', n)]:>12.3f}  {r[('p_correct', n)]:>12.3f}"
+                        for n in ns)
+        lines.append(f"{variant:<{width}}  {r[('changed', '')]:<12}{cells}")
+    return "\n".join(lines)
+
+
+def _means(rows: list[dict]) -> str:
+    if rows[0]["error"]:
+        return f"diverged ({rows[0]['error']})"
+    exact, p_correct = (sum(r[k] for r in rows) / len(rows) for k in ("exact_match", "p_correct"))
+    return f"exact_match {exact:.3f}, p_correct {p_correct:.3f}"
+
+
+def _config(settings: dict, *, n: int, seeds, budget: int):
+    from trainable import TrainConfig
+
+    return TrainConfig(**settings, n=n, seeds=seeds, sample_budget=budget)
+
+
+def _default_budgets(ns) -> dict[int, int]:
+    from trainable.config import default_sample_budget
+
+    return {n: default_sample_budget(n) for n in ns}
+
+
+def _study_target(results: Path, name: str) -> tuple[Path, dict, tuple[int, ...] | None]:
+    """(study folder, its best config's settings, the study's n) for --study NAME."""
+    import json
+
+    from study.spec import NAME_PATTERN, check
+
+    check(bool(NAME_PATTERN.match(name)), "--study", name,
+          "a study name: letters, digits, '_', '.' and '-'")
+    root = results / name
+    check(root.is_dir(), "--study", name, f"a study folder under {results} ({root} is missing)")
+    best = root / "report" / "best_config.json"
+    check(best.is_file(), "--study", name,
+          f"a study with {best.relative_to(results)} (run `banditune analyze {root}` first)")
+    try:
+        values = json.loads(best.read_text())
+    except ValueError as error:
+        raise ValueError(f"--study {name!r}: {best} is not valid JSON ({error})") from None
+    try:
+        meta = json.loads((root / "study.json").read_text())
+        ns = tuple(int(n) for n in meta["n"]) or None
+    except (OSError, ValueError, KeyError, TypeError):
+        ns = None
+    return root, _named(values, f"--study {name!r}: {best}"), ns
+
+
+def _file_target(path: str | None) -> dict:
+    """The settings of --config FILE; with no file, the trainer's defaults."""
+    from trainable import TrainConfig, read_config_file
+
+    if path is None:
+        return settings_of(TrainConfig())
+    return _named(read_config_file(path), f"--config {path!r}")
+
+
+def _named(values, source: str) -> dict:
+    """The settings of config fields; an error names where the fields came from."""
+    if not isinstance(values, dict):
+        raise ValueError(f"{source}: expected a mapping of config fields")  # noqa: TRY004
+    try:
+        return target_settings(values)
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"{source}: {error}") from None
+
+
+def _check_writable(folder: Path, option: str) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".probe-{time.time_ns()}"
+        probe.touch()
+        probe.unlink()
+    except OSError as error:
+        raise ValueError(f"{option}: {str(folder)!r} is not writable ({error.strerror});"
+                         " expected a folder this user can write") from None
+
+
+def _show(value) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
