@@ -17,8 +17,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from study.space import AXIS_FIELDS
 from study.objective import auc_by_run, objective
+from study.space import AXIS_FIELDS
 
 THRESHOLD = 0.95
 PHASES = ("search", "reference", "confirm")
@@ -69,7 +69,8 @@ def git_commit() -> str:
         head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True,
                               text=True, timeout=10, check=True).stdout.strip()
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=repo, capture_output=True, text=True, timeout=10).stdout
+                               cwd=repo, capture_output=True, text=True, timeout=10,
+                               check=True).stdout
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return head + ("-dirty" if dirty.strip() else "")

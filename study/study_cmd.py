@@ -10,9 +10,9 @@ import os
 import shlex
 import sys
 
-
 DEFAULT_NS = (10, 100)
-DEFAULTS = dict(trials=50, num_seeds=3, reports=20, seed=0, max_concurrent=4, reward="abs")
+DEFAULTS = {"trials": 50, "num_seeds": 3, "reports": 20, "seed": 0, "max_concurrent": 4,
+            "reward": "abs"}
 
 
 def register(commands: argparse._SubParsersAction) -> None:

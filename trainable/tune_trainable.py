@@ -18,8 +18,8 @@ import ray
 import torch
 from ray import tune
 
-from study.space import axis_values
 from study.objective import objective
+from study.space import axis_values
 from study.trial import TrialRun, summary
 from trainable.trainer import TrainingDiverged
 

@@ -9,8 +9,8 @@ import subprocess
 import pytest
 
 from study import cli, spec
-from trainable.config import default_sample_budget
 from tests.study.conftest import BANDITUNE, REPO, subprocess_env
+from trainable.config import default_sample_budget
 
 
 @pytest.fixture
@@ -96,11 +96,11 @@ def test_parse_budget_forms():
 def test_console_script_exits_2_without_traceback(ray_tmpdir):
     result = subprocess.run([BANDITUNE, "study", "--gpus-per-trial", "2.5"], cwd=REPO,
                             env=subprocess_env(ray_tmpdir), capture_output=True, text=True,
-                            timeout=120)
+                            timeout=120, check=False)
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == [
+    assert result.stderr.strip().splitlines() == [(
         "banditune study: error: --gpus-per-trial 2.5 is not allowed; expected a fraction in"
-        " [0, 1] (0.25 packs four trials on a GPU) or a whole number of GPUs"]
+        " [0, 1] (0.25 packs four trials on a GPU) or a whole number of GPUs")]
     assert "Traceback" not in result.stdout + result.stderr
 
 
@@ -111,8 +111,8 @@ def test_resume_refuses_options_that_change_the_saved_study(tmp_path, capsys, no
     (tmp_path / "s" / "study.json").write_text(json.dumps(
         {"spec": saved.to_json(), "ray_storage": str(tmp_path / "s")}))
     base = ["study", "--results", str(tmp_path), "--name", "s", "--resume"]
-    for extra, message in ((["--trials", "7"], "--trials 7 is not allowed; expected the saved"
-                            " study's value 6"),
+    for extra, message in ((["--trials", "7"], ("--trials 7 is not allowed; expected the saved"
+                                                " study's value 6")),
                            (["--n", "10"], "--n '10' is not allowed"),
                            (["--sample-budget", "1k"], "--sample-budget"),
                            (["--baselines", "rloo"], "--encodings/--baselines/--reward-scales"),

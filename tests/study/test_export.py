@@ -11,8 +11,8 @@ import pytest
 from study import export
 from study.objective import objective
 
-VALUES = dict(encoding="onehot", baseline="none", reward_scale="raw", lr=1e-3, entropy_coef=0.0,
-              batch_size=64, hidden=32, group_size=1)
+VALUES = {"encoding": "onehot", "baseline": "none", "reward_scale": "raw", "lr": 1e-3,
+          "entropy_coef": 0.0, "batch_size": 64, "hidden": 32, "group_size": 1}
 PROVENANCE = {"torch_version": "t", "ray_version": "r", "optuna_version": "o",
               "git_commit": "c"}
 

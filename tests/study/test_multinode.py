@@ -56,7 +56,7 @@ def stop_nodes(nodes: list[subprocess.Popen]) -> None:
 
 def alive_nodes(address: str, env: dict) -> int:
     status = subprocess.run(["ray", "status", "--address", address], env=env,
-                            capture_output=True, text=True, timeout=60)
+                            capture_output=True, text=True, timeout=60, check=False)
     return status.stdout.split("Pending:")[0].count(" node_") if status.returncode == 0 else 0
 
 
@@ -87,7 +87,7 @@ def test_study_as_a_job_on_a_two_node_cluster(tmp_path, ray_tmpdir):
              "--results", str(tmp_path), "--n", "10", "100", "--trials", "2",
              "--num-seeds", "2", "--sample-budget", "10=10k,100=20k", "--reports", "3",
              "--address", "auto"],
-            cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+            cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
     finally:
         stop_nodes(nodes)
     assert reap(f"RAY_TMPDIR={ray_tmpdir}") == []

@@ -8,8 +8,9 @@ from study.space import axis_values
 from study.trial import TrialRun, summary
 from trainable import TrainingDiverged
 
-POINT = dict(encoding="onehot", baseline="rloo", reward_scale="range", lr=3e-3,
-             use_entropy=True, entropy_coef=0.01, batch_size=64, hidden=32, group_size=4)
+POINT = {"encoding": "onehot", "baseline": "rloo", "reward_scale": "range", "lr": 3e-3,
+         "use_entropy": True, "entropy_coef": 0.01, "batch_size": 64, "hidden": 32,
+         "group_size": 4}
 
 
 def make(reward="abs", seeds=(0, 1), **point):
