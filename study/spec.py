@@ -16,7 +16,7 @@ from trainable.config import BASELINES, ENCODINGS, REWARD_SCALES, default_sample
 
 AXES = {"encodings": ENCODINGS, "baselines": BASELINES, "reward_scales": REWARD_SCALES}
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-ADDRESS_PATTERN = re.compile(r"^(auto|ray://[^\s:/]+:\d+|[^\s:/]+:\d+)$")
+ADDRESS_PATTERN = re.compile(r"^(auto|[^\s:/]+:\d+)$")
 _SUFFIX = {"k": 1_000, "m": 1_000_000}
 _BUDGET_HELP = ("a positive integer (200000, 200k, 3M) or per-n pairs such as"
                 " 10=200000,100=3000000")
@@ -136,9 +136,15 @@ def check_resources(*, gpus_per_trial: float, cpus_per_trial: float, address: st
           "--gpus-per-trial", gpus_per_trial,
           "a fraction in [0, 1] (0.25 packs four trials on a GPU) or a whole number of GPUs")
     check(cpus_per_trial > 0, "--cpus-per-trial", cpus_per_trial, "a number > 0")
+    # Without --address, ray.init joins RAY_ADDRESS if set. Ray Client (ray://) would run Tune,
+    # and so the result writer, on the head node, away from --results on this machine.
+    option, joined = ("--address", address) if address else ("RAY_ADDRESS",
+                                                              os.environ.get("RAY_ADDRESS", ""))
+    check(not joined.startswith("ray://"), option, joined,
+          "auto or HOST:PORT; for a remote cluster run `ray job submit --address"
+          " http://HEAD:8265 -- banditune study ... --address auto`")
     if address is not None:
-        check(bool(ADDRESS_PATTERN.match(address)), "--address", address,
-              "auto, HOST:PORT or ray://HOST:PORT")
+        check(bool(ADDRESS_PATTERN.match(address)), "--address", address, "auto or HOST:PORT")
     if storage is not None:
         check("://" in storage or os.path.isabs(storage), "--storage", storage,
               "an absolute path or a URI such as s3://bucket/prefix")

@@ -52,8 +52,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--cpus-per-trial", type=float, default=1.0, metavar="C",
                    help="CPUs per trial (default: 1)")
     p.add_argument("--address", default=None,
-                   help="an existing Ray cluster: auto, HOST:PORT or ray://HOST:PORT"
-                        " (default: RAY_ADDRESS if set, else an embedded Ray)")
+                   help="an existing Ray cluster: auto or HOST:PORT (default: RAY_ADDRESS if"
+                        " set, else an embedded Ray)")
     p.add_argument("--storage", default=None, metavar="URI",
                    help="Ray's experiment storage for multi-node clusters, e.g."
                         " s3://bucket/prefix (default: inside the study folder)")

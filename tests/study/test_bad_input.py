@@ -45,6 +45,7 @@ CASES = [
     (["--max-concurrent", "0"], "--max-concurrent 0 is not allowed"),
     (["--name", "../up"], "--name '../up' is not allowed"),
     (["--address", "not an address"], "--address 'not an address' is not allowed"),
+    (["--address", "ray://head:10001"], "run `ray job submit --address"),
 ]
 
 
