@@ -191,8 +191,8 @@ def comparison(root: Path) -> str:
     search = score_configs(competing_runs(data.trials, phase="search"), ns=data.ns,
                            threshold=THRESHOLD)
     table = confirmation(data.trials, search, ns=data.ns, threshold=THRESHOLD)
-    lines = [f"{'trial':<24} {'n':>5}  {'search IQM [95% CI]':>24}"
-             f"  {'confirmed IQM [95% CI]':>24}"]
+    head = f"{'trial':<24} {'n':>5}  {'search IQM [95% CI]':>24}"
+    lines = [head + f"  {'confirmed IQM [95% CI]':>24}"]
     for r in table.itertuples():
         search = _ci(r.iqm_search, r.ci_low_search, r.ci_high_search)
         confirmed = _ci(r.iqm_confirm, r.ci_low_confirm, r.ci_high_confirm)

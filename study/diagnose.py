@@ -329,4 +329,4 @@ def _check_writable(folder: Path, option: str) -> None:
 
 
 def _show(value) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    return f"{value:.3g}" if isinstance(value, float) else str(value)

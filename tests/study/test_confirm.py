@@ -1,0 +1,135 @@
+"""`banditune confirm`: the top configs of a (fake) study re-trained on fresh seeds, tiny budgets."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+
+import pyarrow.parquet as pq
+import pytest
+
+from analysis.analyze import analyze
+from study import cli, confirm, export
+from tests.analysis.fake_study import SEEDS, planted_trials, write_study
+
+BUDGET = {10: 1000, 100: 2000}
+REPORTS = 2
+USED = [*SEEDS, 1000]  # study.json lists seed 1000 as used: the fresh seeds must skip it
+
+
+def tiny_study(root, trials=None):
+    """The planted fake study (without its own confirmation rows) with tiny budgets."""
+    trials = [t for t in (trials or planted_trials()) if t["rows"][0]["phase"] != "confirm"]
+    for t in trials:
+        for row in t["rows"]:
+            row["sample_budget"] = BUDGET[row["n"]]
+    write_study(root, trials)
+    meta = json.loads((root / "study.json").read_text())
+    (root / "study.json").write_text(json.dumps({**meta, "seeds": USED, "reports": REPORTS}))
+    return root
+
+
+@pytest.fixture(scope="module")
+def confirmed(tmp_path_factory):
+    """(study folder, stdout) after `banditune confirm --top 2 --num-seeds 3`."""
+    root = tiny_study(tmp_path_factory.mktemp("confirm") / "s")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert cli.main(["confirm", str(root), "--top", "2", "--num-seeds", "3"]) == 0
+    return root, out.getvalue()
+
+
+def test_top_k_by_analysis_ranking_get_one_file_each(confirmed):
+    root, _ = confirmed
+    assert sorted(p.name for p in root.glob("trials/confirm-*.parquet")) == [
+        "confirm-planted_a.parquet", "confirm-planted_b.parquet"]  # not the decoy (one bad seed)
+    assert sorted(p.name for p in root.glob("curves/confirm-*.parquet")) == [
+        "confirm-planted_a.parquet", "confirm-planted_b.parquet"]
+
+
+def test_rows_are_fresh_seeds_in_the_study_schema(confirmed):
+    root, _ = confirmed
+    table = pq.read_table(root / "trials" / "confirm-planted_a.parquet")
+    assert table.schema.remove_metadata().equals(export.TRIAL_SCHEMA)
+    rows = table.to_pandas()
+    assert set(rows["phase"]) == {"confirm"} and set(rows["trial_id"]) == {"planted_a"}
+    assert set(rows["status"]) == {"finished"} and rows["exact_match"].notna().all()
+    assert sorted(rows["seed"].unique()) == [1001, 1002, 1003]
+    assert not set(rows["seed"]) & set(USED)
+    assert sorted(map(tuple, rows[["n", "seed"]].to_numpy().tolist())) == sorted(
+        (n, s) for n in BUDGET for s in (1001, 1002, 1003))
+    assert rows.groupby("n")["sample_budget"].first().to_dict() == BUDGET
+    search = pq.read_table(root / "trials" / "planted_a-search.parquet").to_pandas()
+    config = ["reward", "encoding", "baseline", "reward_scale", "lr", "entropy_coef",
+              "batch_size", "hidden", "group_size"]
+    assert rows[config].drop_duplicates().to_dict("records") == \
+        search[config].drop_duplicates().to_dict("records")
+    curves = pq.read_table(root / "curves" / "confirm-planted_a.parquet").to_pandas()
+    assert set(curves["phase"]) == {"confirm"}
+    assert curves.groupby(["n", "seed"]).size().eq(REPORTS).all()
+
+
+def test_analysis_reports_confirmed_scores_next_to_search_scores(confirmed, tmp_path):
+    root, out = confirmed
+    summary = analyze(root, out=tmp_path / "report")
+    rows = {(r["trial_id"], r["n"]): r for r in summary["confirmation"]}
+    assert set(rows) == {(t, k) for t in ("planted_a", "planted_b") for k in ("10", "100", "both")}
+    for (trial_id, key), r in rows.items():
+        assert r["iqm_search"] == 1.0  # the fixture's planted search scores
+        assert r["seeds_confirm"] == (6 if key == "both" else 3)
+        assert 0 <= r["iqm_confirm"] <= 1
+    report = (tmp_path / "report" / "report.md").read_text()
+    assert "## Confirmation on fresh seeds" in report and "`planted_b`" in report
+    printed = [line.split() for line in out.splitlines() if line.startswith("planted_")]
+    assert {(p[0], p[1]) for p in printed} == set(rows)
+
+
+def test_rerun_skips_configs_already_confirmed_on_these_seeds(confirmed, capsys):
+    root, _ = confirmed
+    path = root / "trials" / "confirm-planted_a.parquet"
+    before = path.read_bytes()
+    assert cli.main(["confirm", str(root), "--top", "1", "--num-seeds", "3"]) == 0
+    assert "planted_a: already confirmed" in capsys.readouterr().out
+    assert path.read_bytes() == before
+
+
+def test_fresh_seeds_skip_every_seed_the_study_used():
+    import pandas as pd
+
+    trials = pd.DataFrame({"phase": ["search", "reference", "confirm"], "seed": [1001, 1003, 1002]})
+    assert confirm.fresh_seeds({"seeds": [0, 1000]}, trials, 3) == (1002, 1004, 1005)
+
+
+def bare(root):
+    root.mkdir()
+    return root
+
+
+def only_failed(root):
+    """A study whose only search trial failed: nothing to confirm."""
+    failed = [t for t in planted_trials() if t["rows"][0]["trial_id"] in ("broken", "forum")]
+    return tiny_study(root, failed)
+
+
+BAD = [
+    (["--top", "0"], tiny_study, "--top 0 is not allowed"),
+    (["--num-seeds", "0"], tiny_study, "--num-seeds 0 is not allowed"),
+    ([], bare, "is not a study: no trials/ folder"),
+    ([], lambda root: root, "does not exist or is not a folder"),
+    ([], only_failed, "expected a study with a search trial that finished"),
+]
+
+
+@pytest.mark.parametrize(("argv", "make", "message"), BAD,
+                         ids=["top 0", "num-seeds 0", "no trials", "missing", "only failed"])
+def test_bad_input_exits_2_with_one_line(argv, make, message, tmp_path, capsys, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("confirm trained for bad input")
+
+    monkeypatch.setattr(confirm, "confirm_one", refuse)
+    root = make(tmp_path / "s")
+    assert cli.main(["confirm", str(root), *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("banditune confirm: error: ")
+    assert message in err
