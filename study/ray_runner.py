@@ -23,6 +23,7 @@ from ray.tune.search import ConcurrencyLimiter
 from ray.tune.search.optuna import OptunaSearch
 
 from study import export
+from study.objective import objective
 from study.space import axis_values, search_space
 from study.spec import Resources, StudyPaths, StudySpec
 from study.summary import print_summary
@@ -257,6 +258,9 @@ def _write_reference(out: dict, *, name, spec, paths) -> None:
                 status="failed" if failed else "finished", error=out["failure"],
                 values=axis_values(reference_values()), spec=spec, paths=paths,
                 curves=out["rows"], device=out["device"])
+    outcome = f"FAILED: {out['failure']}" if failed else f"objective={objective(out['rows']):.4f}"
+    print(f"ended {REFERENCE_ID} ({REFERENCE_PRESET} preset, outside the search): {outcome}",
+          flush=True)
 
 
 def _fail_orphaned_trials(name: str, paths: StudyPaths) -> None:

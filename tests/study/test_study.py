@@ -71,7 +71,7 @@ def test_tiny_study_writes_rows_curves_study_json_and_journal(ray_session, tmp_p
     assert {t.state for t in study.trials} == {optuna.trial.TrialState.COMPLETE}
     by_id = {r["trial_id"]: r["objective"] for r in search}
     assert sorted(t.value for t in study.trials) == pytest.approx(sorted(by_id.values()))
-    assert "Best configs" in out and str(root) in out
+    assert "Best configs" in out and str(root) in out and "ended reference" in out
 
 
 def test_same_name_without_resume_is_refused(ray_session, tmp_path, capsys):
