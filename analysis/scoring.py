@@ -27,6 +27,7 @@ SCORE_COLUMNS = (
     "frac_seeds_above",
     "seeds",
     "winner",
+    "auc",
 )
 
 
@@ -65,21 +66,26 @@ def score_configs(runs: pd.DataFrame, *, ns: list[int], threshold: float) -> pd.
     """Scores per (trial_id, key) with key str(n) for each n present and "both" when all are."""
     rows = []
     for trial_id, group in runs.groupby("trial_id", sort=True):
-        strata = {n: group.loc[group["n"] == n, "exact_match"].to_numpy(float) for n in ns}
-        strata = {n: s for n, s in strata.items() if len(s)}
-        per_n = [_score(trial_id, str(n), [s], threshold=threshold) for n, s in strata.items()]
+        at = {n: group[group["n"] == n] for n in ns}
+        strata = {n: g["exact_match"].to_numpy(float) for n, g in at.items() if len(g)}
+        aucs = {n: g["auc_exact_match"].to_numpy(float) for n, g in at.items() if len(g)}
+        per_n = [_score(trial_id, str(n), [s], [aucs[n]], threshold=threshold)
+                 for n, s in strata.items()]
         rows += per_n
         if len(strata) == len(ns):
-            joint = _score(trial_id, BOTH, list(strata.values()), threshold=threshold)
+            joint = _score(trial_id, BOTH, list(strata.values()), list(aucs.values()),
+                           threshold=threshold)
             joint["winner"] = all(r["winner"] for r in per_n)
             rows.append(joint)
     return pd.DataFrame(rows, columns=list(SCORE_COLUMNS))
 
 
 def ranked(scores: pd.DataFrame, *, key: str) -> pd.DataFrame:
-    """Scores at `key`, best first (IQM, then interval lower bound, then trial_id)."""
+    """Scores at `key`, best first: IQM, then interval lower bound, then sample efficiency (the
+    area under the exact-match curve), then trial_id."""
     at_key = scores[scores["key"] == key]
-    return at_key.sort_values(["iqm", "ci_low", "trial_id"], ascending=[False, False, True])
+    return at_key.sort_values(["iqm", "ci_low", "auc", "trial_id"],
+                              ascending=[False, False, False, True])
 
 
 def winners(scores: pd.DataFrame, configs: pd.DataFrame, *, ns: list[int]) -> dict[str, list[dict]]:
@@ -111,7 +117,7 @@ def pick_best(scores: pd.DataFrame, configs: pd.DataFrame) -> dict:
     elif len(both):
         top, reason = both.iloc[0], "no config is above the threshold at every n: best joint IQM"
     else:
-        top = scores.sort_values(["iqm", "ci_low"], ascending=False).iloc[0]
+        top = scores.sort_values(["iqm", "ci_low", "auc"], ascending=False).iloc[0]
         reason = "no config was scored at every n: best IQM at any n"
     trial_id = top["trial_id"]
     mine = scores[scores["trial_id"] == trial_id]
@@ -160,7 +166,10 @@ def confirmation(
     return merged.rename(columns={"key": "n"})
 
 
-def _score(trial_id: str, key: str, strata: list[np.ndarray], *, threshold: float) -> dict:
+def _score(trial_id: str, key: str, strata: list[np.ndarray], aucs: list[np.ndarray], *,
+           threshold: float) -> dict:
+    """Scores of one config at `key`; `auc` (mean area under the exact-match curves) ranks
+    configs tied on exact match by how early they learned."""
     point, low, high = stratified_bootstrap_ci(strata)
     pooled = np.concatenate(strata)
     return {
@@ -172,6 +181,7 @@ def _score(trial_id: str, key: str, strata: list[np.ndarray], *, threshold: floa
         "frac_seeds_above": float(np.mean(pooled >= threshold - EPS)),
         "seeds": len(pooled),
         "winner": bool(low >= threshold - EPS),
+        "auc": float(np.nanmean(np.concatenate(aucs))),
     }
 
 

@@ -7,6 +7,7 @@ naming the option, the bad value and what is allowed; `main` prints it and exits
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 
@@ -30,6 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if os.getcwd() not in sys.path:  # `--reward package.module:function` from where we run
+        sys.path.insert(0, os.getcwd())
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

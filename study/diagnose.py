@@ -115,8 +115,10 @@ def plan_from_args(args: argparse.Namespace) -> dict:
         check(n >= 2, "--n", n, "integers >= 2")
     check(len(set(ns)) == len(ns), "--n", " ".join(map(str, ns)), "distinct values")
     check(args.num_seeds >= 1, "--num-seeds", args.num_seeds, "an integer >= 1")
-    budgets = parse_budget(args.sample_budget, ns) if args.sample_budget is not None \
-        else _default_budgets(ns)
+    from trainable.config import default_sample_budget
+
+    budgets = ({n: default_sample_budget(n) for n in ns} if args.sample_budget is None
+               else parse_budget(args.sample_budget, ns, default=default_sample_budget))
     all_variants = variants(target)
     seeds = tuple(range(args.num_seeds))
     for v in all_variants:  # every config valid before any training
@@ -265,12 +267,6 @@ def _config(settings: dict, *, n: int, seeds, budget: int):
     from trainable import TrainConfig
 
     return TrainConfig(**settings, n=n, seeds=seeds, sample_budget=budget)
-
-
-def _default_budgets(ns) -> dict[int, int]:
-    from trainable.config import default_sample_budget
-
-    return {n: default_sample_budget(n) for n in ns}
 
 
 def _study_target(results: Path, name: str) -> tuple[Path, dict, tuple[int, ...] | None]:

@@ -24,7 +24,7 @@ from ray.tune.search.optuna import OptunaSearch
 
 from study import export
 from study.objective import objective
-from study.space import axis_values, search_space
+from study.space import axis_values, default_point, search_space
 from study.spec import Resources, StudyPaths, StudySpec
 from study.summary import print_summary
 from trainable.config import PRESETS
@@ -117,8 +117,10 @@ def _trainable(settings: dict):
 
 def _new_tuner(*, name, spec, paths, settings, storage) -> tune.Tuner:
     space = functools.partial(search_space, **spec.axes)
+    start = default_point(**spec.axes)  # the first trial: the trainer's defaults
     searcher = StudySearch(
         space, metric="objective", mode="max", seed=spec.search_seed, study_name=name,
+        points_to_evaluate=[start] if start else None,
         storage=optuna.storages.JournalStorage(
             optuna.storages.journal.JournalFileBackend(str(paths.journal))),
     )

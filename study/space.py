@@ -34,6 +34,25 @@ def search_space(trial, *, encodings, baselines, reward_scales) -> None:
         trial.suggest_categorical("group_size", list(GROUP_SIZES))
 
 
+def default_point(*, encodings, baselines, reward_scales) -> dict | None:
+    """The trainer's defaults as a point of the space (the search's first trial), or None when
+    the axes leave them out."""
+    from trainable import TrainConfig
+
+    d = TrainConfig()
+    if (d.encoding not in encodings or d.baseline not in baselines
+            or d.reward_scale not in reward_scales):
+        return None
+    point = {"encoding": d.encoding, "baseline": d.baseline, "reward_scale": d.reward_scale,
+             "lr": d.lr, "use_entropy": d.entropy_coef > 0, "batch_size": d.batch_size,
+             "hidden": d.hidden}
+    if d.entropy_coef > 0:
+        point["entropy_coef"] = d.entropy_coef
+    if d.baseline in GROUP_BASELINES:
+        point["group_size"] = d.group_size
+    return point
+
+
 def describe(axes: dict[str, tuple[str, ...]]) -> dict:
     """The space as plain JSON, for study.json."""
     return {

@@ -11,7 +11,9 @@ import shlex
 import sys
 
 DEFAULT_NS = (10, 100)
-DEFAULTS = {"trials": 50, "num_seeds": 3, "reports": 20, "seed": 0, "max_concurrent": 4,
+# Laptop-sized: about 10 minutes on 2 CPU cores. Scale up with --trials, --sample-budget and
+# --num-seeds on a bigger machine or cluster.
+DEFAULTS = {"trials": 40, "num_seeds": 3, "reports": 10, "seed": 0, "max_concurrent": 4,
             "reward": "abs"}
 
 
@@ -25,15 +27,15 @@ def register(commands: argparse._SubParsersAction) -> None:
     # The study's definition: None means "the default" (or, with --resume, "as saved").
     p.add_argument("--n", type=int, nargs="+", default=None, metavar="N",
                    help="bandit sizes every trial trains at (default: 10 100)")
-    p.add_argument("--trials", type=int, default=None, help="Optuna trials (default: 50)")
+    p.add_argument("--trials", type=int, default=None, help="Optuna trials (default: 40)")
     p.add_argument("--num-seeds", type=int, default=None, metavar="S",
                    help="seeds per config, trained together (default: 3)")
     p.add_argument("--sample-budget", default=None, metavar="SPEC",
                    help="samples per seed: one count or per n, e.g. 10=200k,100=3M"
-                        " (default: the trainer's, 30000*n and at least 200k)")
+                        " (default: 5000*n and at least 50k: 50k at n=10, 500k at n=100)")
     p.add_argument("--reports", type=int, default=None, metavar="R",
                    help="reports per trial; each advances every n by 1/R of its budget"
-                        " (default: 20)")
+                        " (default: 10)")
     p.add_argument("--reward", default=None,
                    help="abs, squared, exact or package.module:function (imports and runs"
                         " that code; default: abs)")
@@ -69,8 +71,7 @@ OPTION_OF = {"ns": "--n", "seeds": "--num-seeds", "sample_budget": "--sample-bud
 def spec_from_args(args: argparse.Namespace, base=None):
     """The StudySpec of the flags given, else `base`'s values (on --resume), else the
     defaults. ValueError for a bad value."""
-    from study.spec import StudySpec, check, check_axes, parse_budget
-    from trainable.config import default_sample_budget
+    from study.spec import StudySpec, check, check_axes, parse_budget, study_sample_budget
 
     def pick(option, saved, default):
         value = getattr(args, option)
@@ -96,7 +97,7 @@ def spec_from_args(args: argparse.Namespace, base=None):
     elif base and set(base.sample_budget) == set(ns):
         budgets = dict(base.sample_budget)
     else:
-        budgets = {n: default_sample_budget(n) for n in ns}
+        budgets = {n: study_sample_budget(n) for n in ns}
     restricted = {"encodings": args.encodings, "baselines": args.baselines,
                   "reward_scales": args.reward_scales}
     axes = check_axes(restricted) if base is None or any(restricted.values()) else base.axes

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analysis.scoring import best_config, competing_runs, score_configs, trial_counts
+from analysis.scoring import ranked, best_config, competing_runs, score_configs, trial_counts
 from tests.analysis.fake_study import NS, SEEDS
 
 
@@ -30,7 +30,7 @@ def test_decoy_is_excluded_by_its_interval_not_its_point_estimate(planted_study,
 def _runs(per_trial: dict[str, dict[int, list[float]]]) -> pd.DataFrame:
     return pd.DataFrame(
         [
-            {"trial_id": t, "n": n, "seed": s, "exact_match": x}
+            {"trial_id": t, "n": n, "seed": s, "exact_match": x, "auc_exact_match": x / 2}
             for t, scores in per_trial.items()
             for n, values in scores.items()
             for s, x in zip(SEEDS, values)
@@ -96,3 +96,11 @@ def test_best_config_leaves_out_group_size_where_the_baseline_uses_no_groups():
     config = best_config(best, trials, ns=[10, 100])
     assert "group_size" not in config
     assert config["n"] == 100 and config["sample_budget"] == 3000
+
+
+def test_configs_tied_on_exact_match_rank_by_how_early_they_learned():
+    runs = _runs({"late": {10: [1.0] * 5}, "early": {10: [1.0] * 5}})
+    runs.loc[runs["trial_id"] == "early", "auc_exact_match"] = 0.9
+    runs.loc[runs["trial_id"] == "late", "auc_exact_match"] = 0.4
+    scores = score_configs(runs, ns=[10], threshold=0.95)
+    assert list(ranked(scores, key="10")["trial_id"]) == ["early", "late"]

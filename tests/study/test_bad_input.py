@@ -10,7 +10,6 @@ import pytest
 
 from study import cli, spec
 from tests.study.conftest import BANDITUNE, REPO, subprocess_env
-from trainable.config import default_sample_budget
 
 
 @pytest.fixture
@@ -87,7 +86,7 @@ def test_existing_study_is_not_overwritten_and_resume_needs_one(tmp_path, capsys
 
 def test_parse_budget_forms():
     assert spec.parse_budget("200k", (10, 100)) == {10: 200_000, 100: 200_000}
-    default_10 = default_sample_budget(10)
+    default_10 = spec.study_sample_budget(10)
     assert spec.parse_budget("100=3M", (10, 100)) == {10: default_10, 100: 3_000_000}
     assert spec.parse_budget("10=1.5k, 100=2500", (10, 100)) == {10: 1500, 100: 2500}
     with pytest.raises(ValueError, match="--sample-budget '0'"):
