@@ -3,6 +3,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
 from study.cli import main
 
@@ -55,6 +56,9 @@ def test_flags_override_the_preset_and_the_config_file(tmp_path, capsys):
     (["--sample-budget", "-5"], "--sample-budget=-5 is not allowed"),
     (["--sample-budget", "lots"], "argument --sample-budget: invalid int value: 'lots'"),
     (["--device", "tpu"], "--device='tpu' is not allowed"),
+    pytest.param(["--device", "cuda"], "--device='cuda' is not allowed; expected auto or cpu",
+                 marks=pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA present")),
+    (["--config", "tests/trainable/test_cli_train.py"], "not valid JSON or YAML"),
     (["--num-seeds", "0"], "--num-seeds 0 is not allowed"),
     (["--seeds", "1", "1"], "a non-empty list of distinct integers >= 0"),
     (["--preset", "reddit"], "--preset 'reddit' is not allowed; expected one of forum"),
