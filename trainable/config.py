@@ -94,33 +94,15 @@ def default_sample_budget(n: int) -> int:
     return int(min(max(200_000, 30_000 * n), 30_000_000))
 
 
+# The forum thread's fixed version: raw scalar input, no baseline, tiny entropy bonus,
+# Adam 1e-3, one update per 50 samples, inputs cycling through 0..n-1.
+FORUM = dict(encoding="scalar", baseline="none", reward_scale="raw", lr=1e-3, entropy_coef=1e-4,
+             batch_size=50, hidden=128, inputs="cycle")
 PRESETS: dict[str, dict] = {
-    # The forum thread's fixed version: raw scalar input, no baseline, tiny entropy bonus,
-    # Adam 1e-3, one update per 50 samples, inputs cycling through 0..n-1.
-    "forum": dict(
-        encoding="scalar",
-        baseline="none",
-        reward_scale="raw",
-        lr=1e-3,
-        entropy_coef=1e-4,
-        batch_size=50,
-        hidden=128,
-        inputs="cycle",
-    ),
-    # The post as written: returns discounted (gamma 0.99) across independent samples of an
-    # episode (one pass over the inputs), and an optimizer step after every sample.
-    "forum-original": dict(
-        encoding="scalar",
-        baseline="none",
-        reward_scale="raw",
-        lr=1e-3,
-        entropy_coef=1e-4,
-        batch_size=50,
-        minibatch_size=1,
-        hidden=128,
-        inputs="cycle",
-        gamma=0.99,
-    ),
+    "forum": FORUM,
+    # The post as written: returns discounted (gamma 0.99) across the independent samples of an
+    # episode, and an optimizer step after every sample.
+    "forum-original": {**FORUM, "gamma": 0.99, "minibatch_size": 1},
 }
 
 
