@@ -2,7 +2,9 @@
 value (and all at once), train each at every n, and write a table of what each change fixes.
 
 The target is a study's best config (RESULTS/NAME/report/best_config.json, written by
-`banditune analyze`), a config file, or the trainer's defaults. Every variant uses the target's
+`banditune analyze`), a config file, or the trainer's defaults. With --leave-one-out, each
+changed axis also gets "all but AXIS": the target with that axis back at the preset's value,
+which shows the changes that are needed together. Every variant uses the target's
 reward and device; n, seeds and budgets are diagnose's own. A variant that sets a group baseline
 on a batch that is not a multiple of its group size rounds the batch to the nearest multiple
 (its name says so). The rows go to diagnose.parquet (temp file, then rename): one per
@@ -58,8 +60,8 @@ SCHEMA = pa.schema([
 
 @dataclass(frozen=True)
 class Variant:
-    name: str  # "forum", "+lr=0.003", "all changes"
-    changed: str  # the axis it changes: "" for the preset, "all" for every change
+    name: str  # "forum", "+lr=0.003", "all changes", "all but lr"
+    changed: str  # the axis it changes: "" for the preset, "all" or "all but AXIS"
     settings: dict  # the TrainConfig fields of SETTINGS
 
 
@@ -82,6 +84,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--sample-budget", default=None, metavar="SPEC",
                    help="samples per seed: one count or per n, e.g. 10=200k,100=3M"
                         " (default: the trainer's default budget at each n)")
+    p.add_argument("--leave-one-out", action="store_true",
+                   help="also train all changes but one, for each axis: which changes are"
+                        " needed together (about 40%% more time)")
     p.set_defaults(handler=run)
 
 
@@ -104,6 +109,7 @@ def plan_from_args(args: argparse.Namespace) -> dict:
     ValueError (one line naming the option) for bad input."""
     from study.spec import check, parse_budget
     from study.study_cmd import check_reward
+    from trainable.config import default_sample_budget
 
     results = Path(args.results).expanduser()
     if args.study is not None:
@@ -115,11 +121,9 @@ def plan_from_args(args: argparse.Namespace) -> dict:
         check(n >= 2, "--n", n, "integers >= 2")
     check(len(set(ns)) == len(ns), "--n", " ".join(map(str, ns)), "distinct values")
     check(args.num_seeds >= 1, "--num-seeds", args.num_seeds, "an integer >= 1")
-    from trainable.config import default_sample_budget
-
     budgets = ({n: default_sample_budget(n) for n in ns} if args.sample_budget is None
                else parse_budget(args.sample_budget, ns, default=default_sample_budget))
-    all_variants = variants(target)
+    all_variants = variants(target, leave_one_out=args.leave_one_out)
     seeds = tuple(range(args.num_seeds))
     for v in all_variants:  # every config valid before any training
         for n in ns:
@@ -147,25 +151,29 @@ def settings_of(config) -> dict:
     return s
 
 
-def variants(target: dict) -> list[Variant]:
-    """The forum preset, one variant per axis on which `target` differs, and all changes.
+def variants(target: dict, *, leave_one_out: bool = False) -> list[Variant]:
+    """The forum preset, one variant per axis on which `target` differs, all changes, and
+    (leave_one_out) all changes but one axis, for each of those axes.
     ValueError when the target trains like the forum preset (nothing to diagnose)."""
     from trainable import from_preset
 
     forum = settings_of(from_preset(REFERENCE, **{k: target[k] for k in COMMON}))
     base, goal = _effective(forum), _effective(target)
-    out = [Variant(REFERENCE, "", forum)]
-    for axis, fields in AXES.items():
-        differ = [f for f in fields if base[f] != goal[f]]
-        if not differ:
-            continue
-        settings, fitted = _fit_groups({**forum, **{f: target[f] for f in fields}})
-        label = ",".join(f"{f}={_show(target[f])}" for f in differ)
-        out.append(Variant(f"+{label}{fitted}", axis, settings))
-    if len(out) == 1:
+    changed = {axis: [f for f in fields if base[f] != goal[f]] for axis, fields in AXES.items()}
+    changed = {axis: differ for axis, differ in changed.items() if differ}
+    if not changed:
         raise ValueError("the target config trains like the forum preset: nothing to diagnose;"
                          " expected a target (--study or --config) that differs from it")
+    out = [Variant(REFERENCE, "", forum)]
+    for axis, differ in changed.items():
+        settings, fitted = _fit_groups({**forum, **{f: target[f] for f in AXES[axis]}})
+        label = ",".join(f"{f}={_show(settings[f])}" for f in differ + fitted)
+        out.append(Variant(f"+{label}", axis, settings))
     out.append(Variant(ALL, "all", dict(target)))
+    for axis in changed if leave_one_out else ():
+        settings, fitted = _fit_groups({**target, **{f: forum[f] for f in AXES[axis]}})
+        note = "".join(f" ({f}={_show(settings[f])})" for f in fitted)
+        out.append(Variant(f"all but {axis}{note}", f"all but {axis}", settings))
     return out
 
 
@@ -182,15 +190,16 @@ def _effective(settings: dict) -> dict:
     return e
 
 
-def _fit_groups(settings: dict) -> tuple[dict, str]:
-    """Round the batch to the nearest multiple of a group baseline's group size (and say so)."""
+def _fit_groups(settings: dict) -> tuple[dict, list[str]]:
+    """Round the batch to the nearest multiple of a group baseline's group size; the settings
+    and the fields so changed."""
     from trainable.config import GROUP_BASELINES
 
     group, batch = settings["group_size"], settings["batch_size"]
     if settings["baseline"] not in GROUP_BASELINES or batch % group == 0:
-        return settings, ""
+        return settings, []
     fitted = max(group, group * round(batch / group))
-    return {**settings, "batch_size": fitted, "minibatch_size": None}, f",batch_size={fitted}"
+    return {**settings, "batch_size": fitted, "minibatch_size": None}, ["batch_size"]
 
 
 def train_all(*, variants: list[Variant], ns, seeds, budgets: dict[int, int]) -> list[dict]:

@@ -63,6 +63,24 @@ def test_group_baseline_rounds_the_forum_batch_and_says_so():
     assert (config.baseline, config.group_size, config.batch_size) == ("rloo", 4, 48)
 
 
+def test_leave_one_out_puts_one_axis_back_at_the_preset_value():
+    target = diagnose.target_settings({**TARGET, "baseline": "grpo", "group_size": 8,
+                                       "batch_size": 64})
+    found = diagnose.variants(target, leave_one_out=True)
+    names = [v.name for v in found]
+    assert names[names.index("all changes") + 1:] == [
+        "all but encoding", "all but baseline", "all but lr",
+        "all but batch_size (batch_size=48)"]
+    forum = found[0].settings
+    by_name = {v.name: v for v in found}
+    assert by_name["all but lr"].settings == {**target, "lr": forum["lr"]}
+    assert by_name["all but lr"].changed == "all but lr"
+    assert by_name["all but baseline"].settings["baseline"] == "none"
+    # Back at the preset's 50, the batch no longer holds whole groups of 8: 48 does.
+    assert by_name["all but batch_size (batch_size=48)"].settings["batch_size"] == 48
+    assert "all but lr" not in [v.name for v in diagnose.variants(target)]
+
+
 def test_unused_baseline_settings_are_not_a_change():
     """group_size means nothing without a group baseline: such a target is the forum preset."""
     target = diagnose.target_settings({**PRESETS["forum"], "group_size": 4, "ema_decay": 0.5})
@@ -104,6 +122,16 @@ def test_all_changes_trains_exactly_the_target(tmp_path):
     *_, direct = train(TrainConfig(**TARGET, n=10, seeds=(0, 1), sample_budget=1000))
     np.testing.assert_array_equal(mine["exact_match"], direct.exact_match)
     np.testing.assert_array_equal(mine["p_correct"], direct.p_correct)
+
+
+def test_leave_one_out_option_trains_the_extra_variants(tmp_path):
+    config = write_config(tmp_path / "target.json", TARGET)
+    assert cli.main(["diagnose", "--config", config, "--results", str(tmp_path), "--n", "10",
+                     "--num-seeds", "1", "--sample-budget", "500", "--leave-one-out"]) == 0
+    rows = pq.read_table(tmp_path / "diagnose.parquet").to_pandas()
+    assert list(dict.fromkeys(rows["variant"])) == [
+        "forum", "+encoding=onehot", "+lr=0.01", "all changes", "all but encoding",
+        "all but lr"]
 
 
 def test_study_target_is_its_best_config_and_lands_beside_the_study(tmp_path):
