@@ -11,7 +11,7 @@ import pytest
 
 from analysis.analyze import analyze
 from study import cli, confirm, export
-from tests.analysis.fake_study import SEEDS, planted_trials, write_study
+from tests.analysis.fake_study import SEEDS, config, planted_trials, trial, write_study
 
 BUDGET = {10: 1000, 100: 2000}
 REPORTS = 2
@@ -92,6 +92,17 @@ def test_rerun_skips_configs_already_confirmed_on_these_seeds(confirmed, capsys)
     assert cli.main(["confirm", str(root), "--top", "1", "--num-seeds", "3"]) == 0
     assert "planted_a: already confirmed" in capsys.readouterr().out
     assert path.read_bytes() == before
+
+
+def test_a_config_that_diverges_is_stored_as_failed(tmp_path, capsys):
+    """The NaN reward breaks batches of 1024 with 3 seeds: the confirmation fails, recorded."""
+    nan = config(reward="tests.study.nan_reward:fn", batch_size=1024)
+    root = tiny_study(tmp_path / "s", [trial("nan", nan, {10: [1.0] * 5, 100: [1.0] * 5})])
+    assert cli.main(["confirm", str(root), "--num-seeds", "3"]) == 0
+    rows = pq.read_table(root / "trials" / "confirm-nan.parquet").to_pandas()
+    assert set(rows["status"]) == {"failed"} and rows["exact_match"].isna().all()
+    assert rows["error"].str.contains("NaN").all()
+    assert "nan failed" in capsys.readouterr().out
 
 
 def test_fresh_seeds_skip_every_seed_the_study_used():
