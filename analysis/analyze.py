@@ -189,7 +189,7 @@ def draw(f: Findings, data: StudyData, *, out_dir: Path) -> dict[str, tuple[str,
             ),
             (
                 "Mean exact match of the forum preset with one axis changed to the best config's value "
-                "(and all at once), one bar per n."
+                "(and all at once, or all but one), one bar per n."
             ),
         )
     return {

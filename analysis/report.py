@@ -362,7 +362,8 @@ def _diagnosis(f: Findings) -> str:
     return (
         "## Diagnosis: which single change fixes the forum setup\n\n"
         "Starting from the forum preset, one axis at a time is set to the best config's value "
-        "(and all at once); means over seeds.\n\n"
+        "(and all at once; \"all but X\" rows, when present, change every axis except X); means"
+        " over seeds.\n\n"
         + "\n".join(_fixes(table, n, f.threshold) for n in f.ns)
         + "\n\n"
         + _table(header, rows)

@@ -62,7 +62,7 @@ def run_study(*, name: str, spec: StudySpec, paths: StudyPaths, resources: Resou
             tuner = _new_tuner(name=name, spec=spec, paths=paths, settings=settings,
                                storage=meta["ray_storage"])
         tuner.fit()
-        done = sum(p.stem != REFERENCE_ID for p in paths.trials.glob("*.parquet"))
+        done = count_search_trials(paths)
         if done < spec.trials:
             print(f"\nstudy {name!r} interrupted with {done} of {spec.trials} trials done;"
                   f" continue it with: {command} --resume", file=sys.stderr)
@@ -77,6 +77,12 @@ def run_study(*, name: str, spec: StudySpec, paths: StudyPaths, resources: Resou
     finally:
         if started_ray:
             ray.shutdown()
+
+
+def count_search_trials(paths: StudyPaths) -> int:
+    """Search trials with their files written (not the reference, not `confirm` re-runs)."""
+    return sum(p.stem != REFERENCE_ID and not p.stem.startswith("confirm-")
+               for p in paths.trials.glob("*.parquet"))
 
 
 def connect(address: str | None) -> bool:
@@ -160,7 +166,7 @@ class ProgressLines(tune.Callback):
 
     def _line(self, trial, what: str) -> None:
         result = trial.last_result or {}
-        done = sum(p.stem != REFERENCE_ID for p in self.paths.trials.glob("*.parquet"))
+        done = count_search_trials(self.paths)
         scores = " ".join(f"n={n}:{result.get(f'exact_match_n{n}', float('nan')):.3f}"
                           for n in self.spec.ns)
         failure = f" FAILED: {result['failure']}" if result.get("failed") else ""

@@ -11,9 +11,11 @@ TOP = 5
 
 
 def trials_frame(paths: StudyPaths) -> pd.DataFrame:
-    """Every trial row of the study (one Parquet file per trial)."""
+    """The rows of the study's search trials and its reference (not `confirm` re-runs, which
+    share their search trial's id)."""
     files = sorted(paths.trials.glob("*.parquet"))
-    return pd.concat([pq.read_table(f).to_pandas() for f in files], ignore_index=True)
+    rows = pd.concat([pq.read_table(f).to_pandas() for f in files], ignore_index=True)
+    return rows[rows["phase"].isin(["search", "reference"])]
 
 
 def best_table(trials: pd.DataFrame, ns, top: int = TOP) -> pd.DataFrame:
