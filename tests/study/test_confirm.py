@@ -95,8 +95,8 @@ def test_rerun_skips_configs_already_confirmed_on_these_seeds(confirmed, capsys)
 
 
 def test_a_config_that_diverges_is_stored_as_failed(tmp_path, capsys):
-    """The NaN reward breaks batches of 1024 with 3 seeds: the confirmation fails, recorded."""
-    nan = config(reward="tests.study.nan_reward:fn", batch_size=1024)
+    """The NaN reward breaks batches of 512 with 3 seeds: the confirmation fails, recorded."""
+    nan = config(reward="tests.study.nan_reward:fn", batch_size=512)
     root = tiny_study(tmp_path / "s", [trial("nan", nan, {10: [1.0] * 5, 100: [1.0] * 5})])
     assert cli.main(["confirm", str(root), "--num-seeds", "3"]) == 0
     rows = pq.read_table(root / "trials" / "confirm-nan.parquet").to_pandas()

@@ -135,14 +135,14 @@ def test_leave_one_out_option_trains_the_extra_variants(tmp_path):
 
 
 def test_a_variant_that_diverges_is_kept_with_its_error(tmp_path):
-    """The NaN reward breaks batches of 1024 (3 seeds): those variants only, the rest trains."""
-    values = {**PRESETS["forum"], "batch_size": 1024, "reward": "tests.study.nan_reward:fn"}
+    """The NaN reward breaks batches of 512 (3 seeds): those variants only, the rest trains."""
+    values = {**PRESETS["forum"], "batch_size": 512, "reward": "tests.study.nan_reward:fn"}
     config = write_config(tmp_path / "target.json", values)
     assert cli.main(["diagnose", "--config", config, "--results", str(tmp_path), "--n", "10",
                      "--num-seeds", "3", "--sample-budget", "3000"]) == 0
     rows = pq.read_table(tmp_path / "diagnose.parquet").to_pandas()
     failed = rows[rows["error"].notna()]
-    assert set(failed["variant"]) == {"+batch_size=1024", "all changes"}
+    assert set(failed["variant"]) == {"+batch_size=512", "all changes"}
     assert failed["error"].str.contains("NaN").all() and failed["exact_match"].isna().all()
     assert rows.loc[rows["variant"] == "forum", "exact_match"].notna().all()
 

@@ -63,6 +63,6 @@ def test_summary_reports_per_n_means_and_per_seed_values():
 
 
 def test_a_nan_reward_raises_training_diverged():
-    run = make(reward="tests.study.nan_reward:fn", seeds=(0, 1, 2), batch_size=1024)
+    run = make(reward="tests.study.nan_reward:fn", seeds=(0, 1, 2), batch_size=512)
     with pytest.raises(TrainingDiverged, match="NaN"):
         run.step()
