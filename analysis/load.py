@@ -27,69 +27,34 @@ CONFIG_COLUMNS = (
     "group_size",
 )
 
+# The study's schemas (study/export.py writes them; a test checks the two agree).
+_WHO = [("study", pa.string()), ("trial_id", pa.string()), ("phase", pa.string())]
+_METRICS = [("exact_match", pa.float64()), ("p_correct", pa.float64()), ("mae", pa.float64()),
+            ("regret", pa.float64()), ("entropy", pa.float64()),
+            ("distinct_actions", pa.int64()), ("reward_mean", pa.float64())]
 TRIAL_SCHEMA = pa.schema(
-    [
-        ("study", pa.string()),
-        ("trial_id", pa.string()),
-        ("phase", pa.string()),
-        ("status", pa.string()),
-        ("error", pa.string()),
-        ("n", pa.int64()),
-        ("seed", pa.int64()),
-        ("reward", pa.string()),
-        ("encoding", pa.string()),
-        ("baseline", pa.string()),
-        ("reward_scale", pa.string()),
-        ("lr", pa.float64()),
-        ("entropy_coef", pa.float64()),
-        ("batch_size", pa.int64()),
-        ("hidden", pa.int64()),
-        ("group_size", pa.int64()),
-        ("sample_budget", pa.int64()),
-        ("exact_match", pa.float64()),
-        ("p_correct", pa.float64()),
-        ("mae", pa.float64()),
-        ("regret", pa.float64()),
-        ("entropy", pa.float64()),
-        ("distinct_actions", pa.int64()),
-        ("reward_mean", pa.float64()),
-        ("samples", pa.int64()),
-        ("samples_to_95", pa.int64()),
-        ("best_exact_match", pa.float64()),
-        ("auc_exact_match", pa.float64()),
-        ("wall_s", pa.float64()),
-        ("samples_per_s", pa.float64()),
-        ("objective", pa.float64()),
-        ("device", pa.string()),
-        ("torch_version", pa.string()),
-        ("ray_version", pa.string()),
-        ("optuna_version", pa.string()),
-        ("git_commit", pa.string()),
-    ]
+    _WHO
+    + [("status", pa.string()), ("error", pa.string()), ("n", pa.int64()), ("seed", pa.int64()),
+       ("reward", pa.string()), ("encoding", pa.string()), ("baseline", pa.string()),
+       ("reward_scale", pa.string()), ("lr", pa.float64()), ("entropy_coef", pa.float64()),
+       ("batch_size", pa.int64()), ("hidden", pa.int64()), ("group_size", pa.int64()),
+       ("sample_budget", pa.int64())]
+    + _METRICS
+    + [("samples", pa.int64()), ("samples_to_95", pa.int64()),
+       ("best_exact_match", pa.float64()), ("auc_exact_match", pa.float64()),
+       ("wall_s", pa.float64()), ("samples_per_s", pa.float64()), ("objective", pa.float64()),
+       ("device", pa.string()), ("torch_version", pa.string()), ("ray_version", pa.string()),
+       ("optuna_version", pa.string()), ("git_commit", pa.string())]
 )
 TRIAL_REQUIRED = frozenset(
     {"trial_id", "phase", "status", "n", "seed", *CONFIG_COLUMNS, "exact_match", "distinct_actions"}
 )
 
 CURVE_SCHEMA = pa.schema(
-    [
-        ("study", pa.string()),
-        ("trial_id", pa.string()),
-        ("phase", pa.string()),
-        ("n", pa.int64()),
-        ("seed", pa.int64()),
-        ("report", pa.int64()),
-        ("samples", pa.int64()),
-        ("exact_match", pa.float64()),
-        ("p_correct", pa.float64()),
-        ("mae", pa.float64()),
-        ("regret", pa.float64()),
-        ("entropy", pa.float64()),
-        ("distinct_actions", pa.int64()),
-        ("reward_mean", pa.float64()),
-        ("wall_s", pa.float64()),
-        ("samples_per_s", pa.float64()),
-    ]
+    _WHO
+    + [("n", pa.int64()), ("seed", pa.int64()), ("report", pa.int64()), ("samples", pa.int64())]
+    + _METRICS
+    + [("wall_s", pa.float64()), ("samples_per_s", pa.float64())]
 )
 CURVE_REQUIRED = frozenset({"trial_id", "phase", "n", "seed", "report", "samples", "exact_match"})
 

@@ -397,7 +397,9 @@ def _figure(f: Findings, name: str) -> str:
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
-    escape = lambda text: str(text).replace("|", "\\|")
+    def escape(text) -> str:
+        return str(text).replace("|", "\\|")
+
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(escape(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)

@@ -45,7 +45,7 @@ def main() -> None:
             *_, m = train(config)
             d = m.to_dict()
             print(f"{label}: {m.samples:,} samples, {time.perf_counter() - start:.0f} s")
-            print(f"  exact_match      {['%.3f' % v for v in d['exact_match']]}"
+            print(f"  exact_match      {[f'{v:.3f}' for v in d['exact_match']]}"
                   f"  mean {m.exact_match.mean():.3f}")
             print(f"  distinct_actions {d['distinct_actions']}")
             print(f"  samples_to_95    {d['samples_to_95']}", flush=True)

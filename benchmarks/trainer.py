@@ -15,7 +15,7 @@ import time
 import torch
 from torch import nn
 
-from trainable import Trainer, TrainConfig
+from trainable import TrainConfig, Trainer
 
 SETTING = dict(encoding="onehot", baseline="batch_mean", reward_scale="raw", entropy_coef=2.0,
                lr=3e-3, batch_size=512)

@@ -224,10 +224,9 @@ def train_variant(variant: Variant, *, n: int, seeds, budget: int) -> list[dict]
     config = _config(variant.settings, n=n, seeds=seeds, budget=budget)
     last, error = None, None
     try:
-        for last in train(config):
-            pass
+        *_, last = train(config)
     except TrainingDiverged as diverged:
-        last, error = None, str(diverged)
+        error = str(diverged)
     base = {"variant": variant.name, "changed": variant.changed, "n": n,
             "sample_budget": budget, "error": error,
             **{f: getattr(config, f) for f in SETTINGS}}

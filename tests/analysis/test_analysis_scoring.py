@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analysis.scoring import ranked, best_config, competing_runs, score_configs, trial_counts
+from analysis.scoring import best_config, competing_runs, ranked, score_configs, trial_counts
 from tests.analysis.fake_study import NS, SEEDS
 
 

@@ -75,7 +75,7 @@ def test_analysis_reports_confirmed_scores_next_to_search_scores(confirmed, tmp_
     summary = analyze(root, out=tmp_path / "report")
     rows = {(r["trial_id"], r["n"]): r for r in summary["confirmation"]}
     assert set(rows) == {(t, k) for t in ("planted_a", "planted_b") for k in ("10", "100", "both")}
-    for (trial_id, key), r in rows.items():
+    for (_, key), r in rows.items():
         assert r["iqm_search"] == 1.0  # the fixture's planted search scores
         assert r["seeds_confirm"] == (6 if key == "both" else 3)
         assert 0 <= r["iqm_confirm"] <= 1

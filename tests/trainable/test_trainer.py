@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from trainable import Trainer, TrainConfig, TrainingDiverged, from_preset, train
+from trainable import TrainConfig, Trainer, TrainingDiverged, from_preset, train
 
 
 def nan_sometimes(x, a, n):
