@@ -53,11 +53,12 @@ FINAL_METRICS = ("exact_match", "p_correct", "mae", "regret", "entropy", "distin
 
 
 def versions() -> dict[str, str]:
-    import optuna
-    import ray
+    """Installed versions of the packages that shape the results (read without importing Ray)."""
+    from importlib.metadata import version
+
     import torch
 
-    return {"torch": torch.__version__, "ray": ray.__version__, "optuna": optuna.__version__,
+    return {"torch": torch.__version__, "ray": version("ray"), "optuna": version("optuna"),
             "pyarrow": pa.__version__}
 
 
