@@ -7,6 +7,7 @@ noiseless function of the same signature (its expectation), used for the optimum
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -77,11 +78,8 @@ def call_reward(fn: RewardFn, x: torch.Tensor, a: torch.Tensor, n: int, *, name:
 
 @dataclass(frozen=True)
 class RewardTable:
-    """What the reward implies at `n`.
-
-    `best[x]` (n,) is each input's best reward; the range is max - min over all (x, a); the gap is
-    the median over inputs of best minus second-best reward: the difference a policy must resolve.
-    """
+    """What the reward implies at `n`: `best[x]` (n,) is each input's best reward, the range is
+    max - min over all (x, a)."""
 
     name: str
     fn: RewardFn
@@ -90,7 +88,6 @@ class RewardTable:
     best: torch.Tensor
     low: float
     high: float
-    gap: float
 
     @property
     def range(self) -> float:
@@ -101,17 +98,33 @@ class RewardTable:
         """Rewards within this of an input's best count as optimal."""
         return 1e-6 * max(1.0, abs(self.low), abs(self.high))
 
+    @functools.cached_property
+    def gap(self) -> float:
+        """Median over inputs of best minus second-best reward: what a policy must resolve (1 where
+        every action of every input is optimal). Swept on first use."""
+        gaps = []
+        for xs in input_chunks(self.n, self.best.device):
+            rows = self.rows(xs)
+            second = rows.masked_fill(self.optimal(rows, xs), float("-inf")).max(1).values
+            gaps.append(self.best[xs] - second)  # inf where every action is optimal
+        gaps = torch.cat(gaps)
+        finite = gaps[torch.isfinite(gaps)]
+        return finite.median().item() if finite.numel() else 1.0
+
     def rows(self, xs: torch.Tensor) -> torch.Tensor:
         """Expected rewards of every action for inputs `xs` (c,): shape (c, n)."""
-        c, n = xs.numel(), self.n
-        actions = torch.arange(n, device=xs.device)
-        r = call_reward(self.expected, xs.repeat_interleave(n), actions.repeat(c), n,
-                        name=self.name)
-        return r.view(c, n)
+        return reward_rows(self.expected, xs, self.n, name=self.name)
 
     def optimal(self, rows: torch.Tensor, xs: torch.Tensor) -> torch.Tensor:
         """Boolean (c, n): which actions are optimal for inputs `xs`, given their `rows`."""
         return rows >= self.best[xs].unsqueeze(1) - self.tolerance
+
+
+def reward_rows(fn: RewardFn, xs: torch.Tensor, n: int, *, name: str) -> torch.Tensor:
+    """`fn` at every action for inputs `xs` (c,): shape (c, n)."""
+    c = xs.numel()
+    actions = torch.arange(n, device=xs.device)
+    return call_reward(fn, xs.repeat_interleave(n), actions.repeat(c), n, name=name).view(c, n)
 
 
 def input_chunks(n: int, device: torch.device, *, max_pairs: int = 1 << 20) -> Iterator[torch.Tensor]:
@@ -125,11 +138,10 @@ def build_reward_table(name: str, n: int, device: torch.device) -> RewardTable:
     """Sweep the (expected) reward over all (x, a), a chunk of inputs at a time, and check it."""
     fn = resolve_reward(name)
     expected = getattr(fn, "expected", fn)
-    best, gaps = torch.empty(n, device=device), torch.empty(n, device=device)
+    best = torch.empty(n, device=device)
     low, high = float("inf"), float("-inf")
-    table = RewardTable(name, fn, expected, n, best, 0.0, 0.0, 1.0)
     for xs in input_chunks(n, device):
-        rows = table.rows(xs)
+        rows = reward_rows(expected, xs, n, name=name)
         bad = ~torch.isfinite(rows)
         if bad.any():
             x, a = (int(i) for i in bad.nonzero()[0])
@@ -137,11 +149,7 @@ def build_reward_table(name: str, n: int, device: torch.device) -> RewardTable:
                              f" a={a}; rewards must be finite")
         best[xs] = rows.max(1).values
         low, high = min(low, rows.min().item()), max(high, rows.max().item())
-        second = rows.masked_fill(table.optimal(rows, xs), float("-inf")).max(1).values
-        gaps[xs] = best[xs] - second  # inf where every action is optimal
     if fn is not expected:  # the noisy reward itself must also have the right shape and dtype
         probe = torch.arange(n, device=device)
         call_reward(fn, probe, probe, n, name=name)
-    finite = gaps[torch.isfinite(gaps)]
-    gap = finite.median().item() if finite.numel() else 1.0
-    return RewardTable(name, fn, expected, n, best, low, high, gap)
+    return RewardTable(name, fn, expected, n, best, low, high)
