@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 
 
@@ -22,15 +23,23 @@ def register(subparsers) -> None:
         help="exact match a config's interval lower bound must reach to win (default 0.95)",
     )
     parser.add_argument("--out", default=None, help="output folder (default RESULTS/NAME/report)")
-    parser.set_defaults(handler=run)
+    parser.set_defaults(plan=plan)
 
 
-def run(args: argparse.Namespace) -> int:
-    """Handler: validate, analyze, print where the report is and the headline."""
-    from analysis.analyze import analyze, check_inputs
+def plan(args: argparse.Namespace):
+    """Check the inputs (ValueError); return the work."""
+    from analysis.analyze import check_inputs
 
     _, out_dir = check_inputs(args.results, threshold=args.threshold, out=args.out)
-    summary = analyze(args.results, threshold=args.threshold, out=args.out)
+    return functools.partial(run, args.results, threshold=args.threshold, out=args.out,
+                             out_dir=out_dir)
+
+
+def run(results: str, *, threshold: float, out: str | None, out_dir) -> int:
+    """Analyze; print where the report is and the headline."""
+    from analysis.analyze import analyze
+
+    summary = analyze(results, threshold=threshold, out=out)
     for key, found in summary["winners"].items():
         where = "every n" if key == "both" else f"n = {key}"
         print(f"above {summary['threshold']:g} at {where}: {len(found)} config(s)")

@@ -1,7 +1,10 @@
 """The `banditune` command: one subcommand per module, each with `register(subparsers)`.
 
-Every handler validates its input before any work starts and raises `ValueError` with one line
-naming the option, the bad value and what is allowed; `main` prints it and exits with status 2.
+Every subcommand has two phases. Its `plan(args)` checks every input before any work starts and
+raises `ValueError` (or FileNotFoundError, PermissionError) with one line naming the option, the
+bad value and what is allowed: `main` prints that line and exits with status 2. `plan` returns the
+work as a function of no arguments; anything that work raises (a user reward, Ray, I/O) exits 1
+with the full traceback on stderr and a last line naming the exception and where it was raised.
 """
 
 from __future__ import annotations
@@ -9,6 +12,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import traceback
+
+BAD_INPUT = (ValueError, FileNotFoundError, PermissionError)
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -35,14 +41,30 @@ def main(argv: list[str] | None = None) -> int:
         sys.path.insert(0, os.getcwd())
     parser = build_parser()
     args = parser.parse_args(argv)
+    prog = f"banditune {args.command}"
     try:
-        return int(args.handler(args) or 0)
-    except (ValueError, FileNotFoundError, PermissionError) as error:
-        sys.stderr.write(f"banditune {args.command}: error: {error}\n")
-        return 2
+        try:
+            work = args.plan(args)
+        except BAD_INPUT as error:
+            sys.stderr.write(f"{prog}: error: {error}\n")
+            return 2
+        try:
+            return int(work() or 0)
+        except Exception as error:  # noqa: BLE001 - reported with its traceback, exit 1
+            traceback.print_exc()
+            sys.stderr.write(f"{prog}: failed during work: {failure_line(error)}\n")
+            return 1
     except KeyboardInterrupt:
-        sys.stderr.write(f"banditune {args.command}: interrupted\n")
+        sys.stderr.write(f"{prog}: interrupted\n")
         return 130
+
+
+def failure_line(error: BaseException) -> str:
+    """'FileNotFoundError: ... (raised in fn at path:line; traceback above)'."""
+    frames = traceback.extract_tb(error.__traceback__)
+    where = f" (raised in {frames[-1].name} at {frames[-1].filename}:{frames[-1].lineno};" \
+        " traceback above)" if frames else ""
+    return f"{type(error).__name__}: {error}{where}"
 
 
 if __name__ == "__main__":

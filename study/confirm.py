@@ -12,11 +12,15 @@ budgets is skipped, so an interrupted confirm continues where it stopped.
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+from study.options import add_threads, apply_threads, check_threads
+from study.progress import Progress
 
 DEFAULT_TOP = 5
 DEFAULT_SEEDS = 10
@@ -53,14 +57,20 @@ def register(commands: argparse._SubParsersAction) -> None:
                    help=f"how many of the best search configs to confirm (default: {DEFAULT_TOP})")
     p.add_argument("--num-seeds", type=int, default=DEFAULT_SEEDS, metavar="S",
                    help=f"fresh seeds per config (default: {DEFAULT_SEEDS})")
-    p.set_defaults(handler=run)
+    add_threads(p)
+    p.set_defaults(plan=plan)
 
 
-def run(args: argparse.Namespace) -> int:
-    import torch
+def plan(args: argparse.Namespace):
+    """Check every input (ValueError); return the work."""
+    check_threads(args.threads)
+    planned = make_plan(args.results, top=args.top, num_seeds=args.num_seeds)
+    return functools.partial(run, planned, threads=args.threads)
 
-    plan = make_plan(args.results, top=args.top, num_seeds=args.num_seeds)
-    torch.set_num_threads(1)  # tiny models: one thread is fastest, by far on a busy CPU
+
+def run(plan: Plan, *, threads: int) -> int:
+    """Confirm every job of `plan`, then print the comparison table."""
+    apply_threads(threads)
     print(f"confirming {len(plan.jobs)} config(s) at n = {', '.join(map(str, plan.ns))} on"
           f" seeds {plan.seeds[0]}..{plan.seeds[-1]} ({len(plan.seeds)} seeds)", flush=True)
     for i, job in enumerate(plan.jobs, start=1):
@@ -132,8 +142,6 @@ def _configs(job: Job, *, ns, seeds):
 
 def confirm_one(job: Job, plan: Plan, *, label: str) -> None:
     """Train one config on the fresh seeds and write its trial and curve files."""
-    from tqdm import tqdm
-
     from study import export
     from study.trial import TrialRun
     from trainable import TrainingDiverged
@@ -146,11 +154,11 @@ def confirm_one(job: Job, plan: Plan, *, label: str) -> None:
                    reports=plan.reports, reward=job.reward, device="auto")
     status, error = "finished", None
     try:
-        with tqdm(total=plan.reports, desc=f"{label} {job.trial_id}", unit="report",
-                  file=sys.stderr) as bar:
+        with Progress(total=plan.reports, desc=f"{label} {job.trial_id}",
+                      unit="report") as progress:
             while not run.done:
                 run.step()
-                bar.update()
+                progress.update(run.report)
     except TrainingDiverged as diverged:
         status, error = "failed", str(diverged)
     device = str(next(iter(run.trainers.values())).device)

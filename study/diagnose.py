@@ -14,6 +14,7 @@ on a batch that is not a multiple of its group size rounds the batch to the near
 from __future__ import annotations
 
 import argparse
+import functools
 import math
 import sys
 import time
@@ -22,7 +23,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
-DEFAULT_NS = (10, 100)
+from study.options import DEFAULT_NS, add_threads, apply_threads, check_ns, check_threads
+
 DEFAULT_SEEDS = 3
 REFERENCE = "forum"
 ALL = "all changes"
@@ -87,27 +89,33 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--leave-one-out", action="store_true",
                    help="also train all changes but one, for each axis: which changes are"
                         " needed together (about 40%% more time)")
-    p.set_defaults(handler=run)
+    add_threads(p)
+    p.set_defaults(plan=plan)
 
 
-def run(args: argparse.Namespace) -> int:
-    import torch
+def plan(args: argparse.Namespace):
+    """Check every input (ValueError); return the work."""
+    check_threads(args.threads)
+    planned = plan_from_args(args)
+    return functools.partial(run, path=planned["path"], threads=args.threads, **planned["train"])
 
+
+def run(*, path: Path, threads: int, **train_kwargs) -> int:
+    """Train every variant, write diagnose.parquet and print the table."""
     from study.export import write_atomic
 
-    plan = plan_from_args(args)
-    torch.set_num_threads(1)  # tiny models: one thread is fastest, by far on a busy CPU
-    rows = train_all(**plan["train"])
-    write_atomic(pa.Table.from_pylist(rows, schema=SCHEMA), plan["path"])
+    apply_threads(threads)
+    rows = train_all(**train_kwargs)
+    write_atomic(pa.Table.from_pylist(rows, schema=SCHEMA), path)
     print(format_table(rows))
-    print(f"wrote {plan['path']}")
+    print(f"wrote {path}")
     return 0
 
 
 def plan_from_args(args: argparse.Namespace) -> dict:
     """Everything checked before training: {"path": output file, "train": train_all kwargs}.
     ValueError (one line naming the option) for bad input."""
-    from study.spec import check, parse_budget
+    from study.spec import check, check_writable, parse_budget
     from study.study_cmd import check_reward
     from trainable.config import default_sample_budget
 
@@ -116,10 +124,7 @@ def plan_from_args(args: argparse.Namespace) -> dict:
         root, target, study_ns = _study_target(results, args.study)
     else:
         root, target, study_ns = results, _file_target(args.config), None
-    ns = tuple(args.n or study_ns or DEFAULT_NS)
-    for n in ns:
-        check(n >= 2, "--n", n, "integers >= 2")
-    check(len(set(ns)) == len(ns), "--n", " ".join(map(str, ns)), "distinct values")
+    ns = check_ns(args.n or study_ns or DEFAULT_NS)
     check(args.num_seeds >= 1, "--num-seeds", args.num_seeds, "an integer >= 1")
     budgets = ({n: default_sample_budget(n) for n in ns} if args.sample_budget is None
                else parse_budget(args.sample_budget, ns, default=default_sample_budget))
@@ -129,7 +134,8 @@ def plan_from_args(args: argparse.Namespace) -> dict:
         for n in ns:
             _config(v.settings, n=n, seeds=seeds, budget=budgets[n])
     check_reward(target["reward"], ns)
-    _check_writable(root, "--study" if args.study is not None else "--results")
+    check_writable(root, *(("--study", args.study) if args.study is not None
+                           else ("--results", args.results)))
     return {"path": root / FILE,
             "train": {"variants": all_variants, "ns": ns, "seeds": seeds, "budgets": budgets}}
 
@@ -319,17 +325,6 @@ def _named(values, source: str) -> dict:
         return target_settings(values)
     except (ValueError, TypeError) as error:
         raise ValueError(f"{source}: {error}") from None
-
-
-def _check_writable(folder: Path, option: str) -> None:
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / f".probe-{time.time_ns()}"
-        probe.touch()
-        probe.unlink()
-    except OSError as error:
-        raise ValueError(f"{option}: {str(folder)!r} is not writable ({error.strerror});"
-                         " expected a folder this user can write") from None
 
 
 def _show(value) -> str:

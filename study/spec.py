@@ -168,7 +168,7 @@ def prepare_folder(results: str, name: str, *, resume: bool) -> StudyPaths:
     if resume:
         check(paths.study_json.is_file(), "--resume --name", name,
               f"an existing study under {root} (no study.json in {paths.root})")
-        _check_writable(paths.root, "--results", results)
+        check_writable(paths.root, "--results", results)
         return paths
     check(not paths.root.exists(), "--name", name,
           f"a new study name: {paths.root} exists (add --resume to continue it)")
@@ -177,12 +177,14 @@ def prepare_folder(results: str, name: str, *, resume: bool) -> StudyPaths:
     except OSError as error:
         raise ValueError(f"--results {results!r} is not writable ({error.strerror});"
                          " expected a folder this user can write") from None
-    _check_writable(paths.root, "--results", results)
+    check_writable(paths.root, "--results", results)
     return paths
 
 
-def _check_writable(folder: Path, option: str, value: str) -> None:
+def check_writable(folder: Path, option: str, value: str) -> None:
+    """ValueError unless this user can create files in `folder` (made if missing)."""
     try:
+        folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".probe-"):
             pass
     except OSError as error:

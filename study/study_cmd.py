@@ -6,11 +6,13 @@ Everything is validated here, before Ray starts (Ray is imported only by study.r
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import shlex
 import sys
 
-DEFAULT_NS = (10, 100)
+from study.options import DEFAULT_NS, check_ns
+
 # Laptop-sized: about 10 minutes on 2 CPU cores. Scale up with --trials, --sample-budget and
 # --num-seeds on a bigger machine or cluster.
 DEFAULTS = {"trials": 40, "num_seeds": 3, "reports": 10, "seed": 0, "max_concurrent": 4,
@@ -59,7 +61,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--storage", default=None, metavar="URI",
                    help="Ray's experiment storage for multi-node clusters, e.g."
                         " s3://bucket/prefix (default: inside the study folder)")
-    p.set_defaults(handler=run)
+    p.set_defaults(plan=plan)
 
 
 OPTION_OF = {"ns": "--n", "seeds": "--num-seeds", "sample_budget": "--sample-budget",
@@ -78,9 +80,7 @@ def spec_from_args(args: argparse.Namespace, base=None):
         return value if value is not None else (saved if base else default)
 
     ns = tuple(pick("n", base and base.ns, DEFAULT_NS))
-    for n in ns:
-        check(n >= 2, "--n", n, "integers >= 2")
-    check(len(set(ns)) == len(ns), "--n", " ".join(map(str, ns)), "distinct values")
+    check_ns(ns)
     num_seeds = pick("num_seeds", base and len(base.seeds), DEFAULTS["num_seeds"])
     trials = pick("trials", base and base.trials, DEFAULTS["trials"])
     reports = pick("reports", base and base.reports, DEFAULTS["reports"])
@@ -124,7 +124,8 @@ def check_reward(reward: str, ns) -> None:
             raise ValueError("--reward " + message.removeprefix("reward=")) from None
 
 
-def run(args: argparse.Namespace) -> int:
+def plan(args: argparse.Namespace):
+    """Check every input and prepare the study folder (ValueError); return the work."""
     from study.spec import check, check_resources, load_saved_spec, prepare_folder
 
     resources = check_resources(gpus_per_trial=args.gpus_per_trial,
@@ -147,15 +148,15 @@ def run(args: argparse.Namespace) -> int:
         paths = prepare_folder(args.results, args.name, resume=False)
     from study import ray_runner
 
-    return ray_runner.run_study(name=args.name, spec=spec, paths=paths, resources=resources,
-                                resume=args.resume, command=_command(args))
+    return functools.partial(ray_runner.run_study, name=args.name, spec=spec, paths=paths,
+                             resources=resources, resume=args.resume, command=_command(args))
 
 
 def _command(args: argparse.Namespace) -> str:
     """The command line as given (every option that was set), for study.json."""
     parts = ["banditune", "study"]
     for key, value in vars(args).items():
-        if key in ("handler", "command") or value is None or value is False:
+        if key in ("plan", "command") or value is None or value is False:
             continue
         parts.append("--" + key.replace("_", "-"))
         if isinstance(value, list):

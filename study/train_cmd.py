@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import re
-import sys
+
+from study.options import add_threads, apply_threads, check_threads
+from study.progress import Progress
 
 # Options that map one-to-one onto TrainConfig fields (option name -> type).
 CONFIG_OPTIONS = {
@@ -25,17 +28,63 @@ CONFIG_OPTIONS = {
 }
 
 
+# What each option means and allows; its default is TrainConfig's (see config_help).
+OPTION_HELP = {
+    "n": "bandit size: inputs x and actions a in 0..n-1; an integer >= 2",
+    "reward": "r(x, a): abs (-|x-a|), squared (-(x-a)^2), exact (1 if a == x) or"
+              " package.module:function (imports and runs that code)",
+    "encoding": "how the network reads x: one of {ENCODINGS}",
+    "baseline": "what is subtracted from the reward: one of {BASELINES}",
+    "reward_scale": "how rewards are scaled before the update: one of {REWARD_SCALES}",
+    "lr": "Adam learning rate, a number > 0",
+    "entropy_coef": "entropy bonus weight, a number >= 0",
+    "batch_size": "samples per update, an integer >= 1 (a multiple of --group-size for rloo"
+                  " and grpo)",
+    "hidden": "hidden units of the policy network, an integer >= 1",
+    "group_size": "actions sampled per input for rloo and grpo, an integer >= 2",
+    "sample_budget": "samples per seed, an integer >= 1",
+    "eval_every": "samples between evaluations (progress lines), an integer >= 1",
+    "device": "one of {DEVICES} (auto: CUDA when torch sees it, else the CPU)",
+}
+
+
+def config_help(name: str) -> str:
+    """Meaning, allowed values and default of a TrainConfig option, from config.py's lists."""
+    from trainable import config
+
+    text = OPTION_HELP[name].format(**{k: ", ".join(getattr(config, k)) for k in
+                                       ("ENCODINGS", "BASELINES", "REWARD_SCALES", "DEVICES")})
+    if name == "sample_budget":
+        return text + " (default: 30k per input, between 200k and 30M)"
+    if name == "eval_every":
+        return text + " (default: the budget / 50, at least one batch)"
+    return f"{text} (default: {config.TrainConfig.__dataclass_fields__[name].default})"
+
+
 def register(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser("train", help="train one config (all its seeds) and report")
-    parser.add_argument("--config", metavar="FILE", help="JSON or YAML file of config fields")
-    parser.add_argument("--preset", metavar="NAME", help="forum or forum-original")
+    from trainable import PRESETS
+
+    parser = commands.add_parser(
+        "train", help="train one config (all its seeds) and report",
+        description="Train one config, all its seeds together; values come from the trainer's"
+                    " defaults < --preset < --config < the options.")
+    parser.add_argument("--config", metavar="FILE",
+                        help="a JSON or YAML file of TrainConfig fields (default: none)")
+    parser.add_argument("--preset", metavar="NAME",
+                        help=f"start from a preset: {', '.join(PRESETS)} (default: none, the"
+                             " trainer's defaults)")
     for name, kind in CONFIG_OPTIONS.items():
-        parser.add_argument("--" + name.replace("_", "-"), dest=name, type=kind, default=None)
+        parser.add_argument("--" + name.replace("_", "-"), dest=name, type=kind, default=None,
+                            help=config_help(name))
     seeds = parser.add_mutually_exclusive_group()
-    seeds.add_argument("--seeds", type=int, nargs="+", default=None, metavar="SEED")
-    seeds.add_argument("--num-seeds", type=int, default=None, metavar="S")
-    parser.add_argument("--json", action="store_true", help="print the result as one JSON line")
-    parser.set_defaults(handler=run)
+    seeds.add_argument("--seeds", type=int, nargs="+", default=None, metavar="SEED",
+                       help="seeds to train together, distinct integers >= 0 (default: 0)")
+    seeds.add_argument("--num-seeds", type=int, default=None, metavar="S",
+                       help="train seeds 0..S-1, an integer >= 1 (default: one seed, 0)")
+    parser.add_argument("--json", action="store_true",
+                        help="print the result as one JSON line, no progress (default: a table)")
+    add_threads(parser)
+    parser.set_defaults(plan=plan)
 
 
 def config_from_args(args: argparse.Namespace):
@@ -72,36 +121,32 @@ def as_option(message: str) -> str:
     return "--" + match.group(1).replace("_", "-") + message[len(match.group(1)):]
 
 
-def run(args: argparse.Namespace) -> int:
+def plan(args: argparse.Namespace):
+    """Check every input (ValueError) and build the trainer; return the work."""
     from trainable import Trainer
 
+    check_threads(args.threads)
     config = config_from_args(args)
     try:
         trainer = Trainer(config)
     except ValueError as error:
         raise ValueError(as_option(str(error))) from None
-    metrics = _train_with_progress(trainer, quiet=args.json)
-    if args.json:
-        print(json.dumps(_json_result(config, metrics)))
-    else:
-        print(_summary(config, metrics))
-    return 0
+    return functools.partial(run, trainer, as_json=args.json, threads=args.threads)
 
 
-def _train_with_progress(trainer, *, quiet: bool):
-    from tqdm import tqdm
-
+def run(trainer, *, as_json: bool, threads: int) -> int:
+    """Train to the budget with progress on stderr; print the summary or one JSON line."""
+    apply_threads(threads)
     config = trainer.config
     metrics = None
-    with tqdm(total=config.sample_budget, unit="sample", unit_scale=True, file=sys.stderr,
-              disable=quiet, desc=f"n={config.n}") as bar:
+    with Progress(total=config.sample_budget, desc=f"n={config.n}", unit="sample",
+                  disable=as_json) as progress:
         while trainer.samples < config.sample_budget:
-            before = trainer.samples
             metrics = trainer.run(min(config.eval_every, config.sample_budget - trainer.samples))
-            bar.update(trainer.samples - before)
-            bar.set_postfix(exact_match=f"{metrics.exact_match.mean():.3f}",
+            progress.update(trainer.samples, exact_match=float(metrics.exact_match.mean()),
                             samples_per_s=f"{metrics.samples_per_s:,.0f}")
-    return metrics
+    print(json.dumps(_json_result(config, metrics)) if as_json else _summary(config, metrics))
+    return 0
 
 
 def _json_result(config, metrics) -> dict:

@@ -6,13 +6,19 @@ equal progress (the objective is in study.objective).
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 from statistics import fmean
+
+import torch
 
 from study.objective import auc_by_run
 from study.space import train_kwargs
 from trainable import Metrics, TrainConfig, Trainer
 
+STATE_FILE = "state.pt"
+CURVES_FILE = "curves.json"
 CURVE_METRICS = ("exact_match", "p_correct", "mae", "regret", "entropy", "distinct_actions",
                  "reward_mean")
 
@@ -45,15 +51,23 @@ class TrialRun:
             self.rows.extend(curve_rows(n, trainer.config.seeds, self.report, metrics))
         self.report += 1
 
-    def state(self) -> dict:
-        """Everything to continue exactly here (torch.save-able)."""
-        return {"report": self.report, "rows": list(self.rows),
-                "trainers": {n: t.state_dict() for n, t in self.trainers.items()}}
+    def save(self, folder: Path) -> None:
+        """Write everything needed to continue exactly here into `folder` (a checkpoint)."""
+        trainers = {n: t.state_dict() for n, t in self.trainers.items()}
+        torch.save({"report": self.report, "trainers": trainers}, folder / STATE_FILE)
+        (folder / CURVES_FILE).write_text(json.dumps(self.rows))
 
-    def load(self, state: dict) -> None:
-        self.report, self.rows = state["report"], list(state["rows"])
+    def restore(self, folder: Path) -> None:
+        """Continue from a checkpoint folder that `save` wrote."""
+        state = torch.load(folder / STATE_FILE, weights_only=False)
+        self.report, self.rows = state["report"], load_curves(folder)
         for n, trainer in self.trainers.items():
             trainer.load_state_dict(state["trainers"][n])
+
+
+def load_curves(folder: Path) -> list[dict]:
+    """The curve rows a checkpoint folder holds (read without torch)."""
+    return json.loads((folder / CURVES_FILE).read_text())
 
 
 def curve_rows(n: int, seeds, report: int, m: Metrics) -> list[dict]:

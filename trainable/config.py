@@ -90,7 +90,8 @@ class TrainConfig:
 
 
 def default_sample_budget(n: int) -> int:
-    """Samples that the defaults need to learn at `n`, with room: 200k at n=10, 3M at n=100."""
+    """Samples that the defaults need to learn at `n`, with room: 30k per input, between 200k and
+    30M (300k at n=10, 3M at n=100)."""
     return int(min(max(200_000, 30_000 * n), 30_000_000))
 
 

@@ -61,18 +61,20 @@ def resolve_reward(name: str) -> RewardFn:
     return fn
 
 
+class RewardError(RuntimeError):
+    """A reward returned something other than one float per (x, a) pair during training."""
+
+
 def call_reward(fn: RewardFn, x: torch.Tensor, a: torch.Tensor, n: int, *, name: str
                 ) -> torch.Tensor:
-    """`fn(x, a, n)`, checked to be a floating tensor of x's shape on x's device."""
-    try:
-        r = fn(x, a, n)
-    except Exception as error:
-        raise ValueError(f"reward={name!r} raised {type(error).__name__}: {error}") from None
+    """`fn(x, a, n)`, checked to be a floating tensor of x's shape on x's device (RewardError
+    otherwise). What `fn` raises propagates unchanged, with its traceback."""
+    r = fn(x, a, n)
     if not isinstance(r, torch.Tensor) or not r.is_floating_point() or r.shape != x.shape:
         got = (f"{r.dtype} tensor of shape {tuple(r.shape)}" if isinstance(r, torch.Tensor)
                else type(r).__name__)
-        raise ValueError(f"reward={name!r} returned a {got}; expected a floating tensor of shape"
-                         f" {tuple(x.shape)} (one reward per (x, a) pair)")
+        raise RewardError(f"reward={name!r} returned a {got}; expected a floating tensor of shape"
+                          f" {tuple(x.shape)} (one reward per (x, a) pair)")
     return r.to(device=x.device, dtype=torch.float32)
 
 
@@ -135,9 +137,27 @@ def input_chunks(n: int, device: torch.device, *, max_pairs: int = 1 << 20) -> I
 
 
 def build_reward_table(name: str, n: int, device: torch.device) -> RewardTable:
-    """Sweep the (expected) reward over all (x, a), a chunk of inputs at a time, and check it."""
+    """Sweep the (expected) reward over all (x, a), a chunk of inputs at a time, and check it.
+
+    Bad input, found before training: ValueError with one line for whatever goes wrong here."""
     fn = resolve_reward(name)
     expected = getattr(fn, "expected", fn)
+    try:
+        best, low, high = _sweep(expected, n, device, name=name)
+        if fn is not expected:  # the noisy reward itself must also have the right shape and dtype
+            probe = torch.arange(n, device=device)
+            call_reward(fn, probe, probe, n, name=name)
+    except ValueError:
+        raise
+    except RewardError as error:
+        raise ValueError(str(error)) from None
+    except Exception as error:  # any failure of user code while it is checked
+        raise ValueError(f"reward={name!r} raised {type(error).__name__}: {error}") from None
+    return RewardTable(name, fn, expected, n, best, low, high)
+
+
+def _sweep(expected: RewardFn, n: int, device: torch.device, *, name: str):
+    """(best (n,), low, high) of `expected` over all (x, a); ValueError for a non-finite reward."""
     best = torch.empty(n, device=device)
     low, high = float("inf"), float("-inf")
     for xs in input_chunks(n, device):
@@ -149,7 +169,4 @@ def build_reward_table(name: str, n: int, device: torch.device) -> RewardTable:
                              f" a={a}; rewards must be finite")
         best[xs] = rows.max(1).values
         low, high = min(low, rows.min().item()), max(high, rows.max().item())
-    if fn is not expected:  # the noisy reward itself must also have the right shape and dtype
-        probe = torch.arange(n, device=device)
-        call_reward(fn, probe, probe, n, name=name)
-    return RewardTable(name, fn, expected, n, best, low, high)
+    return best, low, high

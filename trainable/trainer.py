@@ -25,6 +25,9 @@ from trainable.encodings import EMBEDDING_DIM, feature_dim, features
 from trainable.rewards import RewardTable, build_reward_table, call_reward, input_chunks
 
 THRESHOLD = 0.95
+# An input is stuck when its greedy action is wrong and the policy puts at least this on it:
+# REINFORCE then almost never samples the right action again, so it stays wrong.
+STUCK_PROB = 0.9
 
 
 class TrainingDiverged(RuntimeError):
@@ -33,7 +36,8 @@ class TrainingDiverged(RuntimeError):
 
 @dataclass(frozen=True)
 class Metrics:
-    """One evaluation on all n inputs. Per-seed fields are arrays of shape (S,)."""
+    """One evaluation on all n inputs. Per-seed fields are arrays of shape (S,); `stuck` counts
+    the inputs whose greedy action is wrong with probability >= STUCK_PROB."""
 
     samples: int
     wall_s: float
@@ -44,12 +48,10 @@ class Metrics:
     regret: np.ndarray
     entropy: np.ndarray
     distinct_actions: np.ndarray
+    stuck: np.ndarray
     reward_mean: np.ndarray
     samples_to_95: np.ndarray
     best_exact_match: np.ndarray
-
-    PER_SEED = ("exact_match", "p_correct", "mae", "regret", "entropy", "distinct_actions",
-                "reward_mean", "samples_to_95", "best_exact_match")
 
     def to_dict(self) -> dict:
         """JSON-ready: per-seed lists, NaN (never reached) as None, counts as ints."""
@@ -63,7 +65,7 @@ class Metrics:
         return out
 
 
-_COUNTS = ("distinct_actions", "samples_to_95")
+_COUNTS = ("distinct_actions", "stuck", "samples_to_95")
 
 
 def resolve_device(name: str) -> torch.device:
@@ -247,6 +249,7 @@ class Trainer:
         c = self.config
         num_seeds, n = len(c.seeds), c.n
         totals = torch.zeros(5, num_seeds, device=self.device)  # exact, p_correct, mae, regret, H
+        stuck = torch.zeros(num_seeds, device=self.device)
         greedy_all = []
         for xs in input_chunks(n, self.device, max_pairs=(1 << 22) // num_seeds):
             logits, _ = self.policy(xs.expand(num_seeds, -1))
@@ -260,6 +263,8 @@ class Trainer:
             distance = (actions - greedy.unsqueeze(-1)).abs().float()
             distance = distance.masked_fill(~optimal, float("inf")).amin(-1)
             got = rows.expand(num_seeds, -1, -1).gather(-1, greedy.unsqueeze(-1)).squeeze(-1)
+            p_greedy = probs.gather(-1, greedy.unsqueeze(-1)).squeeze(-1)
+            stuck += (~hit & (p_greedy >= STUCK_PROB)).sum(1)
             totals += torch.stack([
                 hit.float().sum(1),
                 (probs * optimal).sum(-1).sum(1),
@@ -288,6 +293,7 @@ class Trainer:
             regret=regret,
             entropy=entropy,
             distinct_actions=used.sum(1).cpu().double().numpy(),
+            stuck=stuck.cpu().double().numpy(),
             reward_mean=reward_mean,
             samples_to_95=self.samples_to_95.copy(),
             best_exact_match=self.best_exact_match.copy(),

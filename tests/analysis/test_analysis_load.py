@@ -57,7 +57,7 @@ def test_unreadable_files_are_skipped_with_a_warning_naming_each(damaged_study):
 def test_cli_still_writes_the_report_and_lists_the_skipped_files(damaged_study, capsys):
     args = _parse(["analyze", str(damaged_study), "--out", str(damaged_study / "out")])
     with pytest.warns(SkippedFileWarning):
-        assert args.handler(args) == 0
+        assert args.plan(args)() == 0
     printed = capsys.readouterr()
     assert "above 0.95 at every n: 2 config(s)" in printed.out
     assert all(f"{name}.parquet" in printed.err for name in BAD)
@@ -109,7 +109,7 @@ def test_cli_rejects_a_bad_threshold_before_any_work(planted_study, tmp_path, th
         ["analyze", str(planted_study), "--threshold", threshold, "--out", str(tmp_path / "o")]
     )
     with pytest.raises(ValueError, match=r"--threshold .* \(0, 1\]"):
-        args.handler(args)
+        args.plan(args)
     assert not (tmp_path / "o").exists()
 
 
@@ -117,4 +117,4 @@ def test_cli_rejects_an_out_that_is_a_file(planted_study, tmp_path):
     (tmp_path / "file").write_text("x")
     args = _parse(["analyze", str(planted_study), "--out", str(tmp_path / "file")])
     with pytest.raises(ValueError, match="--out"):
-        args.handler(args)
+        args.plan(args)

@@ -30,7 +30,7 @@ def test_each_report_advances_every_n_by_its_share_of_the_budget():
     assert last == {10: 2_048, 30: 5_056} and len(run.rows) == 4 * 2 * 2
 
 
-def test_a_loaded_state_continues_exactly_like_an_uninterrupted_run():
+def test_a_checkpoint_folder_continues_exactly_like_an_uninterrupted_run(tmp_path):
     straight = make()
     for _ in range(4):
         straight.step()
@@ -38,7 +38,8 @@ def test_a_loaded_state_continues_exactly_like_an_uninterrupted_run():
     first.step()
     first.step()
     resumed = make()
-    resumed.load(first.state())
+    first.save(tmp_path)
+    resumed.restore(tmp_path)
     resumed.step()
     resumed.step()
     strip = [{k: v for k, v in r.items() if k not in ("wall_s", "samples_per_s")}

@@ -87,3 +87,38 @@ def test_bad_input_from_the_shell_has_no_traceback(tmp_path):
     assert result.returncode == 2
     assert result.stderr.startswith("banditune train: error: --config")
     assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+_calls = {"count": 0}
+
+
+def fails_after_ten_calls(x, a, n):
+    """-|x - a| for 10 calls, then FileNotFoundError with no file name (a user bug mid-run)."""
+    _calls["count"] += 1
+    if _calls["count"] > 10:
+        raise FileNotFoundError("lookup table missing")
+    return -(x - a).abs().float()
+
+
+def test_a_reward_failing_during_training_exits_1_naming_it_with_its_traceback(capsys):
+    _calls["count"] = 0
+    code, out, err = run_cli(capsys, "--n", "10", "--sample-budget", "20000", "--batch-size",
+                             "256", "--reward", f"{__name__}:fails_after_ten_calls")
+    assert code == 1 and _calls["count"] == 11
+    assert "Traceback (most recent call last)" in err
+    assert "in fails_after_ten_calls" in err  # the frame that raised is kept
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("banditune train: failed during work: FileNotFoundError:"
+                           " lookup table missing (raised in fails_after_ten_calls at")
+
+
+def test_progress_on_a_pipe_is_one_plain_line_per_evaluation():
+    result = subprocess.run(
+        [sys.executable, "-m", "study.cli", "train", "--n", "10", "--sample-budget", "4096",
+         "--eval-every", "1024", "--batch-size", "256"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert "\r" not in result.stderr
+    assert [line.split()[1] for line in lines] == ["1,024/4,096", "2,048/4,096", "3,072/4,096",
+                                                    "4,096/4,096"]
+    assert all(line.startswith("n=10: ") and "exact_match=" in line for line in lines)

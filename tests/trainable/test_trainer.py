@@ -25,22 +25,53 @@ def final(config: TrainConfig):
 SMALL = dict(n=10, sample_budget=8_192, eval_every=4_096, batch_size=256)
 
 
-@pytest.mark.parametrize("overrides", [
+VARIANTS = [
     dict(encoding="onehot", baseline="rloo"),
     dict(encoding="embedding", baseline="ema"),
     dict(encoding="fourier", baseline="grpo", group_size=8),
     dict(encoding="binary", baseline="value"),
     dict(encoding="scalar01", baseline="batch_mean", reward_scale="standardize"),
     dict(encoding="scalar", baseline="none", reward_scale="raw", gamma=0.9, minibatch_size=64),
-])
-def test_seed_runs_are_identical_run_to_run_and_alone_or_batched(overrides):
+]
+
+
+# Two promises, each of which holds on any x86-64 CPU:
+# 1. Run to run, a config is bit-identical: the same process computes the same shapes with the
+#    same thread count, so it takes the same kernels, and every CPU op used here is deterministic.
+# 2. A seed alone and a seed beside others agree to float32 rounding, not bit for bit: the seed
+#    count changes the shapes of the batched matrix products, and with them which BLAS kernel
+#    runs and in what order it sums (seen: an AVX-512 Xeon differs in the 5th digit after 8k
+#    samples once sampled actions have diverged). Over two updates no sampled action can flip
+#    (u would have to fall within ~1e-7 of a cumulative probability), so the weights differ by
+#    rounding only: Adam's step is lr * m / sqrt(v), and a relative error of 1e-6 in a
+#    gradient moves a weight by about lr * 1e-6 = 3e-9 per step; ATOL leaves 300x room.
+ATOL = 1e-6
+
+
+@pytest.mark.parametrize("overrides", VARIANTS)
+def test_a_config_is_bit_identical_run_to_run(overrides):
     together = final(TrainConfig(seeds=(0, 1, 2), **SMALL, **overrides))
     again = final(TrainConfig(seeds=(0, 1, 2), **SMALL, **overrides))
-    alone = final(TrainConfig(seeds=(1,), **SMALL, **overrides))
     for field in ("exact_match", "p_correct", "entropy", "reward_mean", "distinct_actions"):
         np.testing.assert_array_equal(getattr(together, field), getattr(again, field))
-        assert getattr(together, field)[1] == getattr(alone, field)[0]
     assert not np.array_equal(together.entropy[0], together.entropy[1])
+
+
+@pytest.mark.parametrize("overrides", VARIANTS)
+def test_a_seed_alone_matches_it_batched_to_rounding(overrides):
+    short = {**SMALL, "sample_budget": 512, "eval_every": 512}
+    together, alone = (Trainer(TrainConfig(seeds=seeds, **short, **overrides))
+                       for seeds in ((0, 1, 2), (1,)))
+    batched, single = together.run(512), alone.run(512)
+    for name, stacked in together.policy.named_parameters():
+        np.testing.assert_allclose(stacked[1].detach().numpy(),
+                                   dict(alone.policy.named_parameters())[name][0].detach().numpy(),
+                                   rtol=0, atol=ATOL, err_msg=name)
+    for field in ("p_correct", "entropy", "reward_mean"):
+        np.testing.assert_allclose(getattr(batched, field)[1], getattr(single, field)[0],
+                                   rtol=1e-5, atol=ATOL, err_msg=field)
+    # the comparison is of the right row: seed 1 alone is not seed 0 batched
+    assert (alone.policy.w1[0] - together.policy.w1[0]).abs().max() > 1e-3
 
 
 def test_checkpoint_continues_exactly():
@@ -104,3 +135,19 @@ def test_reward_scale_and_offset_do_not_change_what_defaults_learn():
 
 def scaled_abs(x, a, n):
     return 1000.0 * -(x - a).abs().float() + 77.0
+
+
+@pytest.mark.slow
+def test_both_promises_hold_on_another_kernel_path():
+    """torch's portable kernels (no AVX) stand in for another CPU: under them the old promise,
+    alone bit-equal to batched, failed here for fourier+grpo; these two promises must hold."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "ATEN_CPU_CAPABILITY": "default"}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", __file__, "-k",
+         "bit_identical or to_rounding"], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-2000:]
+    assert "12 passed" in result.stdout
