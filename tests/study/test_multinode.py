@@ -60,9 +60,9 @@ def alive_nodes(address: str, env: dict) -> int:
     return status.stdout.split("Pending:")[0].count(" node_") if status.returncode == 0 else 0
 
 
-def test_study_as_a_job_on_a_two_node_cluster(tmp_path, ray_tmpdir):
-    env = subprocess_env(ray_tmpdir)
-    env["RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S"] = "0"  # SIGTERM stops a node at once
+def start_cluster(tmp_path, ray_tmpdir, env) -> tuple[list[subprocess.Popen], str, int]:
+    """A head and a second node (its own temp dir) on loopback: (nodes, address, dashboard).
+    The nodes started so far are stopped if either fails to come up."""
     port, dashboard = free_port(), free_port()
     address = f"127.0.0.1:{port}"
     nodes = []
@@ -81,6 +81,18 @@ def test_study_as_a_job_on_a_two_node_cluster(tmp_path, ray_tmpdir):
         while alive_nodes(address, env) < 2:
             assert time.monotonic() < deadline and nodes[1].poll() is None, "node did not join"
             time.sleep(0.5)
+    except BaseException:
+        stop_nodes(nodes)
+        raise
+    return nodes, address, dashboard
+
+
+def test_study_as_a_job_on_a_two_node_cluster(tmp_path, ray_tmpdir):
+    env = subprocess_env(ray_tmpdir)
+    env["RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S"] = "0"  # SIGTERM stops a node at once
+    nodes = []
+    try:
+        nodes, address, dashboard = start_cluster(tmp_path, ray_tmpdir, env)
         job = subprocess.run(
             ["ray", "job", "submit", "--address", f"http://127.0.0.1:{dashboard}",
              "--working-dir", ".", "--", "banditune", "study", "--name", "mn",
@@ -101,3 +113,37 @@ def test_study_as_a_job_on_a_two_node_cluster(tmp_path, ray_tmpdir):
     assert phases == ["reference"] * 4 + ["search"] * 8  # (2 trials + reference) x 2 n x 2 seeds
     assert len(list((root / "curves").glob("*.parquet"))) == 3
     assert json.loads((root / "study.json").read_text())["ended"]
+
+
+
+def test_losing_the_worker_node_mid_study_keeps_every_trial_once(tmp_path, ray_tmpdir):
+    """SIGKILL of the second node's process group once the first trial is written: its trials
+    are retried from their checkpoints on the head, and the study ends with each trial once."""
+    env = subprocess_env(ray_tmpdir)
+    env["RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S"] = "0"
+    nodes, study = [], None
+    trials = tmp_path / "lost" / "trials"
+    try:
+        nodes, address, _ = start_cluster(tmp_path, ray_tmpdir, env)
+        study = subprocess.Popen(
+            ["banditune", "study", "--name", "lost", "--results", str(tmp_path), "--n", "10",
+             "100", "--trials", "6", "--num-seeds", "2", "--sample-budget", "10=20k,100=60k",
+             "--reports", "4", "--max-concurrent", "2", "--address", address],
+            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        deadline = time.monotonic() + 300
+        while not any(p.stem != "reference" for p in trials.glob("*.parquet")):
+            assert time.monotonic() < deadline and study.poll() is None, "no trial finished"
+            time.sleep(0.2)
+        os.killpg(nodes[1].pid, signal.SIGKILL)
+        nodes[1].wait()
+        output, _ = study.communicate(timeout=600)
+    finally:
+        if study is not None and study.poll() is None:
+            study.kill()
+        stop_nodes(nodes)
+    assert reap(f"RAY_TMPDIR={ray_tmpdir}") == []
+    assert study.returncode == 0, output[-4000:]
+    ids = [p.stem for p in trials.glob("*.parquet")]
+    assert sorted(ids).count("reference") == 1 and len(ids) == len(set(ids)) == 7
+    rows = [r for p in trials.glob("*.parquet") for r in pq.read_table(p).to_pylist()]
+    assert len(rows) == 7 * 2 * 2  # every trial at both n and both seeds, once
