@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import figures
-from analysis.axes import axis_labels, short_label, varying_axes
+from analysis.axes import axis_labels, search_orders, short_label, varying_axes
 from analysis.breakdown import (
     axis_table,
     collapse_shares,
@@ -18,7 +18,7 @@ from analysis.breakdown import (
     failed_trials,
 )
 from analysis.importance import param_importances
-from analysis.load import CONFIG_COLUMNS, StudyData, check_study_dir, load_study
+from analysis.load import StudyData, check_study_dir, load_study
 from analysis.report import Findings, render
 from analysis.scoring import (
     BOTH,
@@ -33,6 +33,7 @@ from analysis.scoring import (
     trial_counts,
     winners,
 )
+from contract.schema import CONFIG_COLUMNS, CONFIRM, REFERENCE, SEARCH, THRESHOLD
 
 TOP_CURVES = 3
 TOP_PARALLEL = 15
@@ -52,7 +53,7 @@ def check_inputs(
 
 
 def analyze(
-    results_dir: str | Path, *, threshold: float = 0.95, out: str | Path | None = None
+    results_dir: str | Path, *, threshold: float = THRESHOLD, out: str | Path | None = None
 ) -> dict:
     """Analyze the study at `results_dir`, write the report files, and return the summary dict."""
     root, out_dir = check_inputs(results_dir, threshold=threshold, out=out)
@@ -73,36 +74,38 @@ def analyze(
 def compute(data: StudyData, *, threshold: float) -> Findings:
     """Every table of the report, from the loaded study."""
     ns, trials = data.ns, data.trials
-    configs = config_table(trials, phase="search")
-    runs = competing_runs(trials, phase="search")
+    configs = config_table(trials, phase=SEARCH)
+    runs = competing_runs(trials, phase=SEARCH)
     scores = score_configs(runs, ns=ns, threshold=threshold)
     scored = configs.loc[scores["trial_id"].unique()]
     axes = varying_axes(scored)
-    labels = axis_labels(scored, axes=axes)
+    labels = axis_labels(scored, axes=axes, orders=search_orders(data.meta))
     collapsed = collapsed_configs(runs)
-    search = trials[(trials["phase"] == "search") & trials["objective"].notna()]
-    direction = _direction(data.meta)
+    search = trials[(trials["phase"] == SEARCH) & trials["objective"].notna()]
+    long = score_configs(
+        competing_runs(trials, phase=CONFIRM, horizon="long"), ns=ns, threshold=threshold
+    )
     return Findings(
         study=str(data.meta.get("name") or data.root.name),
         threshold=threshold,
         ns=ns,
         seeds=int(runs.groupby(["trial_id", "n"])["seed"].nunique().max()) if len(runs) else 0,
-        counts=trial_counts(trials, phase="search"),
+        counts=trial_counts(trials, phase=SEARCH),
         configs=configs,
         labels=labels,
         axes=axes,
         scores=scores,
         winners=winners(scores, configs, ns=ns),
-        best=pick_best(scores, configs) if len(scores) else None,
+        best=pick_best(scores, configs, long) if len(scores) else None,
         reference=_reference(trials, ns=ns, threshold=threshold),
         per_axis=axis_table(scores, labels, keys=[str(n) for n in ns]),
         collapsed=collapsed,
         collapse=collapse_shares(collapsed, labels),
-        failures=failed_trials(trials, phase="search"),
+        failures=failed_trials(trials, phase=SEARCH),
         importance=param_importances(
-            search.groupby("trial_id")["objective"].first(), configs, axes=axes, direction=direction
+            search.groupby("trial_id")["objective"].first(), configs, axes=axes, direction="maximize"
         ),
-        direction=direction,
+        direction="maximize",
         confirmation=confirmation(trials, scores, ns=ns, threshold=threshold),
         diagnosis=diagnosis_table(data.diagnose)
         if data.diagnose is not None and len(data.diagnose)
@@ -116,7 +119,7 @@ def draw(f: Findings, data: StudyData, *, out_dir: Path) -> dict[str, tuple[str,
     keys = [str(n) for n in f.ns]
     color_key = BOTH if (f.scores["key"] == BOTH).any() else keys[-1]
     order = ranked(f.scores, key=color_key)["trial_id"].tolist()
-    reference_configs = config_table(data.trials, phase="reference")
+    reference_configs = config_table(data.trials, phase=REFERENCE)
     top = {t: short_label(t, f.configs.loc[t], axes=f.axes) for t in order[:TOP_CURVES]}
     forum = {r["trial_id"]: label for label, r in f.reference.items()}
     reference_rows = {
@@ -222,8 +225,8 @@ def summarize(f: Findings, data: StudyData) -> dict:
 
 def _reference(trials: pd.DataFrame, *, ns: list[int], threshold: float) -> dict:
     """{label: {"trial_id", "config", "scores", "collapsed"}} for each reference (forum) trial."""
-    configs = config_table(trials, phase="reference")
-    runs = competing_runs(trials, phase="reference")
+    configs = config_table(trials, phase=REFERENCE)
+    runs = competing_runs(trials, phase=REFERENCE)
     scores = score_configs(runs, ns=ns, threshold=threshold)
     collapsed = collapsed_configs(runs)
     result = {}
@@ -237,19 +240,14 @@ def _reference(trials: pd.DataFrame, *, ns: list[int], threshold: float) -> dict
             "scores": {
                 r["key"]: {
                     c: plain(r[c])
-                    for c in ("iqm", "ci_low", "ci_high", "frac_seeds_above", "seeds", "winner")
+                    for c in ("iqm", "ci_low", "ci_high", "frac_seeds_above", "seeds", "winner",
+                              "stuck")
                 }
                 for _, r in mine.iterrows()
             },
             "collapsed": {int(r["n"]): float(r["collapsed_share"]) for _, r in share.iterrows()},
         }
     return result
-
-
-def _direction(meta: dict) -> str:
-    """The objective's direction from study.json ("direction" or "mode"); maximize when absent."""
-    value = str(meta.get("direction") or meta.get("mode") or "maximize").lower()
-    return "minimize" if value.startswith("min") else "maximize"
 
 
 def _write_json(path: Path, content: dict) -> None:

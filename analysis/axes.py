@@ -11,15 +11,9 @@ import itertools
 import numpy as np
 import pandas as pd
 
-from analysis.load import CONFIG_COLUMNS
+from contract.schema import CATEGORICAL, CONFIG_COLUMNS
 
-CATEGORICAL = ("reward", "encoding", "baseline", "reward_scale")
 LOG_SCALE = ("lr", "entropy_coef", "batch_size", "hidden")
-VALUE_ORDER = {
-    "encoding": ("scalar", "scalar01", "onehot", "embedding", "fourier", "binary"),
-    "baseline": ("none", "ema", "batch_mean", "rloo", "grpo", "value"),
-    "reward_scale": ("raw", "range", "standardize"),
-}
 MAX_DISTINCT = 8
 BINS = 4
 
@@ -36,23 +30,38 @@ def format_value(value) -> str:
     return str(value)
 
 
-def axis_labels(configs: pd.DataFrame, *, axes: list[str]) -> pd.DataFrame:
-    """One ordered categorical column per axis: the value (or its bin) of every config row."""
+def search_orders(meta: dict) -> dict[str, list]:
+    """{axis: its values in the order the study searched them} from study.json's search_space
+    (which the study derives from the trainer's own lists); {} when study.json lacks it."""
+    space = meta.get("search_space")
+    if not isinstance(space, dict):
+        return {}
+    return {axis: list(spec["categorical"]) for axis, spec in space.items()
+            if isinstance(spec, dict) and isinstance(spec.get("categorical"), list)}
+
+
+def axis_labels(configs: pd.DataFrame, *, axes: list[str], orders: dict[str, list] | None = None
+                ) -> pd.DataFrame:
+    """One ordered categorical column per axis: the value (or its bin) of every config row;
+    categorical values in `orders` (see search_orders) where given."""
+    orders = orders or {}
     return pd.DataFrame(
-        {axis: _labels(configs[axis], axis=axis) for axis in axes}, index=configs.index
+        {axis: _labels(configs[axis], axis=axis, order=orders.get(axis, ())) for axis in axes},
+        index=configs.index,
     )
 
 
-def category_order(axis: str, values) -> list:
-    """The distinct values of a categorical axis in display order (the design's, then sorted)."""
+def category_order(values, *, order=()) -> list:
+    """The distinct `values` in display order: those in `order` as ordered there, then the
+    others sorted."""
     seen = sorted(pd.Series(list(values)).dropna().unique())
-    order = [v for v in VALUE_ORDER.get(axis, ()) if v in seen]
-    return order + [v for v in seen if v not in order]
+    first = [v for v in order if v in seen]
+    return first + [v for v in seen if v not in first]
 
 
-def _labels(values: pd.Series, *, axis: str) -> pd.Categorical:
+def _labels(values: pd.Series, *, axis: str, order) -> pd.Categorical:
     if axis in CATEGORICAL:
-        return pd.Categorical(values, categories=category_order(axis, values), ordered=True)
+        return pd.Categorical(values, categories=category_order(values, order=order), ordered=True)
     distinct = np.sort(values.dropna().unique())
     if len(distinct) <= MAX_DISTINCT:
         names = {v: format_value(v) for v in distinct}

@@ -1,10 +1,12 @@
-"""`banditune analyze RESULTS/NAME [--threshold 0.95] [--out DIR]`."""
+"""`banditune analyze RESULTS/NAME [--threshold T] [--out DIR]`."""
 
 from __future__ import annotations
 
 import argparse
 import functools
 import sys
+
+from contract.schema import THRESHOLD
 
 
 def register(subparsers) -> None:
@@ -19,8 +21,9 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--threshold",
         type=float,
-        default=0.95,
-        help="exact match a config's interval lower bound must reach to win (default 0.95)",
+        default=THRESHOLD,
+        help="exact match a config's interval lower bound must reach to win, in (0, 1]"
+        f" (default {THRESHOLD:g})",
     )
     parser.add_argument("--out", default=None, help="output folder (default RESULTS/NAME/report)")
     parser.set_defaults(plan=plan)

@@ -312,7 +312,8 @@ def _scale(column: str, configs: pd.DataFrame, labels: pd.DataFrame, values: pd.
     if column.startswith("iqm "):
         return values.astype(float), [(t, f"{t:g}") for t in (0, 0.5, 1)]
     if column in CATEGORICAL:  # the study's values and any the reference adds
-        categories = category_order(column, [*labels[column].cat.categories, *values])
+        known = list(labels[column].cat.categories)
+        categories = category_order([*known, *values], order=known)
         step = 1 / max(1, len(categories) - 1)
         position = {c: i * step for i, c in enumerate(categories)}
         return values.map(position).astype(float), [(p, str(c)) for c, p in position.items()]

@@ -15,62 +15,18 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-CONFIG_COLUMNS = (
-    "reward",
-    "encoding",
-    "baseline",
-    "reward_scale",
-    "lr",
-    "entropy_coef",
-    "batch_size",
-    "hidden",
-    "group_size",
+from contract.layout import DIAGNOSE_FILE
+from contract.schema import (
+    CONFIG_COLUMNS,
+    CURVE_REQUIRED,
+    CURVE_SCHEMA,
+    DIAGNOSE_REQUIRED,
+    DIAGNOSE_SCHEMA,
+    TRIAL_REQUIRED,
+    TRIAL_SCHEMA,
 )
 
-# The study's schemas (study/export.py writes them; a test checks the two agree).
-_WHO = [("study", pa.string()), ("trial_id", pa.string()), ("phase", pa.string())]
-_METRICS = [("exact_match", pa.float64()), ("p_correct", pa.float64()), ("mae", pa.float64()),
-            ("regret", pa.float64()), ("entropy", pa.float64()),
-            ("distinct_actions", pa.int64()), ("reward_mean", pa.float64())]
-TRIAL_SCHEMA = pa.schema(
-    _WHO
-    + [("status", pa.string()), ("error", pa.string()), ("n", pa.int64()), ("seed", pa.int64()),
-       ("reward", pa.string()), ("encoding", pa.string()), ("baseline", pa.string()),
-       ("reward_scale", pa.string()), ("lr", pa.float64()), ("entropy_coef", pa.float64()),
-       ("batch_size", pa.int64()), ("hidden", pa.int64()), ("group_size", pa.int64()),
-       ("sample_budget", pa.int64())]
-    + _METRICS
-    + [("samples", pa.int64()), ("samples_to_95", pa.int64()),
-       ("best_exact_match", pa.float64()), ("auc_exact_match", pa.float64()),
-       ("wall_s", pa.float64()), ("samples_per_s", pa.float64()), ("objective", pa.float64()),
-       ("device", pa.string()), ("torch_version", pa.string()), ("ray_version", pa.string()),
-       ("optuna_version", pa.string()), ("git_commit", pa.string())]
-)
-TRIAL_REQUIRED = frozenset(
-    {"trial_id", "phase", "status", "n", "seed", *CONFIG_COLUMNS, "exact_match", "distinct_actions"}
-)
-
-CURVE_SCHEMA = pa.schema(
-    _WHO
-    + [("n", pa.int64()), ("seed", pa.int64()), ("report", pa.int64()), ("samples", pa.int64())]
-    + _METRICS
-    + [("wall_s", pa.float64()), ("samples_per_s", pa.float64())]
-)
-CURVE_REQUIRED = frozenset({"trial_id", "phase", "n", "seed", "report", "samples", "exact_match"})
-
-DIAGNOSE_SCHEMA = pa.schema(
-    [
-        ("variant", pa.string()),
-        ("changed", pa.string()),
-        ("n", pa.int64()),
-        ("seed", pa.int64()),
-        ("exact_match", pa.float64()),
-        ("p_correct", pa.float64()),
-        ("distinct_actions", pa.int64()),
-        ("samples_to_95", pa.int64()),
-    ]
-)
-DIAGNOSE_REQUIRED = frozenset({"variant", "n", "seed", "exact_match", "p_correct"})
+__all__ = ["CONFIG_COLUMNS", "SkippedFileWarning", "StudyData", "check_study_dir", "load_study"]
 
 
 class SkippedFileWarning(UserWarning):
@@ -90,8 +46,8 @@ class StudyData:
 
     @property
     def ns(self) -> list[int]:
-        """The study's n values: study.json's "n" (or "ns") where given, else the trial rows'."""
-        given = self.meta.get("n") or self.meta.get("ns")
+        """The study's n values: study.json's "n" where given, else the trial rows'."""
+        given = self.meta.get("n")
         if isinstance(given, list) and given:
             return sorted(int(n) for n in given)
         return sorted(int(n) for n in self.trials["n"].dropna().unique())
@@ -163,7 +119,7 @@ def load_study(results_dir: str | Path) -> StudyData:
         _skip(skipped, curves_dir, "no curves/ folder: learning curves are left out")
         curves = CURVE_SCHEMA.empty_table().to_pandas()
     diagnose = None
-    diagnose_path = root / "diagnose.parquet"
+    diagnose_path = root / DIAGNOSE_FILE
     if diagnose_path.exists() or diagnose_path.is_symlink():
         table = _read_or_skip(
             diagnose_path, schema=DIAGNOSE_SCHEMA, required=DIAGNOSE_REQUIRED, skipped=skipped

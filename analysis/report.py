@@ -106,6 +106,7 @@ def _config_block(best: dict, ns: list[int]) -> str:
             f"n = {k}" if k != BOTH else "all n",
             _ci(scores[k]),
             _frac(scores[k]),
+            _num(scores[k].get("stuck")),
             _yes(scores[k]["winner"]),
         ]
         for k in keys
@@ -117,7 +118,8 @@ def _config_block(best: dict, ns: list[int]) -> str:
         if c not in ("scores", "reason", "winner_at_every_n")
     )
     return f"`{settings}`\n\n" + _table(
-        ["scored at", "IQM [95% CI]", "seeds >= threshold", "winner"], rows
+        ["scored at", "IQM [95% CI]", "seeds >= threshold", "stuck inputs per seed", "winner"],
+        rows
     )
 
 
@@ -129,6 +131,9 @@ def _reference_line(label: str, ref: dict, f: Findings) -> str:
             continue
         collapsed = ref["collapsed"].get(n, 0.0)
         note = f", collapsed on {collapsed:.0%} of seeds" if collapsed else ""
+        stuck = score.get("stuck")
+        if stuck is not None and not pd.isna(stuck):
+            note += f", **{stuck:.1f} of {n} inputs stuck** on a wrong action per seed"
         parts.append(f"n = {n}: {_ci(score)}{note}")
     scored = "; ".join(parts) if parts else "no finished runs"
     return f"The {label} scores {scored}."
@@ -314,24 +319,25 @@ def _confirmation(f: Findings) -> str:
         return ""
     rows = []
     for r in f.confirmation.itertuples():
-        search = (
-            f"{r.iqm_search:.3f} [{r.ci_low_search:.3f}, {r.ci_high_search:.3f}]"
-            if pd.notna(r.iqm_search)
-            else "-"
-        )
         rows.append(
             [
                 f"`{r.trial_id}`",
                 "all n" if r.n == BOTH else f"n = {r.n}",
-                search,
-                f"{r.iqm_confirm:.3f} [{r.ci_low_confirm:.3f}, {r.ci_high_confirm:.3f}]",
+                _interval(r.iqm_search, r.ci_low_search, r.ci_high_search),
+                _interval(r.iqm_confirm, r.ci_low_confirm, r.ci_high_confirm),
                 f"{r.frac_seeds_above_confirm:.0%} of {r.seeds_confirm}",
-                _yes(r.winner_search) + " -> " + _yes(r.winner_confirm),
+                _interval(r.iqm_long, r.ci_low_long, r.ci_high_long),
+                _num(r.stuck_long),
+                _yes(r.winner_search) + " -> " + _yes(r.winner_confirm) + " -> "
+                + _yes(r.winner_long),
             ]
         )
     return (
-        "## Confirmation on fresh seeds\n\nThe top configs re-trained on seeds the search never saw. "
-        "A drop from the search score is the winner's curse.\n\n"
+        "## Confirmation on fresh seeds\n\nThe top configs re-trained on seeds the search never "
+        "saw, scored at the search's budget and at the long horizon (`banditune confirm "
+        "--long-horizon F`: F times the budget). A drop from the search score is the winner's "
+        "curse; a drop at the long horizon, or stuck inputs there, is a config that does not "
+        "hold what it reached.\n\n"
         + _table(
             [
                 "trial",
@@ -339,11 +345,17 @@ def _confirmation(f: Findings) -> str:
                 "search IQM [CI]",
                 "confirmed IQM [CI]",
                 "fresh seeds >= threshold",
-                "winner: search -> confirmed",
+                "long-horizon IQM [CI]",
+                "long-horizon stuck per seed",
+                "winner: search -> confirmed -> long",
             ],
             rows,
         )
     )
+
+
+def _interval(point, low, high) -> str:
+    return "-" if pd.isna(point) else f"{point:.3f} [{low:.3f}, {high:.3f}]"
 
 
 def _diagnosis(f: Findings) -> str:

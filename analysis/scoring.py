@@ -11,11 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.load import CONFIG_COLUMNS
 from analysis.metrics import stratified_bootstrap_ci
+from contract.schema import COMPETING, CONFIG_COLUMNS, CONFIRM, STATUSES
 
-COMPETING = ("finished", "stopped_early")
-STATUSES = ("finished", "stopped_early", "failed")
 BOTH = "both"
 EPS = 1e-9  # exact matches are k/n; float sums of them may land one ulp below the threshold
 SCORE_COLUMNS = (
@@ -28,13 +26,16 @@ SCORE_COLUMNS = (
     "seeds",
     "winner",
     "auc",
+    "stuck",
 )
 
 
-def competing_runs(trials: pd.DataFrame, *, phase: str) -> pd.DataFrame:
-    """Rows of `phase` that finished or stopped early with an exact match, one per (trial, n, seed)."""
+def competing_runs(trials: pd.DataFrame, *, phase: str, horizon: str = "search") -> pd.DataFrame:
+    """Rows of `phase` at `horizon` (search: the search's budget; long: a confirmation's longer
+    one) that finished or stopped early with an exact match, one per (trial, n, seed)."""
     rows = trials[
         (trials["phase"] == phase)
+        & (trials["horizon"].fillna("search") == horizon)
         & trials["status"].isin(COMPETING)
         & trials["exact_match"].notna()
     ]
@@ -43,7 +44,7 @@ def competing_runs(trials: pd.DataFrame, *, phase: str) -> pd.DataFrame:
 
 def trial_status(trials: pd.DataFrame) -> pd.Series:
     """Status per trial_id: failed if any row failed, else stopped_early if any, else finished."""
-    rank = trials["status"].map({"finished": 0, "stopped_early": 1, "failed": 2}).fillna(2)
+    rank = trials["status"].map({s: i for i, s in enumerate(STATUSES)}).fillna(len(STATUSES) - 1)
     worst = rank.groupby(trials["trial_id"]).max()
     return worst.map(dict(enumerate(STATUSES)))
 
@@ -69,23 +70,24 @@ def score_configs(runs: pd.DataFrame, *, ns: list[int], threshold: float) -> pd.
         at = {n: group[group["n"] == n] for n in ns}
         strata = {n: g["exact_match"].to_numpy(float) for n, g in at.items() if len(g)}
         aucs = {n: g["auc_exact_match"].to_numpy(float) for n, g in at.items() if len(g)}
-        per_n = [_score(trial_id, str(n), [s], [aucs[n]], threshold=threshold)
+        stuck = {n: g["stuck"].to_numpy(float) for n, g in at.items() if len(g)}
+        per_n = [_score(trial_id, str(n), [s], [aucs[n]], [stuck[n]], threshold=threshold)
                  for n, s in strata.items()]
         rows += per_n
         if len(strata) == len(ns):
             joint = _score(trial_id, BOTH, list(strata.values()), list(aucs.values()),
-                           threshold=threshold)
+                           list(stuck.values()), threshold=threshold)
             joint["winner"] = all(r["winner"] for r in per_n)
             rows.append(joint)
     return pd.DataFrame(rows, columns=list(SCORE_COLUMNS))
 
 
 def ranked(scores: pd.DataFrame, *, key: str) -> pd.DataFrame:
-    """Scores at `key`, best first: IQM, then interval lower bound, then sample efficiency (the
-    area under the exact-match curve), then trial_id."""
+    """Scores at `key`, best first: IQM, then interval lower bound, then fewer stuck inputs,
+    then sample efficiency (the area under the exact-match curve), then trial_id."""
     at_key = scores[scores["key"] == key]
-    return at_key.sort_values(["iqm", "ci_low", "auc", "trial_id"],
-                              ascending=[False, False, False, True])
+    return at_key.sort_values(["iqm", "ci_low", "stuck", "auc", "trial_id"],
+                              ascending=[False, False, True, False, True])
 
 
 def winners(scores: pd.DataFrame, configs: pd.DataFrame, *, ns: list[int]) -> dict[str, list[dict]]:
@@ -108,11 +110,20 @@ def score_record(row: pd.Series, configs: pd.DataFrame) -> dict:
     return record
 
 
-def pick_best(scores: pd.DataFrame, configs: pd.DataFrame) -> dict:
-    """The config to use: the top winner at every n, else the best joint IQM, else the best IQM."""
+def pick_best(scores: pd.DataFrame, configs: pd.DataFrame,
+              long: pd.DataFrame | None = None) -> dict:
+    """The config to use: the top long-horizon confirmation winner at every n with no stuck
+    input (`long`: score_configs of the long-horizon confirmations), else the top search winner
+    at every n, else the best joint IQM, else the best IQM. `scores` are reported either way."""
     both = ranked(scores, key=BOTH)
+    held = ranked(long, key=BOTH) if long is not None and len(long) else both.iloc[:0]
+    held = held[held["winner"] & (held["stuck"] == 0)]
     won = bool(both["winner"].any())
-    if won:
+    if len(held):
+        top = both[both["trial_id"] == held.iloc[0]["trial_id"]].iloc[0]
+        reason = ("above the threshold at every n on fresh seeds at the long horizon, with no"
+                  " stuck input")
+    elif won:
         top, reason = both[both["winner"]].iloc[0], "above the threshold at every n"
     elif len(both):
         top, reason = both.iloc[0], "no config is above the threshold at every n: best joint IQM"
@@ -152,12 +163,21 @@ def confirmation(
     trials: pd.DataFrame, search_scores: pd.DataFrame, *, ns: list[int], threshold: float
 ) -> pd.DataFrame:
     """Per (trial_id, n) with n = str(n) or "both": the search scores (columns ending _search)
-    next to those of the confirmation re-runs on fresh seeds (ending _confirm)."""
-    confirm = score_configs(competing_runs(trials, phase="confirm"), ns=ns, threshold=threshold)
+    next to those of the confirmation re-runs on fresh seeds at the search's budget (_confirm)
+    and at the long horizon (_long)."""
+    confirm = score_configs(competing_runs(trials, phase=CONFIRM), ns=ns, threshold=threshold)
     if confirm.empty:
         return confirm
+    long = score_configs(
+        competing_runs(trials, phase=CONFIRM, horizon="long"), ns=ns, threshold=threshold
+    )
     merged = confirm.merge(
         search_scores, on=["trial_id", "key"], how="left", suffixes=("_confirm", "_search")
+    )
+    merged = merged.merge(
+        long.add_suffix("_long").rename(columns={"trial_id_long": "trial_id", "key_long": "key"}),
+        on=["trial_id", "key"],
+        how="left",
     )
     order = {key: i for i, key in enumerate([str(n) for n in ns] + [BOTH])}
     merged = merged.sort_values(
@@ -166,10 +186,11 @@ def confirmation(
     return merged.rename(columns={"key": "n"})
 
 
-def _score(trial_id: str, key: str, strata: list[np.ndarray], aucs: list[np.ndarray], *,
-           threshold: float) -> dict:
-    """Scores of one config at `key`; `auc` (mean area under the exact-match curves) ranks
-    configs tied on exact match by how early they learned."""
+def _score(trial_id: str, key: str, strata: list[np.ndarray], aucs: list[np.ndarray],
+           stuck: list[np.ndarray], *, threshold: float) -> dict:
+    """Scores of one config at `key`; `stuck` is the mean stuck inputs per seed, and `auc`
+    (mean area under the exact-match curves) ranks configs tied on both by how early they
+    learned."""
     point, low, high = stratified_bootstrap_ci(strata)
     pooled = np.concatenate(strata)
     return {
@@ -182,7 +203,14 @@ def _score(trial_id: str, key: str, strata: list[np.ndarray], aucs: list[np.ndar
         "seeds": len(pooled),
         "winner": bool(low >= threshold - EPS),
         "auc": float(np.nanmean(np.concatenate(aucs))),
+        "stuck": _mean_or_nan(np.concatenate(stuck)),
     }
+
+
+def _mean_or_nan(values: np.ndarray) -> float:
+    """Mean of the known values (stuck is null in files written before it existed)."""
+    known = values[~np.isnan(values)]
+    return float(known.mean()) if known.size else float("nan")
 
 
 def plain(value):

@@ -1,12 +1,15 @@
-"""`banditune confirm RESULTS/NAME`: re-train a study's top configs on fresh seeds.
+"""`banditune confirm RESULTS/NAME`: re-train a study's top configs on fresh seeds, at the
+search's budget and at a longer horizon.
 
 The ranking is analysis': the IQM of exact match over a search trial's seeds at every n together.
-Each config trains in this process at every n of the study, with its trial's per-n budgets and
-the study's reports, on seeds the study never used (the first free ones from 1000), all seeds
-at once. Its rows go to trials/confirm-<trial_id>.parquet and curves/confirm-<trial_id>.parquet
-(the study's schema, phase "confirm", the search trial's trial_id), so `banditune analyze` shows
-the confirmed scores next to the search scores. A config already confirmed on the same seeds and
-budgets is skipped, so an interrupted confirm continues where it stopped.
+Each config trains in this process at every n of the study on seeds the study never used (the
+first free ones from 1000), all seeds at once, for F times its trial's per-n budget with F times
+the study's reports (F = --long-horizon), so the first R reports fall where the search's did.
+Those first R reports are the search horizon, written to trials/confirm-<trial_id>.parquet; all
+of them are the long horizon, written to trials/confirm-long-<trial_id>.parquet (and curves/
+likewise; the study's schema, phase "confirm", `horizon` search or long, the search trial's
+trial_id), so `banditune analyze` shows both next to the search scores. A config already
+confirmed on the same seeds and budgets is skipped, so an interrupted confirm continues.
 """
 
 from __future__ import annotations
@@ -15,18 +18,17 @@ import argparse
 import functools
 import itertools
 import math
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from contract.schema import CONFIRM, CONFIRM_PREFIX, FAILED, FINISHED, SEARCH, THRESHOLD
 from study.options import add_threads, apply_threads, check_threads
 from study.progress import Progress
 
 DEFAULT_TOP = 5
 DEFAULT_SEEDS = 10
+DEFAULT_LONG = 5
 FIRST_FRESH_SEED = 1000
-PHASE = "confirm"
-PREFIX = "confirm-"
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,7 @@ class Job:
     """One search trial to confirm."""
 
     trial_id: str
-    values: dict  # study.space.AXIS_FIELDS
+    values: dict  # contract.schema.AXIS_COLUMNS
     reward: str
     budgets: dict[int, int]
 
@@ -46,6 +48,7 @@ class Plan:
     ns: tuple[int, ...]
     seeds: tuple[int, ...]
     reports: int
+    long: int  # the long horizon, in multiples of the search budget
     jobs: list[Job]
 
 
@@ -57,6 +60,9 @@ def register(commands: argparse._SubParsersAction) -> None:
                    help=f"how many of the best search configs to confirm (default: {DEFAULT_TOP})")
     p.add_argument("--num-seeds", type=int, default=DEFAULT_SEEDS, metavar="S",
                    help=f"fresh seeds per config (default: {DEFAULT_SEEDS})")
+    p.add_argument("--long-horizon", type=int, default=DEFAULT_LONG, metavar="F",
+                   help="also report each config at F times its search budget, an integer >= 1"
+                        f" (1: the search budget only; default: {DEFAULT_LONG})")
     add_threads(p)
     p.set_defaults(plan=plan)
 
@@ -64,7 +70,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 def plan(args: argparse.Namespace):
     """Check every input (ValueError); return the work."""
     check_threads(args.threads)
-    planned = make_plan(args.results, top=args.top, num_seeds=args.num_seeds)
+    planned = make_plan(args.results, top=args.top, num_seeds=args.num_seeds,
+                        long=args.long_horizon)
     return functools.partial(run, planned, threads=args.threads)
 
 
@@ -72,34 +79,36 @@ def run(plan: Plan, *, threads: int) -> int:
     """Confirm every job of `plan`, then print the comparison table."""
     apply_threads(threads)
     print(f"confirming {len(plan.jobs)} config(s) at n = {', '.join(map(str, plan.ns))} on"
-          f" seeds {plan.seeds[0]}..{plan.seeds[-1]} ({len(plan.seeds)} seeds)", flush=True)
+          f" seeds {plan.seeds[0]}..{plan.seeds[-1]} ({len(plan.seeds)} seeds), to"
+          f" {plan.long}x the search budget", flush=True)
     for i, job in enumerate(plan.jobs, start=1):
         confirm_one(job, plan, label=f"[{i}/{len(plan.jobs)}]")
     print(comparison(plan.root))
-    print(f"rows in {plan.root / 'trials'}/{PREFIX}*.parquet; run `banditune analyze"
+    print(f"rows in {plan.root / 'trials'}/{CONFIRM_PREFIX}*.parquet; run `banditune analyze"
           f" {plan.root}` for the report")
     return 0
 
 
-def make_plan(results: str | Path, *, top: int, num_seeds: int) -> Plan:
+def make_plan(results: str | Path, *, top: int, num_seeds: int, long: int = DEFAULT_LONG
+              ) -> Plan:
     """What to train, checked before any training (ValueError, one line, for bad input)."""
     from analysis.load import check_study_dir, load_study
     from analysis.scoring import BOTH, competing_runs, config_table, ranked, score_configs
-    from study.export import THRESHOLD
     from study.spec import check
     from study.study_cmd import DEFAULTS, check_reward
 
     check(top >= 1, "--top", top, "an integer >= 1")
     check(num_seeds >= 1, "--num-seeds", num_seeds, "an integer >= 1")
+    check(long >= 1, "--long-horizon", long, "an integer >= 1")
     root = check_study_dir(results)
     data = load_study(root)
     ns, trials = tuple(data.ns), data.trials
-    scores = score_configs(competing_runs(trials, phase="search"), ns=list(ns),
+    scores = score_configs(competing_runs(trials, phase=SEARCH), ns=list(ns),
                            threshold=THRESHOLD)
     best = ranked(scores, key=BOTH)["trial_id"].head(top).tolist() if len(scores) else []
     check(bool(best), "RESULTS/NAME", str(results),
           "a study with a search trial that finished (or stopped early) at every n")
-    configs = config_table(trials, phase="search")
+    configs = config_table(trials, phase=SEARCH)
     jobs = [_job(t, configs.loc[t], trials, ns) for t in best]
     for reward in {j.reward for j in jobs}:
         check_reward(reward, ns)
@@ -107,12 +116,13 @@ def make_plan(results: str | Path, *, top: int, num_seeds: int) -> Plan:
         _configs(job, ns=ns, seeds=(0,))
     return Plan(root=root, study=str(data.meta.get("name") or root.name), ns=ns,
                 seeds=fresh_seeds(data.meta, trials, num_seeds),
-                reports=int(data.meta.get("reports") or DEFAULTS["reports"]), jobs=jobs)
+                reports=int(data.meta.get("reports") or DEFAULTS["reports"]), long=long,
+                jobs=jobs)
 
 
 def fresh_seeds(meta: dict, trials, count: int) -> tuple[int, ...]:
     """`count` seeds from FIRST_FRESH_SEED up that no search or reference run used."""
-    used = set(meta.get("seeds") or []) | set(trials.loc[trials["phase"] != PHASE, "seed"])
+    used = set(meta.get("seeds") or []) | set(trials.loc[trials["phase"] != CONFIRM, "seed"])
     free = (s for s in itertools.count(FIRST_FRESH_SEED) if s not in used)
     return tuple(itertools.islice(free, count))
 
@@ -120,7 +130,7 @@ def fresh_seeds(meta: dict, trials, count: int) -> tuple[int, ...]:
 def _job(trial_id: str, config, trials, ns) -> Job:
     from study.space import axis_values
 
-    rows = trials[(trials["trial_id"] == trial_id) & (trials["phase"] == "search")]
+    rows = trials[(trials["trial_id"] == trial_id) & (trials["phase"] == SEARCH)]
     budgets = {}
     for n in ns:
         known = rows.loc[rows["n"] == n, "sample_budget"].dropna()
@@ -141,39 +151,49 @@ def _configs(job: Job, *, ns, seeds):
 
 
 def confirm_one(job: Job, plan: Plan, *, label: str) -> None:
-    """Train one config on the fresh seeds and write its trial and curve files."""
-    from study import export
-    from study.trial import TrialRun
+    """Train one config on the fresh seeds to the long horizon; write both horizons' files."""
+    from contract.layout import StudyPaths
+    from study.trial import TrialRun, write_result
     from trainable import TrainingDiverged
 
-    target = plan.root / "trials" / f"{PREFIX}{job.trial_id}.parquet"
-    if _already_done(target, job, plan):
-        print(f"{label} {job.trial_id}: already confirmed on these seeds ({target.name})")
+    paths = StudyPaths(plan.root)
+    files = {"search": f"{CONFIRM_PREFIX}{job.trial_id}",
+             "long": f"{CONFIRM_PREFIX}long-{job.trial_id}"}
+    if all(_already_done(paths.trial_file(f), job, plan) for f in files.values()):
+        print(f"{label} {job.trial_id}: already confirmed on these seeds")
         return
-    run = TrialRun(values=job.values, ns=plan.ns, seeds=plan.seeds, sample_budget=job.budgets,
-                   reports=plan.reports, reward=job.reward, device="auto")
-    status, error = "finished", None
+    long_budget = {n: b * plan.long for n, b in job.budgets.items()}
+    run = TrialRun(values=job.values, ns=plan.ns, seeds=plan.seeds, sample_budget=long_budget,
+                   reports=plan.reports * plan.long, reward=job.reward, device="auto")
+    status, error = FINISHED, None
     try:
-        with Progress(total=plan.reports, desc=f"{label} {job.trial_id}",
+        with Progress(total=run.reports, desc=f"{label} {job.trial_id}",
                       unit="report") as progress:
             while not run.done:
                 run.step()
                 progress.update(run.report)
     except TrainingDiverged as diverged:
-        status, error = "failed", str(diverged)
+        status, error = FAILED, str(diverged)
     device = str(next(iter(run.trainers.values())).device)
-    curves = export.curve_table(study=plan.study, trial_id=job.trial_id, phase=PHASE,
-                                curves=run.rows)
-    export.write_atomic(curves, plan.root / "curves" / target.name)
-    rows = export.trial_rows(study=plan.study, trial_id=job.trial_id, phase=PHASE,
-                             status=status, error=error, values=job.values, reward=job.reward,
-                             ns=plan.ns, seeds=plan.seeds, sample_budget=job.budgets,
-                             curves=run.rows, device=device, provenance=export.provenance())
-    export.write_atomic(export.trial_table(rows), target)
-    finals = ", ".join(
-        f"n={n}: {_mean(r['exact_match'] for r in rows if r['n'] == n)}" for n in plan.ns)
-    print(f"{label} {job.trial_id} {status}: mean exact match {finals}"
-          + (f" ({error})" if error else ""), flush=True)
+    views = {"search": ([r for r in run.rows if r["report"] < plan.reports], job.budgets),
+             "long": (run.rows, long_budget)}
+    for horizon, (curves, budgets) in views.items():
+        write_result(paths, study=plan.study, trial_id=job.trial_id, phase=CONFIRM,
+                     status=status, error=error, values=job.values, reward=job.reward,
+                     ns=plan.ns, seeds=plan.seeds, sample_budget=budgets, curves=curves,
+                     device=device, horizon=horizon, file_id=files[horizon])
+    finals = ", ".join(f"n={n}: {_final(run.rows, n, report)}" for n in plan.ns
+                       for report in (plan.reports - 1, run.reports - 1))
+    print(f"{label} {job.trial_id} {status}: mean exact match / stuck inputs at 1x and"
+          f" {plan.long}x, {finals}" + (f" ({error})" if error else ""), flush=True)
+
+
+def _final(rows: list[dict], n: int, report: int) -> str:
+    at = [r for r in rows if r["n"] == n and r["report"] == report]
+    if not at:
+        return "-"
+    return (f"{sum(r['exact_match'] for r in at) / len(at):.3f} /"
+            f" {sum(r['stuck'] for r in at) / len(at):.1f}")
 
 
 def _already_done(path: Path, job: Job, plan: Plan) -> bool:
@@ -182,10 +202,11 @@ def _already_done(path: Path, job: Job, plan: Plan) -> bool:
     if not path.is_file():
         return False
     try:
-        done = pq.read_table(path, columns=["n", "seed", "sample_budget"]).to_pylist()
+        done = pq.read_table(path, columns=["n", "seed", "sample_budget", "horizon"]).to_pylist()
     except (OSError, ValueError):  # unreadable (pyarrow errors are ValueErrors): train again
         return False
-    wanted = {(n, s, job.budgets[n]) for n in plan.ns for s in plan.seeds}
+    factor = plan.long if done and done[0]["horizon"] == "long" else 1
+    wanted = {(n, s, job.budgets[n] * factor) for n in plan.ns for s in plan.seeds}
     return {(r["n"], r["seed"], r["sample_budget"]) for r in done} == wanted
 
 
@@ -193,18 +214,20 @@ def comparison(root: Path) -> str:
     """The confirmed scores next to the search scores, as analysis computes them."""
     from analysis.load import load_study
     from analysis.scoring import competing_runs, confirmation, score_configs
-    from study.export import THRESHOLD
 
     data = load_study(root)
-    search = score_configs(competing_runs(data.trials, phase="search"), ns=data.ns,
+    search = score_configs(competing_runs(data.trials, phase=SEARCH), ns=data.ns,
                            threshold=THRESHOLD)
     table = confirmation(data.trials, search, ns=data.ns, threshold=THRESHOLD)
-    head = f"{'trial':<24} {'n':>5}  {'search IQM [95% CI]':>24}"
-    lines = [head + f"  {'confirmed IQM [95% CI]':>24}"]
+    head = (f"{'trial':<24} {'n':>5}  {'search IQM [95% CI]':>24}  {'confirmed IQM [95% CI]':>24}"
+            f"  {'long IQM [95% CI]':>24}  {'long stuck':>10}")
+    lines = [head]
     for r in table.itertuples():
         search = _ci(r.iqm_search, r.ci_low_search, r.ci_high_search)
         confirmed = _ci(r.iqm_confirm, r.ci_low_confirm, r.ci_high_confirm)
-        lines.append(f"{r.trial_id:<24} {r.n:>5}  {search:>24}  {confirmed:>24}")
+        long = _ci(r.iqm_long, r.ci_low_long, r.ci_high_long)
+        lines.append(f"{r.trial_id:<24} {r.n:>5}  {search:>24}  {confirmed:>24}  {long:>24}"
+                     f"  {r.stuck_long:>10.2f}")
     return "\n".join(lines)
 
 

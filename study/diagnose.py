@@ -23,12 +23,14 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from contract.layout import StudyPaths
+from contract.schema import DIAGNOSE_SCHEMA
+from contract.write import write_atomic
 from study.options import DEFAULT_NS, add_threads, apply_threads, check_ns, check_threads
 
 DEFAULT_SEEDS = 3
 REFERENCE = "forum"
 ALL = "all changes"
-FILE = "diagnose.parquet"
 # Each axis: the TrainConfig fields one variant sets together (a baseline with its settings).
 AXES = {
     "encoding": ("encoding",),
@@ -45,19 +47,6 @@ COMMON = ("reward", "device")  # the target's, in every variant
 PER_RUN = ("n", "seeds", "sample_budget", "eval_every")  # diagnose's own
 SETTINGS = (*COMMON, *(f for fields in AXES.values() for f in fields))
 
-SCHEMA = pa.schema([
-    ("variant", pa.string()), ("changed", pa.string()), ("n", pa.int64()), ("seed", pa.int64()),
-    ("exact_match", pa.float64()), ("p_correct", pa.float64()),
-    ("distinct_actions", pa.int64()), ("samples_to_95", pa.int64()),
-    ("best_exact_match", pa.float64()), ("mae", pa.float64()), ("samples", pa.int64()),
-    ("sample_budget", pa.int64()), ("wall_s", pa.float64()), ("error", pa.string()),
-    ("reward", pa.string()), ("device", pa.string()), ("encoding", pa.string()),
-    ("baseline", pa.string()), ("group_size", pa.int64()), ("ema_decay", pa.float64()),
-    ("value_coef", pa.float64()), ("reward_scale", pa.string()), ("lr", pa.float64()),
-    ("entropy_coef", pa.float64()), ("batch_size", pa.int64()), ("minibatch_size", pa.int64()),
-    ("hidden", pa.int64()), ("inputs", pa.string()), ("gamma", pa.float64()),
-    ("git_commit", pa.string()),
-])
 
 
 @dataclass(frozen=True)
@@ -102,11 +91,9 @@ def plan(args: argparse.Namespace):
 
 def run(*, path: Path, threads: int, **train_kwargs) -> int:
     """Train every variant, write diagnose.parquet and print the table."""
-    from study.export import write_atomic
-
     apply_threads(threads)
     rows = train_all(**train_kwargs)
-    write_atomic(pa.Table.from_pylist(rows, schema=SCHEMA), path)
+    write_atomic(pa.Table.from_pylist(rows, schema=DIAGNOSE_SCHEMA), path)
     print(format_table(rows))
     print(f"wrote {path}")
     return 0
@@ -136,7 +123,7 @@ def plan_from_args(args: argparse.Namespace) -> dict:
     check_reward(target["reward"], ns)
     check_writable(root, *(("--study", args.study) if args.study is not None
                            else ("--results", args.results)))
-    return {"path": root / FILE,
+    return {"path": StudyPaths(root).diagnose,
             "train": {"variants": all_variants, "ns": ns, "seeds": seeds, "budgets": budgets}}
 
 
@@ -241,11 +228,11 @@ def train_variant(variant: Variant, *, n: int, seeds, budget: int) -> list[dict]
 
 def _final(m, i: int) -> dict:
     if m is None:
-        return dict.fromkeys(("exact_match", "p_correct", "distinct_actions", "samples_to_95",
-                              "best_exact_match", "mae", "samples", "wall_s"))
+        return dict.fromkeys(("exact_match", "p_correct", "distinct_actions", "stuck",
+                              "samples_to_95", "best_exact_match", "mae", "samples", "wall_s"))
     reached = m.samples_to_95[i]
     return {"exact_match": float(m.exact_match[i]), "p_correct": float(m.p_correct[i]),
-            "distinct_actions": int(m.distinct_actions[i]),
+            "distinct_actions": int(m.distinct_actions[i]), "stuck": int(m.stuck[i]),
             "samples_to_95": None if math.isnan(reached) else int(reached),
             "best_exact_match": float(m.best_exact_match[i]), "mae": float(m.mae[i]),
             "samples": int(m.samples), "wall_s": float(m.wall_s)}

@@ -14,6 +14,7 @@ import logging
 import os
 import sys
 import tempfile
+import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -25,21 +26,24 @@ from ray.tune.schedulers import ASHAScheduler
 from ray.tune.search import ConcurrencyLimiter
 from ray.tune.search.optuna import OptunaSearch
 
+from contract.layout import StudyPaths, is_search_file
+from contract.schema import FAILED, FINISHED, REFERENCE, REFERENCE_ID, SEARCH, STOPPED_EARLY
+from contract.write import write_json_atomic
 from study import export
-from study.objective import objective
+from study.objective import OBJECTIVE_NAME, objective
 from study.space import axis_values, default_point, search_space
-from study.spec import Resources, StudyPaths, StudySpec
+from study.spec import Resources, StudySpec
 from study.summary import print_summary
-from study.trial import TrialRun, load_curves, summary
+from study.trial import TrialRun, load_curves, summary, write_result
 from trainable.config import PRESETS
 from trainable.rewards import RewardError
 from trainable.trainer import TrainingDiverged
 
 EXPERIMENT = "tune"
-REFERENCE_ID = "reference"
 REFERENCE_PRESET = "forum"
 MAX_FAILURES = 2  # retries of a trial whose worker died (from its last checkpoint)
 KEEP_CHECKPOINTS = 4
+STARTUP_TRIALS = 16  # random trials before TPE models the results
 
 
 def run_study(*, name: str, spec: StudySpec, paths: StudyPaths, resources: Resources,
@@ -55,7 +59,7 @@ def run_study(*, name: str, spec: StudySpec, paths: StudyPaths, resources: Resou
         print(f"study {name!r}: {spec.trials} trials at n = {', '.join(map(str, spec.ns))},"
               f" {each} each; results in {paths.root}", flush=True)
         reference = None
-        if not (paths.trials / f"{REFERENCE_ID}.parquet").exists():
+        if not paths.trial_file(REFERENCE_ID).exists():
             reference = _start_reference(settings)
         experiment = meta["ray_experiment"]
         if resume:
@@ -76,7 +80,7 @@ def run_study(*, name: str, spec: StudySpec, paths: StudyPaths, resources: Resou
             _write_reference(ray.get(reference), name=name, spec=spec, paths=paths)
         _fail_orphaned_trials(name, paths)
         meta["ended"] = _now()
-        export.write_json_atomic(meta, paths.study_json)
+        write_json_atomic(meta, paths.study_json)
         print_summary(paths, spec)
         return 0
     finally:
@@ -86,8 +90,7 @@ def run_study(*, name: str, spec: StudySpec, paths: StudyPaths, resources: Resou
 
 def count_search_trials(paths: StudyPaths) -> int:
     """Search trials with their files written (not the reference, not `confirm` re-runs)."""
-    return sum(p.stem != REFERENCE_ID and not p.stem.startswith("confirm-")
-               for p in paths.trials.glob("*.parquet"))
+    return sum(is_search_file(p) for p in paths.trials.glob("*.parquet"))
 
 
 def connect(address: str | None) -> bool:
@@ -128,15 +131,15 @@ def _trainable(settings: dict):
 
 def _new_tuner(*, name, spec, paths, settings, storage) -> tune.Tuner:
     space = functools.partial(search_space, **spec.axes)
-    start = default_point(**spec.axes)  # the first trial: the trainer's defaults
+    start = default_point(**spec.axes) if spec.warm_start else None  # the trainer's defaults
     searcher = StudySearch(
-        space, metric="objective", mode="max", seed=spec.search_seed, study_name=name,
+        space, metric="objective", mode="max", sampler=tpe_sampler(spec), study_name=name,
         points_to_evaluate=[start] if start else None,
         storage=optuna.storages.JournalStorage(
             optuna.storages.journal.JournalFileBackend(str(paths.journal))),
     )
     scheduler = ASHAScheduler(time_attr="training_iteration", max_t=spec.reports,
-                              grace_period=max(1, spec.reports // 4), reduction_factor=3)
+                              grace_period=1, reduction_factor=3)
     callbacks = [ParquetExport(name=name, spec=spec, paths=paths), ProgressLines(spec, paths)]
     return tune.Tuner(
         _trainable(settings),
@@ -149,6 +152,17 @@ def _new_tuner(*, name, spec, paths, settings, storage) -> tune.Tuner:
             failure_config=tune.FailureConfig(max_failures=MAX_FAILURES),
             checkpoint_config=tune.CheckpointConfig(num_to_keep=KEEP_CHECKPOINTS), verbose=0),
     )
+
+
+def tpe_sampler(spec: StudySpec) -> optuna.samplers.TPESampler:
+    """TPE for a conditional space searched K trials at a time: multivariate with `group` (a
+    joint density per set of parameters that occur together, e.g. group_size with the group
+    baselines), constant liar (trials in flight count as bad, so K workers do not all sample
+    the same spot) and STARTUP_TRIALS random trials first."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.samplers.TPESampler(seed=spec.search_seed, multivariate=True, group=True,
+                                          constant_liar=True, n_startup_trials=STARTUP_TRIALS)
 
 
 class ProgressLines(tune.Callback):
@@ -205,41 +219,32 @@ class ParquetExport(tune.Callback):
     def on_trial_complete(self, iteration, trials, trial, **info):
         result = trial.last_result or {}
         if result.get("failed"):
-            status, error = "failed", result.get("failure") or "failed"
+            status, error = FAILED, result.get("failure") or "failed"
         elif result.get("reports_done", 0) >= self.spec.reports:
-            status, error = "finished", None
+            status, error = FINISHED, None
         else:
-            status, error = "stopped_early", None
+            status, error = STOPPED_EARLY, None
         self._write(trial, status, error, result.get("device", "unknown"))
 
     def on_trial_error(self, iteration, trials, trial, **info):
         result = trial.last_result or {}
-        self._write(trial, "failed", _error_line(trial), result.get("device", "unknown"))
+        self._write(trial, FAILED, _error_line(trial), result.get("device", "unknown"))
 
     def _write(self, trial, status: str, error: str | None, device: str) -> None:
-        target = self.paths.trials / f"{trial.trial_id}.parquet"
-        if target.exists():
+        if self.paths.trial_file(trial.trial_id).exists():
             return
         curves = []
         if trial.checkpoint is not None:
             with trial.checkpoint.as_directory() as folder:
                 curves = load_curves(Path(folder))
-        write_trial(name=self.name, trial_id=trial.trial_id, phase="search", status=status,
-                    error=error, values=axis_values(trial.config), spec=self.spec,
-                    paths=self.paths, curves=curves, device=device)
+        _write(self.paths, name=self.name, trial_id=trial.trial_id, phase=SEARCH,
+               status=status, error=error, values=axis_values(trial.config), spec=self.spec,
+               curves=curves, device=device)
 
 
-def write_trial(*, name, trial_id, phase, status, error, values, spec, paths, curves,
-                device) -> None:
-    """Curves first, then the trial rows: a trial counts as done once its trial file exists."""
-    export.write_atomic(export.curve_table(study=name, trial_id=trial_id, phase=phase,
-                                           curves=curves),
-                        paths.curves / f"{trial_id}.parquet")
-    rows = export.trial_rows(study=name, trial_id=trial_id, phase=phase, status=status,
-                             error=error, values=values, reward=spec.reward, ns=spec.ns,
-                             seeds=spec.seeds, sample_budget=spec.sample_budget, curves=curves,
-                             device=device, provenance=export.provenance())
-    export.write_atomic(export.trial_table(rows), paths.trials / f"{trial_id}.parquet")
+def _write(paths: StudyPaths, *, name: str, spec: StudySpec, **result) -> None:
+    write_result(paths, study=name, reward=spec.reward, ns=spec.ns, seeds=spec.seeds,
+                 sample_budget=spec.sample_budget, **result)
 
 
 def _error_line(trial) -> str:
@@ -267,10 +272,10 @@ def _start_reference(settings: dict):
 
 def _write_reference(out: dict, *, name, spec, paths) -> None:
     failed = out["failure"] is not None
-    write_trial(name=name, trial_id=REFERENCE_ID, phase="reference",
-                status="failed" if failed else "finished", error=out["failure"],
-                values=axis_values(reference_values()), spec=spec, paths=paths,
-                curves=out["rows"], device=out["device"])
+    _write(paths, name=name, trial_id=REFERENCE_ID, phase=REFERENCE,
+           status=FAILED if failed else FINISHED, error=out["failure"],
+           values=axis_values(reference_values()), spec=spec, curves=out["rows"],
+           device=out["device"])
     outcome = f"FAILED: {out['failure']}" if failed else f"objective={objective(out['rows']):.4f}"
     print(f"ended {REFERENCE_ID} ({REFERENCE_PRESET} preset, outside the search): {outcome}",
           flush=True)
@@ -313,14 +318,14 @@ def _begin_meta(*, name, spec, paths, resources, resume, command) -> dict:
             "n": list(spec.ns), "seeds": list(spec.seeds), "trials": spec.trials,
             "sample_budget": {str(n): b for n, b in spec.sample_budget.items()},
             "reports": spec.reports, "reward": spec.reward, "search_seed": spec.search_seed,
-            "objective": "mean over n of the seeds' mean exact_match over the reports",
+            "objective": OBJECTIVE_NAME,
             "reference": {"trial_id": REFERENCE_ID, "preset": REFERENCE_PRESET},
             "started": _now(), "ended": None, "versions": export.versions(),
             "git_commit": export.git_commit(), "ray_storage": storage,
             "ray_experiment": f"{storage}/{EXPERIMENT}",
             "spec": spec.to_json(),
         }
-    export.write_json_atomic(meta, paths.study_json)
+    write_json_atomic(meta, paths.study_json)
     return meta
 
 

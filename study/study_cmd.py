@@ -15,7 +15,7 @@ from study.options import DEFAULT_NS, check_ns
 
 # Laptop-sized: about 10 minutes on 2 CPU cores. Scale up with --trials, --sample-budget and
 # --num-seeds on a bigger machine or cluster.
-DEFAULTS = {"trials": 40, "num_seeds": 3, "reports": 10, "seed": 0, "max_concurrent": 4,
+DEFAULTS = {"trials": 120, "num_seeds": 3, "reports": 10, "seed": 0, "max_concurrent": 2,
             "reward": "abs"}
 
 
@@ -28,27 +28,35 @@ def register(commands: argparse._SubParsersAction) -> None:
                    help="continue the study --name (its settings come from its study.json)")
     # The study's definition: None means "the default" (or, with --resume, "as saved").
     p.add_argument("--n", type=int, nargs="+", default=None, metavar="N",
-                   help="bandit sizes every trial trains at (default: 10 100)")
-    p.add_argument("--trials", type=int, default=None, help="Optuna trials (default: 40)")
+                   help="bandit sizes every trial trains at, distinct integers >= 2 (default:"
+                        f" {' '.join(map(str, DEFAULT_NS))})")
+    p.add_argument("--trials", type=int, default=None,
+                   help=f"Optuna trials, an integer >= 1 (default: {DEFAULTS['trials']})")
     p.add_argument("--num-seeds", type=int, default=None, metavar="S",
-                   help="seeds per config, trained together (default: 3)")
+                   help="seeds per config, trained together, an integer >= 1 (default:"
+                        f" {DEFAULTS['num_seeds']})")
     p.add_argument("--sample-budget", default=None, metavar="SPEC",
                    help="samples per seed: one count or per n, e.g. 10=200k,100=3M"
-                        " (default: 5000*n and at least 50k: 50k at n=10, 500k at n=100)")
+                        " (default: 3000*n and at least 30k: 30k at n=10, 300k at n=100)")
     p.add_argument("--reports", type=int, default=None, metavar="R",
                    help="reports per trial; each advances every n by 1/R of its budget"
-                        " (default: 10)")
+                        f" (default: {DEFAULTS['reports']})")
     p.add_argument("--reward", default=None,
                    help="abs, squared, exact or package.module:function (imports and runs"
-                        " that code; default: abs)")
+                        f" that code; default: {DEFAULTS['reward']})")
     p.add_argument("--seed", type=int, default=None, metavar="SEARCH_SEED",
-                   help="seed of the TPE sampler (default: 0)")
+                   help=f"seed of the TPE sampler, an integer >= 0 (default: {DEFAULTS['seed']})")
     p.add_argument("--max-concurrent", type=int, default=None, metavar="K",
-                   help="trials in flight at most (default: 4)")
+                   help="trials in flight at most, an integer >= 1 (default:"
+                        f" {DEFAULTS['max_concurrent']}, the CPUs of a laptop; raise it with the"
+                        " cluster)")
     for axis, values in (("encodings", "encoding"), ("baselines", "baseline"),
                          ("reward-scales", "reward scale")):
         p.add_argument("--" + axis, nargs="+", default=None, metavar="V",
                        help=f"restrict the {values} axis to these values (default: all)")
+    p.add_argument("--no-warm-start", dest="warm_start", action="store_false", default=None,
+                   help="no trial seeded from the trainer's defaults: the search finds its"
+                        " winners on its own (default: the first trial is the defaults)")
     # Where it runs: may change on --resume.
     p.add_argument("--gpus-per-trial", type=float, default=0.25, metavar="F",
                    help="GPU share per trial when the cluster has GPUs (default: 0.25;"
@@ -67,7 +75,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 OPTION_OF = {"ns": "--n", "seeds": "--num-seeds", "sample_budget": "--sample-budget",
              "reports": "--reports", "trials": "--trials", "reward": "--reward",
              "search_seed": "--seed", "max_concurrent": "--max-concurrent",
-             "axes": "--encodings/--baselines/--reward-scales"}
+             "axes": "--encodings/--baselines/--reward-scales", "warm_start": "--no-warm-start"}
 
 
 def spec_from_args(args: argparse.Namespace, base=None):
@@ -103,9 +111,10 @@ def spec_from_args(args: argparse.Namespace, base=None):
     axes = check_axes(restricted) if base is None or any(restricted.values()) else base.axes
     reward = pick("reward", base and base.reward, DEFAULTS["reward"])
     check_reward(reward, ns)
+    warm_start = pick("warm_start", base and base.warm_start, True)
     return StudySpec(ns=ns, seeds=tuple(range(num_seeds)), sample_budget=budgets,
                      reports=reports, trials=trials, reward=reward, search_seed=seed,
-                     max_concurrent=max_concurrent, axes=axes)
+                     max_concurrent=max_concurrent, axes=axes, warm_start=warm_start)
 
 
 def check_reward(reward: str, ns) -> None:
@@ -156,6 +165,9 @@ def _command(args: argparse.Namespace) -> str:
     """The command line as given (every option that was set), for study.json."""
     parts = ["banditune", "study"]
     for key, value in vars(args).items():
+        if key == "warm_start" and value is False:
+            parts.append("--no-warm-start")
+            continue
         if key in ("plan", "command") or value is None or value is False:
             continue
         parts.append("--" + key.replace("_", "-"))

@@ -5,7 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import pyarrow.parquet as pq
 
-from study.spec import StudyPaths, StudySpec
+from contract.layout import StudyPaths
+from contract.schema import AXIS_COLUMNS, REFERENCE, SEARCH
+from study.objective import OBJECTIVE_NAME
+from study.spec import StudySpec
 
 TOP = 5
 
@@ -15,33 +18,34 @@ def trials_frame(paths: StudyPaths) -> pd.DataFrame:
     share their search trial's id)."""
     files = sorted(paths.trials.glob("*.parquet"))
     rows = pd.concat([pq.read_table(f).to_pandas() for f in files], ignore_index=True)
-    return rows[rows["phase"].isin(["search", "reference"])]
+    return rows[rows["phase"].isin([SEARCH, REFERENCE])]
 
 
 def best_table(trials: pd.DataFrame, ns, top: int = TOP) -> pd.DataFrame:
     """One line per trial: config, status, objective and mean exact match per n; the best `top`
     search trials by objective, then the reference."""
-    config = ["phase", "status", "objective", "encoding", "baseline", "reward_scale", "lr",
-              "entropy_coef", "batch_size", "hidden", "group_size"]
+    config = ["phase", "status", "objective", *AXIS_COLUMNS]
     per_trial = trials.groupby("trial_id", sort=False)
     table = per_trial[config].first()
     for n in ns:
         at_n = trials[trials["n"] == n].groupby("trial_id")["exact_match"].mean()
         table[f"exact_match_n{n}"] = at_n
-    search = table[table["phase"] == "search"].sort_values("objective", ascending=False,
+        table[f"stuck_n{n}"] = trials[trials["n"] == n].groupby("trial_id")["stuck"].mean()
+    search = table[table["phase"] == SEARCH].sort_values("objective", ascending=False,
                                                           na_position="last")
-    return pd.concat([search.head(top), table[table["phase"] == "reference"]])
+    return pd.concat([search.head(top), table[table["phase"] == REFERENCE]])
 
 
 def print_summary(paths: StudyPaths, spec: StudySpec) -> None:
     trials = trials_frame(paths)
-    search = trials[trials["phase"] == "search"].drop_duplicates("trial_id")
+    search = trials[trials["phase"] == SEARCH].drop_duplicates("trial_id")
     counts = search["status"].value_counts().to_dict()
     table = best_table(trials, spec.ns)
     with pd.option_context("display.width", 200, "display.max_columns", 30,
                            "display.float_format", "{:.4g}".format):
-        print(f"\nBest configs (objective: mean exact match over the reports, averaged over"
-              f" n = {', '.join(map(str, spec.ns))} and {len(spec.seeds)} seeds):")
+        print(f"\nBest configs by the objective ({OBJECTIVE_NAME}), over"
+              f" n = {', '.join(map(str, spec.ns))} and {len(spec.seeds)} seeds; stuck: inputs"
+              " stuck on a wrong action, per seed:")
         print(table.drop(columns=["phase"]).to_string())
     print(f"\n{len(search)} trials: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())))
     print(f"Results: {paths.root}  (trials/ and curves/ Parquet, study.json, optuna.journal)")

@@ -149,11 +149,14 @@ def run(trainer, *, as_json: bool, threads: int) -> int:
     return 0
 
 
+RESULT_KEYS = ("exact_match", "p_correct", "mae", "distinct_actions", "stuck", "samples_to_95",
+               "samples_to_99")
+
+
 def _json_result(config, metrics) -> dict:
     d = metrics.to_dict()
-    keys = ("exact_match", "p_correct", "mae", "distinct_actions", "samples_to_95")
     return {"n": config.n, "samples": metrics.samples, "seeds": list(config.seeds),
-            **{k: d[k] for k in keys},
+            **{k: d[k] for k in RESULT_KEYS},
             "samples_per_s": metrics.samples_per_s, "wall_s": metrics.wall_s}
 
 
@@ -164,14 +167,18 @@ def _summary(config, metrics) -> str:
         f" baseline={config.baseline} reward_scale={config.reward_scale} lr={config.lr:g}"
         f" entropy_coef={config.entropy_coef:g} batch_size={config.batch_size}",
         f"{metrics.samples:,} samples per seed in {metrics.wall_s:.1f} s"
-        f" ({metrics.samples_per_s:,.0f} samples/s per seed)",
+        f" ({metrics.samples_per_s:,.0f} samples/s per seed); stuck: inputs whose greedy"
+        " action is wrong with probability >= 0.9",
         f"{'seed':>6} {'exact_match':>12} {'p_correct':>10} {'mae':>8} {'distinct':>9}"
-        f" {'samples_to_95':>14}",
+        f" {'stuck':>6} {'samples_to_95':>14} {'samples_to_99':>14}",
     ]
     for i, seed in enumerate(config.seeds):
-        reached = d["samples_to_95"][i]
         lines.append(
             f"{seed:>6} {d['exact_match'][i]:>12.3f} {d['p_correct'][i]:>10.3f}"
-            f" {d['mae'][i]:>8.3f} {d['distinct_actions'][i]:>9}"
-            f" {'never' if reached is None else f'{reached:,}':>14}")
+            f" {d['mae'][i]:>8.3f} {d['distinct_actions'][i]:>9} {d['stuck'][i]:>6}"
+            f" {_reached(d['samples_to_95'][i]):>14} {_reached(d['samples_to_99'][i]):>14}")
     return "\n".join(lines)
+
+
+def _reached(samples: int | None) -> str:
+    return "never" if samples is None else f"{samples:,}"

@@ -13,15 +13,16 @@ from statistics import fmean
 
 import torch
 
-from study.objective import auc_by_run
+from contract.layout import StudyPaths
+from contract.schema import COUNT_METRICS, CURVE_METRICS
+from contract.write import auc_by_run, curve_table, trial_rows, write_trial
+from study.export import provenance
+from study.objective import objective
 from study.space import train_kwargs
 from trainable import Metrics, TrainConfig, Trainer
 
 STATE_FILE = "state.pt"
 CURVES_FILE = "curves.json"
-CURVE_METRICS = ("exact_match", "p_correct", "mae", "regret", "entropy", "distinct_actions",
-                 "reward_mean")
-
 
 class TrialRun:
     """`values` (AXIS_FIELDS, plus any other TrainConfig fields such as a preset's `inputs`)
@@ -73,7 +74,7 @@ def load_curves(folder: Path) -> list[dict]:
 def curve_rows(n: int, seeds, report: int, m: Metrics) -> list[dict]:
     return [
         {"n": n, "seed": int(seed), "report": report, "samples": int(m.samples),
-         **{k: (int(getattr(m, k)[i]) if k == "distinct_actions" else float(getattr(m, k)[i]))
+         **{k: (int(getattr(m, k)[i]) if k in COUNT_METRICS else float(getattr(m, k)[i]))
             for k in CURVE_METRICS},
          "wall_s": float(m.wall_s), "samples_per_s": float(m.samples_per_s)}
         for i, seed in enumerate(seeds)
@@ -94,3 +95,18 @@ def summary(rows: list[dict], report: int) -> dict:
             out[f"exact_match_n{n}_s{r['seed']}"] = r["exact_match"]
             out[f"auc_n{n}_s{r['seed']}"] = aucs[(n, r["seed"])]
     return out
+
+
+def write_result(paths: StudyPaths, *, study: str, trial_id: str, phase: str, status: str,
+                 error: str | None, values: dict, reward: str, ns, seeds,
+                 sample_budget: dict[int, int], curves: list[dict], device: str,
+                 horizon: str = "search", file_id: str | None = None) -> None:
+    """A trial's curve and trial files (named `file_id`, default its trial_id), scored by the
+    study's objective; what the search, the reference run and confirm all write."""
+    rows = trial_rows(study=study, trial_id=trial_id, phase=phase, status=status, error=error,
+                      values=values, reward=reward, ns=ns, seeds=seeds,
+                      sample_budget=sample_budget, curves=curves, device=device,
+                      provenance=provenance(), objective=objective(curves), horizon=horizon)
+    table = curve_table(study=study, trial_id=trial_id, phase=phase, curves=curves,
+                        horizon=horizon)
+    write_trial(paths, file_id=file_id or trial_id, rows=rows, curves=table)

@@ -10,12 +10,14 @@ from pathlib import Path
 
 import yaml
 
+from trainable.baselines import BASELINES as BASELINE_TABLE
+from trainable.baselines import GROUP_BASELINES
+
+BASELINES = tuple(BASELINE_TABLE)
 ENCODINGS = ("scalar", "scalar01", "onehot", "embedding", "fourier", "binary")
-BASELINES = ("none", "ema", "batch_mean", "rloo", "grpo", "value")
 REWARD_SCALES = ("raw", "range", "gap", "standardize")
 INPUTS = ("uniform", "cycle")
 DEVICES = ("auto", "cpu", "cuda")
-GROUP_BASELINES = ("rloo", "grpo")
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from trainable import advantages
+from trainable.baselines import BASELINES
 from trainable.config import TrainConfig
 from trainable.encodings import EMBEDDING_DIM, feature_dim, features
 from trainable.rewards import RewardTable, build_reward_table, call_reward, input_chunks
 
-THRESHOLD = 0.95
+# samples_to_95 and samples_to_99: the first evaluation at or above these exact matches
+REACHED = {"samples_to_95": 0.95, "samples_to_99": 0.99}
 # An input is stuck when its greedy action is wrong and the policy puts at least this on it:
 # REINFORCE then almost never samples the right action again, so it stays wrong.
 STUCK_PROB = 0.9
@@ -51,6 +53,7 @@ class Metrics:
     stuck: np.ndarray
     reward_mean: np.ndarray
     samples_to_95: np.ndarray
+    samples_to_99: np.ndarray
     best_exact_match: np.ndarray
 
     def to_dict(self) -> dict:
@@ -65,7 +68,7 @@ class Metrics:
         return out
 
 
-_COUNTS = ("distinct_actions", "stuck", "samples_to_95")
+_COUNTS = ("distinct_actions", "stuck", *REACHED)
 
 
 def resolve_device(name: str) -> torch.device:
@@ -145,7 +148,7 @@ class Trainer:
         self.samples = 0
         self.train_s = 0.0
         self.ema = torch.full((num_seeds, config.n), float("nan"), device=self.device)
-        self.samples_to_95 = np.full(num_seeds, np.nan)
+        self.reached = {name: np.full(num_seeds, np.nan) for name in REACHED}
         self.best_exact_match = np.zeros(num_seeds)
         self._reward_sum = torch.zeros(num_seeds, device=self.device)
         self._reward_batches = 0
@@ -211,20 +214,7 @@ class Trainer:
             r = r / max(self.rewards.range, 1e-12)
         elif c.reward_scale == "gap":
             r = r / max(self.rewards.gap, 1e-12)
-        target = None
-        if c.baseline == "none":
-            adv = r
-        elif c.baseline == "batch_mean":
-            adv = advantages.batch_mean(r)
-        elif c.baseline == "rloo":
-            adv = advantages.rloo(r, c.group_size)
-        elif c.baseline == "grpo":
-            adv = advantages.grpo(r, c.group_size)
-        elif c.baseline == "ema":
-            adv = r - self.ema.gather(1, x).nan_to_num(0.0)
-            self.ema = advantages.ema_update(self.ema, x, r, c.ema_decay)
-        else:  # value
-            adv, target = r - value.detach(), r
+        adv, target = BASELINES[c.baseline](self, x, r, value)
         if c.reward_scale == "standardize":
             adv = advantages.standardize(adv)
         return adv, target
@@ -277,8 +267,8 @@ class Trainer:
         used = torch.zeros(num_seeds, n, device=self.device).scatter_(1, greedy_all, 1.0)
         self._check_finite()
         exact, p_correct, mae, regret, entropy = (totals / n).cpu().double().numpy()
-        reached = np.isnan(self.samples_to_95) & (exact >= THRESHOLD)
-        self.samples_to_95[reached] = self.samples
+        for name, level in REACHED.items():
+            self.reached[name][np.isnan(self.reached[name]) & (exact >= level)] = self.samples
         self.best_exact_match = np.maximum(self.best_exact_match, exact)
         reward_mean = (self._reward_sum / max(1, self._reward_batches)).cpu().double().numpy()
         self._reward_sum.zero_()
@@ -295,7 +285,7 @@ class Trainer:
             distinct_actions=used.sum(1).cpu().double().numpy(),
             stuck=stuck.cpu().double().numpy(),
             reward_mean=reward_mean,
-            samples_to_95=self.samples_to_95.copy(),
+            **{name: first.copy() for name, first in self.reached.items()},
             best_exact_match=self.best_exact_match.copy(),
         )
 
@@ -319,7 +309,7 @@ class Trainer:
             "ema": self.ema,
             "samples": self.samples,
             "train_s": self.train_s,
-            "samples_to_95": self.samples_to_95.copy(),
+            "reached": copy.deepcopy(self.reached),
             "best_exact_match": self.best_exact_match,
         })
 
@@ -330,7 +320,7 @@ class Trainer:
             g.set_state(s)
         self.ema = state["ema"].to(self.device)
         self.samples, self.train_s = state["samples"], state["train_s"]
-        self.samples_to_95 = state["samples_to_95"].copy()
+        self.reached = copy.deepcopy(state["reached"])
         self.best_exact_match = state["best_exact_match"].copy()
 
     def _sync(self) -> None:

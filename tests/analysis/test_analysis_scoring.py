@@ -27,10 +27,13 @@ def test_decoy_is_excluded_by_its_interval_not_its_point_estimate(planted_study,
     assert decoy.at["10", "frac_seeds_above"] == pytest.approx(0.8)
 
 
-def _runs(per_trial: dict[str, dict[int, list[float]]]) -> pd.DataFrame:
+def _runs(per_trial: dict[str, dict[int, list[float]]], stuck: dict[str, int] | None = None
+          ) -> pd.DataFrame:
+    stuck = stuck or {}
     return pd.DataFrame(
         [
-            {"trial_id": t, "n": n, "seed": s, "exact_match": x, "auc_exact_match": x / 2}
+            {"trial_id": t, "n": n, "seed": s, "exact_match": x, "auc_exact_match": x / 2,
+             "stuck": stuck.get(t, 0)}
             for t, scores in per_trial.items()
             for n, values in scores.items()
             for s, x in zip(SEEDS, values)
@@ -104,3 +107,12 @@ def test_configs_tied_on_exact_match_rank_by_how_early_they_learned():
     runs.loc[runs["trial_id"] == "late", "auc_exact_match"] = 0.4
     scores = score_configs(runs, ns=[10], threshold=0.95)
     assert list(ranked(scores, key="10")["trial_id"]) == ["early", "late"]
+
+
+def test_at_equal_exact_match_a_config_with_stuck_inputs_ranks_below_one_without():
+    runs = _runs({"fast_stuck": {10: [1.0] * 5, 100: [0.99] * 5},
+                  "slow_clean": {10: [1.0] * 5, 100: [0.99] * 5}}, stuck={"fast_stuck": 1})
+    runs.loc[runs["trial_id"] == "fast_stuck", "auc_exact_match"] = 0.9  # learned earlier
+    scores = score_configs(runs, ns=[10, 100], threshold=0.95)
+    assert ranked(scores, key="both")["trial_id"].tolist() == ["slow_clean", "fast_stuck"]
+    assert scores.set_index(["trial_id", "key"]).at[("fast_stuck", "both"), "stuck"] == 1.0

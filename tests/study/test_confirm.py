@@ -1,4 +1,5 @@
-"""`banditune confirm`: the top configs of a (fake) study re-trained on fresh seeds, tiny budgets."""
+"""`banditune confirm`: the top configs of a (fake) study re-trained on fresh seeds, tiny budgets,
+at the search's budget and at 3 times it."""
 
 from __future__ import annotations
 
@@ -6,15 +7,18 @@ import contextlib
 import io
 import json
 
+import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
 from analysis.analyze import analyze
-from study import cli, confirm, export
+from contract.schema import TRIAL_SCHEMA
+from study import cli, confirm
 from tests.analysis.fake_study import SEEDS, config, planted_trials, trial, write_study
 
 BUDGET = {10: 1000, 100: 2000}
 REPORTS = 2
+LONG = 3
 USED = [*SEEDS, 1000]  # study.json lists seed 1000 as used: the fresh seeds must skip it
 
 
@@ -36,22 +40,38 @@ def confirmed(tmp_path_factory):
     root = tiny_study(tmp_path_factory.mktemp("confirm") / "s")
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        assert cli.main(["confirm", str(root), "--top", "2", "--num-seeds", "3"]) == 0
+        assert cli.main(["confirm", str(root), "--top", "2", "--num-seeds", "3",
+                         "--long-horizon", str(LONG)]) == 0
     return root, out.getvalue()
 
 
-def test_top_k_by_analysis_ranking_get_one_file_each(confirmed):
+def test_top_k_by_analysis_ranking_get_one_file_per_horizon_each(confirmed):
     root, _ = confirmed
-    assert sorted(p.name for p in root.glob("trials/confirm-*.parquet")) == [
-        "confirm-planted_a.parquet", "confirm-planted_b.parquet"]  # not the decoy (one bad seed)
-    assert sorted(p.name for p in root.glob("curves/confirm-*.parquet")) == [
-        "confirm-planted_a.parquet", "confirm-planted_b.parquet"]
+    expected = ["confirm-long-planted_a.parquet", "confirm-long-planted_b.parquet",
+                "confirm-planted_a.parquet", "confirm-planted_b.parquet"]  # not the decoy
+    assert sorted(p.name for p in root.glob("trials/confirm-*.parquet")) == expected
+    assert sorted(p.name for p in root.glob("curves/confirm-*.parquet")) == expected
+
+
+def test_the_long_horizon_continues_the_search_horizon_run(confirmed):
+    root, _ = confirmed
+    short = pq.read_table(root / "curves" / "confirm-planted_a.parquet").to_pandas()
+    long = pq.read_table(root / "curves" / "confirm-long-planted_a.parquet").to_pandas()
+    assert set(short["horizon"]) == {"search"} and set(long["horizon"]) == {"long"}
+    assert long.groupby(["n", "seed"]).size().eq(REPORTS * LONG).all()
+    shared = ["n", "seed", "report", "samples", "exact_match", "p_correct", "stuck"]
+    head = long[long["report"] < REPORTS][shared].reset_index(drop=True)
+    pd.testing.assert_frame_equal(head, short[shared].reset_index(drop=True))
+    rows = pq.read_table(root / "trials" / "confirm-long-planted_a.parquet").to_pandas()
+    assert rows.groupby("n")["sample_budget"].first().to_dict() == {
+        n: b * LONG for n, b in BUDGET.items()}
+    assert (rows["samples"] >= rows["sample_budget"]).all() and rows["stuck"].notna().all()
 
 
 def test_rows_are_fresh_seeds_in_the_study_schema(confirmed):
     root, _ = confirmed
     table = pq.read_table(root / "trials" / "confirm-planted_a.parquet")
-    assert table.schema.remove_metadata().equals(export.TRIAL_SCHEMA)
+    assert table.schema.remove_metadata().equals(TRIAL_SCHEMA)
     rows = table.to_pandas()
     assert set(rows["phase"]) == {"confirm"} and set(rows["trial_id"]) == {"planted_a"}
     assert set(rows["status"]) == {"finished"} and rows["exact_match"].notna().all()
@@ -78,9 +98,11 @@ def test_analysis_reports_confirmed_scores_next_to_search_scores(confirmed, tmp_
     for (_, key), r in rows.items():
         assert r["iqm_search"] == 1.0  # the fixture's planted search scores
         assert r["seeds_confirm"] == (6 if key == "both" else 3)
-        assert 0 <= r["iqm_confirm"] <= 1
+        assert 0 <= r["iqm_confirm"] <= 1 and 0 <= r["iqm_long"] <= 1
+        assert r["seeds_long"] == r["seeds_confirm"] and r["stuck_long"] >= 0
     report = (tmp_path / "report" / "report.md").read_text()
     assert "## Confirmation on fresh seeds" in report and "`planted_b`" in report
+    assert "long-horizon IQM [CI]" in report
     printed = [line.split() for line in out.splitlines() if line.startswith("planted_")]
     assert {(p[0], p[1]) for p in printed} == set(rows)
 
@@ -89,7 +111,8 @@ def test_rerun_skips_configs_already_confirmed_on_these_seeds(confirmed, capsys)
     root, _ = confirmed
     path = root / "trials" / "confirm-planted_a.parquet"
     before = path.read_bytes()
-    assert cli.main(["confirm", str(root), "--top", "1", "--num-seeds", "3"]) == 0
+    assert cli.main(["confirm", str(root), "--top", "1", "--num-seeds", "3", "--long-horizon",
+                     str(LONG)]) == 0
     assert "planted_a: already confirmed" in capsys.readouterr().out
     assert path.read_bytes() == before
 
@@ -106,8 +129,6 @@ def test_a_config_that_diverges_is_stored_as_failed(tmp_path, capsys):
 
 
 def test_fresh_seeds_skip_every_seed_the_study_used():
-    import pandas as pd
-
     trials = pd.DataFrame({"phase": ["search", "reference", "confirm"], "seed": [1001, 1003, 1002]})
     assert confirm.fresh_seeds({"seeds": [0, 1000]}, trials, 3) == (1002, 1004, 1005)
 
@@ -126,6 +147,8 @@ def only_failed(root):
 BAD = [
     (["--top", "0"], tiny_study, "--top 0 is not allowed"),
     (["--num-seeds", "0"], tiny_study, "--num-seeds 0 is not allowed"),
+    (["--long-horizon", "0"], tiny_study, "--long-horizon 0 is not allowed"),
+    (["--threads", "0"], tiny_study, "--threads 0 is not allowed"),
     ([], bare, "is not a study: no trials/ folder"),
     ([], lambda root: root, "does not exist or is not a folder"),
     ([], only_failed, "expected a study with a search trial that finished"),
@@ -133,7 +156,8 @@ BAD = [
 
 
 @pytest.mark.parametrize(("argv", "make", "message"), BAD,
-                         ids=["top 0", "num-seeds 0", "no trials", "missing", "only failed"])
+                         ids=["top 0", "num-seeds 0", "long 0", "threads 0", "no trials",
+                              "missing", "only failed"])
 def test_bad_input_exits_2_with_one_line(argv, make, message, tmp_path, capsys, monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("confirm trained for bad input")

@@ -8,32 +8,34 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from study import export
-from study.objective import objective
+from contract import schema, write
 
 VALUES = {"encoding": "onehot", "baseline": "none", "reward_scale": "raw", "lr": 1e-3,
           "entropy_coef": 0.0, "batch_size": 64, "hidden": 32, "group_size": 1}
 PROVENANCE = {"torch_version": "t", "ray_version": "r", "optuna_version": "o",
               "git_commit": "c"}
 
-# The documented columns (study/README_SECTION.md), name -> Arrow type.
+# The documented columns (README, "Result files"), name -> Arrow type.
 TRIAL_COLUMNS = {
-    "study": "string", "trial_id": "string", "phase": "string", "status": "string",
+    "study": "string", "trial_id": "string", "phase": "string", "horizon": "string",
+    "status": "string",
     "error": "string", "n": "int64", "seed": "int64", "reward": "string",
     "encoding": "string", "baseline": "string", "reward_scale": "string", "lr": "double",
     "entropy_coef": "double", "batch_size": "int64", "hidden": "int64", "group_size": "int64",
     "sample_budget": "int64", "exact_match": "double", "p_correct": "double", "mae": "double",
-    "regret": "double", "entropy": "double", "distinct_actions": "int64",
-    "reward_mean": "double", "samples": "int64", "samples_to_95": "int64",
-    "best_exact_match": "double", "auc_exact_match": "double", "wall_s": "double",
-    "samples_per_s": "double", "objective": "double", "device": "string",
+    "regret": "double", "entropy": "double", "distinct_actions": "int64", "stuck": "int64",
+    "reward_mean": "double", "samples": "int64", "wall_s": "double",
+    "samples_per_s": "double", "samples_to_95": "int64", "samples_to_99": "int64",
+    "best_exact_match": "double", "auc_exact_match": "double", "objective": "double",
+    "device": "string",
     "torch_version": "string", "ray_version": "string", "optuna_version": "string",
     "git_commit": "string",
 }
 CURVE_COLUMNS = {
-    "study": "string", "trial_id": "string", "phase": "string", "n": "int64", "seed": "int64",
-    "report": "int64", "samples": "int64", "exact_match": "double", "p_correct": "double",
-    "mae": "double", "regret": "double", "entropy": "double", "distinct_actions": "int64",
+    "study": "string", "trial_id": "string", "phase": "string", "horizon": "string",
+    "n": "int64", "seed": "int64", "report": "int64", "samples": "int64",
+    "exact_match": "double", "p_correct": "double", "mae": "double", "regret": "double",
+    "entropy": "double", "distinct_actions": "int64", "stuck": "int64",
     "reward_mean": "double", "wall_s": "double", "samples_per_s": "double",
 }
 
@@ -41,19 +43,20 @@ CURVE_COLUMNS = {
 def curve(n, seed, report, exact):
     return {"n": n, "seed": seed, "report": report, "samples": 100 * (report + 1),
             "exact_match": exact, "p_correct": exact / 2, "mae": 1 - exact, "regret": 0.5,
-            "entropy": 1.0, "distinct_actions": 3, "reward_mean": -1.0, "wall_s": 0.1 * report,
+            "entropy": 1.0, "distinct_actions": 3, "stuck": 0, "reward_mean": -1.0,
+            "wall_s": 0.1 * report,
             "samples_per_s": 1000.0}
 
 
-CURVES = [curve(10, s, r, e) for s, es in ((0, (0.5, 0.96, 0.9)), (1, (0.2, 0.4, 0.6)))
+CURVES = [curve(10, s, r, e) for s, es in ((0, (0.5, 0.96, 0.9)), (1, (0.2, 0.4, 0.99)))
           for r, e in enumerate(es)]
 
 
 def rows(status="finished", error=None):
-    return export.trial_rows(study="s", trial_id="t1", phase="search", status=status,
-                             error=error, values=VALUES, reward="abs", ns=(10,), seeds=(0, 1),
-                             sample_budget={10: 300}, curves=CURVES, device="cpu",
-                             provenance=PROVENANCE)
+    return write.trial_rows(study="s", trial_id="t1", phase="search", status=status,
+                            error=error, values=VALUES, reward="abs", ns=(10,), seeds=(0, 1),
+                            sample_budget={10: 300}, curves=CURVES, device="cpu",
+                            provenance=PROVENANCE, objective=0.5)
 
 
 def schema_of(columns: dict) -> pa.Schema:
@@ -61,29 +64,31 @@ def schema_of(columns: dict) -> pa.Schema:
 
 
 def test_schemas_are_the_documented_columns_and_types():
-    assert export.TRIAL_SCHEMA.equals(schema_of(TRIAL_COLUMNS))
-    assert export.CURVE_SCHEMA.equals(schema_of(CURVE_COLUMNS))
-
-
-def test_the_analysis_reader_expects_the_same_schemas():
-    load = pytest.importorskip("analysis.load")
-    assert export.TRIAL_SCHEMA.equals(load.TRIAL_SCHEMA)
-    assert export.CURVE_SCHEMA.equals(load.CURVE_SCHEMA)
+    assert schema.TRIAL_SCHEMA.equals(schema_of(TRIAL_COLUMNS))
+    assert schema.CURVE_SCHEMA.equals(schema_of(CURVE_COLUMNS))
 
 
 def test_trial_rows_take_final_best_first_reach_and_area_from_the_curves():
     first, second = rows()
     assert (first["exact_match"], first["best_exact_match"], first["samples_to_95"]) \
         == (0.9, 0.96, 200)
+    assert first["samples_to_99"] is None and second["samples_to_99"] == 300
     assert first["auc_exact_match"] == pytest.approx((0.5 + 0.96 + 0.9) / 3)
-    assert second["samples_to_95"] is None and second["samples"] == 300
-    assert first["objective"] == second["objective"] == pytest.approx(objective(CURVES))
-    assert objective(CURVES) == pytest.approx(((0.5 + 0.96 + 0.9) / 3 + 0.4) / 2)
-    assert first["error"] is None and first["group_size"] == 1
+    assert second["samples_to_95"] == 300 and second["samples"] == 300
+    assert first["objective"] == second["objective"] == 0.5
+    assert first["error"] is None and first["group_size"] == 1 and first["horizon"] == "search"
+
+
+def test_an_unknown_phase_or_status_is_refused():
+    with pytest.raises(ValueError, match="phase='warmup'"):
+        write.trial_rows(study="s", trial_id="t", phase="warmup", status="finished", error=None,
+                         values=VALUES, reward="abs", ns=(10,), seeds=(0,),
+                         sample_budget={10: 1}, curves=[], device="cpu", provenance=PROVENANCE,
+                         objective=None)
 
 
 def test_failed_trial_rows_keep_config_and_error_with_null_metrics():
-    table = export.trial_table(rows("failed", "reward returned NaN"))
+    table = write.trial_table(rows("failed", "reward returned NaN"))
     d = table.to_pydict()
     assert d["status"] == ["failed"] * 2 and d["error"] == ["reward returned NaN"] * 2
     for column in ("exact_match", "samples", "samples_to_95", "auc_exact_match", "objective"):
@@ -94,9 +99,9 @@ def test_failed_trial_rows_keep_config_and_error_with_null_metrics():
 def test_written_file_reads_back_with_the_schema_and_no_temp_file_is_left(tmp_path):
     path = tmp_path / "trials" / "t1.parquet"
     path.parent.mkdir()
-    export.write_atomic(export.trial_table(rows()), path)
+    write.write_atomic(write.trial_table(rows()), path)
     back = pq.read_table(path)
-    assert back.schema.equals(export.TRIAL_SCHEMA) and back.num_rows == 2
+    assert back.schema.equals(schema.TRIAL_SCHEMA) and back.num_rows == 2
     assert [p.name for p in path.parent.iterdir()] == ["t1.parquet"]
 
 
@@ -106,13 +111,13 @@ def test_a_write_that_dies_midway_leaves_neither_a_final_nor_a_temp_file(tmp_pat
         Path(where).write_bytes(b"PAR1 half")
         raise OSError("disk full")
 
-    monkeypatch.setattr(export.pq, "write_table", half_write)
+    monkeypatch.setattr(write.pq, "write_table", half_write)
     with pytest.raises(OSError, match="disk full"):
-        export.write_atomic(export.trial_table(rows()), tmp_path / "t1.parquet")
+        write.write_atomic(write.trial_table(rows()), tmp_path / "t1.parquet")
     assert list(tmp_path.iterdir()) == []
 
 
 def test_curve_table_adds_the_trial_columns():
-    table = export.curve_table(study="s", trial_id="t1", phase="reference", curves=CURVES)
-    assert table.schema.equals(export.CURVE_SCHEMA) and table.num_rows == 6
+    table = write.curve_table(study="s", trial_id="t1", phase="reference", curves=CURVES)
+    assert table.schema.equals(schema.CURVE_SCHEMA) and table.num_rows == 6
     assert set(table.column("phase").to_pylist()) == {"reference"}
