@@ -39,9 +39,7 @@ TOP_CURVES = 3
 TOP_PARALLEL = 15
 
 
-def check_inputs(
-    results_dir: str | Path, *, threshold: float, out: str | Path | None
-) -> tuple[Path, Path]:
+def check_inputs(results_dir: str | Path, *, threshold: float, out: str | Path | None) -> tuple[Path, Path]:
     """Validate the arguments before any work: (study folder, output folder) or a one-line ValueError."""
     if not isinstance(threshold, (int, float)) or not 0 < threshold <= 1:
         raise ValueError(f"--threshold {threshold!r} is not allowed: use a number in (0, 1]")
@@ -52,9 +50,7 @@ def check_inputs(
     return root, out_dir
 
 
-def analyze(
-    results_dir: str | Path, *, threshold: float = THRESHOLD, out: str | Path | None = None
-) -> dict:
+def analyze(results_dir: str | Path, *, threshold: float = THRESHOLD, out: str | Path | None = None) -> dict:
     """Analyze the study at `results_dir`, write the report files, and return the summary dict."""
     root, out_dir = check_inputs(results_dir, threshold=threshold, out=out)
     data = load_study(root)
@@ -64,9 +60,7 @@ def analyze(
     summary = summarize(findings, data)
     _write_json(out_dir / "summary.json", summary)
     if findings.best is not None:
-        _write_json(
-            out_dir / "best_config.json", best_config(findings.best, data.trials, ns=findings.ns)
-        )
+        _write_json(out_dir / "best_config.json", best_config(findings.best, data.trials, ns=findings.ns))
     (out_dir / "report.md").write_text(render(findings))
     return summary
 
@@ -82,9 +76,7 @@ def compute(data: StudyData, *, threshold: float) -> Findings:
     labels = axis_labels(scored, axes=axes, orders=search_orders(data.meta))
     collapsed = collapsed_configs(runs)
     search = trials[(trials["phase"] == SEARCH) & trials["objective"].notna()]
-    long = score_configs(
-        competing_runs(trials, phase=CONFIRM, horizon="long"), ns=ns, threshold=threshold
-    )
+    long = score_configs(competing_runs(trials, phase=CONFIRM, horizon="long"), ns=ns, threshold=threshold)
     return Findings(
         study=str(data.meta.get("name") or data.root.name),
         threshold=threshold,
@@ -195,9 +187,7 @@ def draw(f: Findings, data: StudyData, *, out_dir: Path) -> dict[str, tuple[str,
                 "(and all at once, or all but one), one bar per n."
             ),
         )
-    return {
-        name: (path.name, caption) for name, (path, caption) in drawn.items() if path is not None
-    }
+    return {name: (path.name, caption) for name, (path, caption) in drawn.items() if path is not None}
 
 
 def summarize(f: Findings, data: StudyData) -> dict:
@@ -240,8 +230,7 @@ def _reference(trials: pd.DataFrame, *, ns: list[int], threshold: float) -> dict
             "scores": {
                 r["key"]: {
                     c: plain(r[c])
-                    for c in ("iqm", "ci_low", "ci_high", "frac_seeds_above", "seeds", "winner",
-                              "stuck")
+                    for c in ("iqm", "ci_low", "ci_high", "frac_seeds_above", "seeds", "winner", "stuck")
                 }
                 for _, r in mine.iterrows()
             },

@@ -36,12 +36,16 @@ def search_orders(meta: dict) -> dict[str, list]:
     space = meta.get("search_space")
     if not isinstance(space, dict):
         return {}
-    return {axis: list(spec["categorical"]) for axis, spec in space.items()
-            if isinstance(spec, dict) and isinstance(spec.get("categorical"), list)}
+    return {
+        axis: list(spec["categorical"])
+        for axis, spec in space.items()
+        if isinstance(spec, dict) and isinstance(spec.get("categorical"), list)
+    }
 
 
-def axis_labels(configs: pd.DataFrame, *, axes: list[str], orders: dict[str, list] | None = None
-                ) -> pd.DataFrame:
+def axis_labels(
+    configs: pd.DataFrame, *, axes: list[str], orders: dict[str, list] | None = None
+) -> pd.DataFrame:
     """One ordered categorical column per axis: the value (or its bin) of every config row;
     categorical values in `orders` (see search_orders) where given."""
     orders = orders or {}
@@ -75,9 +79,7 @@ def _labels(values: pd.Series, *, axis: str, order) -> pd.Categorical:
         f"[{format_value(a)}, {format_value(b)}{']' if i == BINS - 1 else ')'}"
         for i, (a, b) in enumerate(itertools.pairwise(edges))
     ]
-    index = np.clip(
-        np.searchsorted(edges, values.to_numpy(dtype=float), side="right") - 1, 0, BINS - 1
-    )
+    index = np.clip(np.searchsorted(edges, values.to_numpy(dtype=float), side="right") - 1, 0, BINS - 1)
     labels = pd.Series([names[i] for i in index], index=values.index).where(values.notna())
     if zero:
         labels[values == 0] = "0"
@@ -96,7 +98,5 @@ def log_floor(values: pd.Series, *, axis: str) -> float | None:
 def short_label(trial_id: str, config: pd.Series, *, axes: list[str]) -> str:
     """'t07 onehot/rloo/standardize lr=0.003 entropy_coef=0.001': the trial and its varying axes."""
     categorical = "/".join(str(config[a]) for a in axes if a in CATEGORICAL)
-    numeric = " ".join(
-        f"{a}={format_value(config[a])}" for a in axes if a in ("lr", "entropy_coef")
-    )
+    numeric = " ".join(f"{a}={format_value(config[a])}" for a in axes if a in ("lr", "entropy_coef"))
     return " ".join(part for part in (trial_id, categorical, numeric) if part)

@@ -34,8 +34,7 @@ def plan(args: argparse.Namespace):
     from analysis.analyze import check_inputs
 
     _, out_dir = check_inputs(args.results, threshold=args.threshold, out=args.out)
-    return functools.partial(run, args.results, threshold=args.threshold, out=args.out,
-                             out_dir=out_dir)
+    return functools.partial(run, args.results, threshold=args.threshold, out=args.out, out_dir=out_dir)
 
 
 def run(results: str, *, threshold: float, out: str | None, out_dir) -> int:

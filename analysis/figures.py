@@ -46,9 +46,7 @@ def learning_curves(
     )
     for ax, n in zip(axes[0], ns):
         for trial_id, phase, label, index, style in series:
-            rows = wanted[
-                (wanted["trial_id"] == trial_id) & (wanted["phase"] == phase) & (wanted["n"] == n)
-            ]
+            rows = wanted[(wanted["trial_id"] == trial_id) & (wanted["phase"] == phase) & (wanted["n"] == n)]
             if rows.empty:
                 continue
             curve = rows.groupby("report").agg(
@@ -120,9 +118,7 @@ def axis_distributions(
         ax.grid(axis="y", alpha=0.3)
     for ax in list(axes.flat)[len(labels.columns) :]:
         ax.set_visible(False)
-    handles = [
-        plt.Rectangle((0, 0), 1, 1, color=plt.cm.tab10(k), alpha=0.5) for k in range(len(keys))
-    ]
+    handles = [plt.Rectangle((0, 0), 1, 1, color=plt.cm.tab10(k), alpha=0.5) for k in range(len(keys))]
     handles.append(plt.Line2D([], [], color="red", ls=":"))
     names = [f"n = {key}" for key in keys] + [f"threshold {threshold:g}"]
     fig.legend(handles, names, loc="outside lower center", ncol=len(names))
@@ -219,9 +215,7 @@ def parallel_coordinates(
     table = configs.loc[ranked_ids, axes].copy()
     by_key = scores.pivot_table(index="trial_id", columns="key", values="iqm")
     for key in keys:
-        table[f"iqm {key}"] = (
-            by_key.reindex(ranked_ids)[key].to_numpy() if key in by_key else np.nan
-        )
+        table[f"iqm {key}"] = by_key.reindex(ranked_ids)[key].to_numpy() if key in by_key else np.nan
     ref = pd.DataFrame(list(reference.values()), index=list(reference.keys()))
     columns = list(table.columns)
     scaled, ticks = {}, {}
@@ -261,9 +255,7 @@ def parallel_coordinates(
     if len(ref):
         fig.legend(loc="outside lower left", fontsize=9)
     colorbar = fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap="viridis"), ax=ax, pad=0.02)
-    colorbar.set_label(
-        f"exact match (IQM), {'all n' if color_key == 'both' else 'n = ' + color_key}"
-    )
+    colorbar.set_label(f"exact match (IQM), {'all n' if color_key == 'both' else 'n = ' + color_key}")
     ranking = "all n" if color_key == "both" else f"n = {color_key}"
     fig.suptitle(
         f"Top {len(ranked_ids)} configs by exact match ({ranking}): their settings and exact match per n"
@@ -271,9 +263,7 @@ def parallel_coordinates(
     return _save(fig, path)
 
 
-def diagnosis_bars(
-    table: pd.DataFrame, *, ns: list[int], threshold: float, path: Path
-) -> Path | None:
+def diagnosis_bars(table: pd.DataFrame, *, ns: list[int], threshold: float, path: Path) -> Path | None:
     """Horizontal bars of mean exact match per diagnosis variant, one bar per n.
 
     table: index = variant (in display order), columns ("exact_match", n) for each n.
@@ -301,9 +291,7 @@ def diagnosis_bars(
     ax.set(xlim=(0, 1.1), xlabel="mean exact match over seeds")
     ax.grid(axis="x", alpha=0.3)
     fig.legend(loc="outside lower center", ncol=len(ns) + 1, fontsize=8.5)
-    fig.suptitle(
-        "Diagnosis: the forum preset with one axis changed at a time to the best config's value"
-    )
+    fig.suptitle("Diagnosis: the forum preset with one axis changed at a time to the best config's value")
     return _save(fig, path)
 
 

@@ -34,9 +34,7 @@ def rebuild_study(objectives: pd.Series, configs: pd.DataFrame, *, axes: list[st
     for trial_id, value in objectives.items():
         params = {axis: plain(points.at[trial_id, axis]) for axis in axes}
         study.add_trial(
-            optuna.trial.create_trial(
-                params=params, distributions=distributions, value=float(value)
-            )
+            optuna.trial.create_trial(params=params, distributions=distributions, value=float(value))
         )
     return study
 

@@ -85,9 +85,7 @@ def read_table(path: Path, *, schema: pa.Schema, required: frozenset) -> pa.Tabl
     return pa.Table.from_arrays(columns, schema=schema)
 
 
-def read_folder(
-    folder: Path, *, schema: pa.Schema, required: frozenset, skipped: list[str]
-) -> pd.DataFrame:
+def read_folder(folder: Path, *, schema: pa.Schema, required: frozenset, skipped: list[str]) -> pd.DataFrame:
     """Concatenate every readable *.parquet in `folder`; unreadable ones go to `skipped`."""
     tables = []
     for path in _parquet_files(folder):
@@ -103,18 +101,12 @@ def load_study(results_dir: str | Path) -> StudyData:
     """Read a study folder; ValueError when it is not a study or no trial file is readable."""
     root = check_study_dir(results_dir)
     skipped: list[str] = []
-    trials = read_folder(
-        root / "trials", schema=TRIAL_SCHEMA, required=TRIAL_REQUIRED, skipped=skipped
-    )
+    trials = read_folder(root / "trials", schema=TRIAL_SCHEMA, required=TRIAL_REQUIRED, skipped=skipped)
     if trials.empty:
-        raise ValueError(
-            f"{str(root)!r}: no readable trial rows in trials/ ({len(skipped)} skipped)"
-        )
+        raise ValueError(f"{str(root)!r}: no readable trial rows in trials/ ({len(skipped)} skipped)")
     curves_dir = root / "curves"
     if curves_dir.is_dir():
-        curves = read_folder(
-            curves_dir, schema=CURVE_SCHEMA, required=CURVE_REQUIRED, skipped=skipped
-        )
+        curves = read_folder(curves_dir, schema=CURVE_SCHEMA, required=CURVE_REQUIRED, skipped=skipped)
     else:
         _skip(skipped, curves_dir, "no curves/ folder: learning curves are left out")
         curves = CURVE_SCHEMA.empty_table().to_pandas()

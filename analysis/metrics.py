@@ -43,9 +43,7 @@ def stratified_bootstrap(
     others, and the resamples are pooled: (reps, sum runs_i) -> statistic -> (reps,).
     """
     rng = np.random.default_rng(seed)
-    resamples = [
-        np.asarray(s, dtype=float)[rng.integers(0, len(s), size=(reps, len(s)))] for s in strata
-    ]
+    resamples = [np.asarray(s, dtype=float)[rng.integers(0, len(s), size=(reps, len(s)))] for s in strata]
     return statistic(np.concatenate(resamples, axis=-1))
 
 

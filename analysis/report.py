@@ -83,8 +83,7 @@ def _answer(f: Findings) -> str:
         )
     else:
         lines.append(
-            f"**No config is above {f.threshold:g} at every n.** The best over all n "
-            f"({f.best['reason']}):"
+            f"**No config is above {f.threshold:g} at every n.** The best over all n ({f.best['reason']}):"
         )
     lines += ["", _config_block(f.best, f.ns)]
     for label, ref in f.reference.items():
@@ -113,13 +112,10 @@ def _config_block(best: dict, ns: list[int]) -> str:
         if k in scores
     ]
     settings = ", ".join(
-        f"{c}={format_value(best[c])}"
-        for c in best
-        if c not in ("scores", "reason", "winner_at_every_n")
+        f"{c}={format_value(best[c])}" for c in best if c not in ("scores", "reason", "winner_at_every_n")
     )
     return f"`{settings}`\n\n" + _table(
-        ["scored at", "IQM [95% CI]", "seeds >= threshold", "stuck inputs per seed", "winner"],
-        rows
+        ["scored at", "IQM [95% CI]", "seeds >= threshold", "stuck inputs per seed", "winner"], rows
     )
 
 
@@ -213,9 +209,7 @@ def _axes(f: Findings) -> str:
         return "\n".join(lines + ["", "No axis varies in this study."])
     keys = [str(n) for n in f.ns]
     for axis, rows in f.per_axis.groupby("axis", sort=False):
-        header = ["value", "configs"] + [
-            h for k in keys for h in (f"p95 n={k} [CI]", f"top share n={k}")
-        ]
+        header = ["value", "configs"] + [h for k in keys for h in (f"p95 n={k} [CI]", f"top share n={k}")]
         body = []
         for value, by_value in rows.groupby("value", sort=False, observed=True):
             at = by_value.set_index("key")
@@ -288,12 +282,9 @@ def _collapse_at(f: Findings, n: int) -> list[str]:
     lines = ["", f"At n = {n}: **{hit} of {len(at_n)} configs collapsed**."]
     if not hit:
         return lines
-    shares = f.collapse[
-        (f.collapse["n"] == n) & (f.collapse["collapsed_share"] > f.collapse["all_share"])
-    ]
+    shares = f.collapse[(f.collapse["n"] == n) & (f.collapse["collapsed_share"] > f.collapse["all_share"])]
     common = shares[
-        (shares["collapsed_share"] >= 0.5)
-        & (shares["collapsed_share"] >= 1.5 * shares["all_share"])
+        (shares["collapsed_share"] >= 0.5) & (shares["collapsed_share"] >= 1.5 * shares["all_share"])
     ]
     if len(common):
         traits = "; ".join(
@@ -328,8 +319,7 @@ def _confirmation(f: Findings) -> str:
                 f"{r.frac_seeds_above_confirm:.0%} of {r.seeds_confirm}",
                 _interval(r.iqm_long, r.ci_low_long, r.ci_high_long),
                 _num(r.stuck_long),
-                _yes(r.winner_search) + " -> " + _yes(r.winner_confirm) + " -> "
-                + _yes(r.winner_long),
+                _yes(r.winner_search) + " -> " + _yes(r.winner_confirm) + " -> " + _yes(r.winner_long),
             ]
         )
     return (
@@ -362,9 +352,7 @@ def _diagnosis(f: Findings) -> str:
     if f.diagnosis is None:
         return ""
     table = f.diagnosis
-    header = ["variant", "changed"] + [
-        h for n in f.ns for h in (f"exact match n={n}", f"p_correct n={n}")
-    ]
+    header = ["variant", "changed"] + [h for n in f.ns for h in (f"exact match n={n}", f"p_correct n={n}")]
     rows = []
     for variant, r in table.iterrows():
         cells = [str(variant), str(r[("changed", "")])]
@@ -374,7 +362,7 @@ def _diagnosis(f: Findings) -> str:
     return (
         "## Diagnosis: which single change fixes the forum setup\n\n"
         "Starting from the forum preset, one axis at a time is set to the best config's value "
-        "(and all at once; \"all but X\" rows, when present, change every axis except X); means"
+        '(and all at once; "all but X" rows, when present, change every axis except X); means'
         " over seeds.\n\n"
         + "\n".join(_fixes(table, n, f.threshold) for n in f.ns)
         + "\n\n"
@@ -386,9 +374,7 @@ def _diagnosis(f: Findings) -> str:
 def _fixes(table: pd.DataFrame, n: int, threshold: float) -> str:
     """One line: the variants whose mean exact match at n reaches the threshold."""
     column = ("exact_match", n)
-    reached = (
-        [str(v) for v, x in table[column].items() if x >= threshold] if column in table else []
-    )
+    reached = [str(v) for v, x in table[column].items() if x >= threshold] if column in table else []
     names = ", ".join(f"`{v}`" for v in reached) or "none"
     return f"- n = {n}: mean exact match >= {threshold:g} with {names}."
 

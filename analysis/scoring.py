@@ -71,12 +71,20 @@ def score_configs(runs: pd.DataFrame, *, ns: list[int], threshold: float) -> pd.
         strata = {n: g["exact_match"].to_numpy(float) for n, g in at.items() if len(g)}
         aucs = {n: g["auc_exact_match"].to_numpy(float) for n, g in at.items() if len(g)}
         stuck = {n: g["stuck"].to_numpy(float) for n, g in at.items() if len(g)}
-        per_n = [_score(trial_id, str(n), [s], [aucs[n]], [stuck[n]], threshold=threshold)
-                 for n, s in strata.items()]
+        per_n = [
+            _score(trial_id, str(n), [s], [aucs[n]], [stuck[n]], threshold=threshold)
+            for n, s in strata.items()
+        ]
         rows += per_n
         if len(strata) == len(ns):
-            joint = _score(trial_id, BOTH, list(strata.values()), list(aucs.values()),
-                           list(stuck.values()), threshold=threshold)
+            joint = _score(
+                trial_id,
+                BOTH,
+                list(strata.values()),
+                list(aucs.values()),
+                list(stuck.values()),
+                threshold=threshold,
+            )
             joint["winner"] = all(r["winner"] for r in per_n)
             rows.append(joint)
     return pd.DataFrame(rows, columns=list(SCORE_COLUMNS))
@@ -86,19 +94,16 @@ def ranked(scores: pd.DataFrame, *, key: str) -> pd.DataFrame:
     """Scores at `key`, best first: IQM, then interval lower bound, then fewer stuck inputs,
     then sample efficiency (the area under the exact-match curve), then trial_id."""
     at_key = scores[scores["key"] == key]
-    return at_key.sort_values(["iqm", "ci_low", "stuck", "auc", "trial_id"],
-                              ascending=[False, False, True, False, True])
+    return at_key.sort_values(
+        ["iqm", "ci_low", "stuck", "auc", "trial_id"], ascending=[False, False, True, False, True]
+    )
 
 
 def winners(scores: pd.DataFrame, configs: pd.DataFrame, *, ns: list[int]) -> dict[str, list[dict]]:
     """For each str(n) and "both": the winners, best first, with their config columns."""
     keys = [str(n) for n in ns] + [BOTH]
     return {
-        key: [
-            score_record(row, configs)
-            for _, row in ranked(scores, key=key).iterrows()
-            if row["winner"]
-        ]
+        key: [score_record(row, configs) for _, row in ranked(scores, key=key).iterrows() if row["winner"]]
         for key in keys
     }
 
@@ -110,8 +115,7 @@ def score_record(row: pd.Series, configs: pd.DataFrame) -> dict:
     return record
 
 
-def pick_best(scores: pd.DataFrame, configs: pd.DataFrame,
-              long: pd.DataFrame | None = None) -> dict:
+def pick_best(scores: pd.DataFrame, configs: pd.DataFrame, long: pd.DataFrame | None = None) -> dict:
     """The config to use: the top long-horizon confirmation winner at every n with no stuck
     input (`long`: score_configs of the long-horizon confirmations), else the top search winner
     at every n, else the best joint IQM, else the best IQM. `scores` are reported either way."""
@@ -121,8 +125,7 @@ def pick_best(scores: pd.DataFrame, configs: pd.DataFrame,
     won = bool(both["winner"].any())
     if len(held):
         top = both[both["trial_id"] == held.iloc[0]["trial_id"]].iloc[0]
-        reason = ("above the threshold at every n on fresh seeds at the long horizon, with no"
-                  " stuck input")
+        reason = "above the threshold at every n on fresh seeds at the long horizon, with no stuck input"
     elif won:
         top, reason = both[both["winner"]].iloc[0], "above the threshold at every n"
     elif len(both):
@@ -168,9 +171,7 @@ def confirmation(
     confirm = score_configs(competing_runs(trials, phase=CONFIRM), ns=ns, threshold=threshold)
     if confirm.empty:
         return confirm
-    long = score_configs(
-        competing_runs(trials, phase=CONFIRM, horizon="long"), ns=ns, threshold=threshold
-    )
+    long = score_configs(competing_runs(trials, phase=CONFIRM, horizon="long"), ns=ns, threshold=threshold)
     merged = confirm.merge(
         search_scores, on=["trial_id", "key"], how="left", suffixes=("_confirm", "_search")
     )
@@ -180,14 +181,19 @@ def confirmation(
         how="left",
     )
     order = {key: i for i, key in enumerate([str(n) for n in ns] + [BOTH])}
-    merged = merged.sort_values(
-        ["trial_id", "key"], key=lambda s: s.map(order) if s.name == "key" else s
-    )
+    merged = merged.sort_values(["trial_id", "key"], key=lambda s: s.map(order) if s.name == "key" else s)
     return merged.rename(columns={"key": "n"})
 
 
-def _score(trial_id: str, key: str, strata: list[np.ndarray], aucs: list[np.ndarray],
-           stuck: list[np.ndarray], *, threshold: float) -> dict:
+def _score(
+    trial_id: str,
+    key: str,
+    strata: list[np.ndarray],
+    aucs: list[np.ndarray],
+    stuck: list[np.ndarray],
+    *,
+    threshold: float,
+) -> dict:
     """Scores of one config at `key`; `stuck` is the mean stuck inputs per seed, and `auc`
     (mean area under the exact-match curves) ranks configs tied on both by how early they
     learned."""

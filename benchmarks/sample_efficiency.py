@@ -15,19 +15,19 @@ from trainable import TrainConfig, from_preset, train
 
 SETTINGS = {
     "forum": [
-        ("forum preset, n=10", lambda seeds: from_preset("forum", n=10, seeds=seeds,
-                                                          sample_budget=500_000)),
-        ("forum preset, n=100", lambda seeds: from_preset("forum", n=100, seeds=seeds,
-                                                           sample_budget=2_000_000)),
+        ("forum preset, n=10", lambda seeds: from_preset("forum", n=10, seeds=seeds, sample_budget=500_000)),
+        (
+            "forum preset, n=100",
+            lambda seeds: from_preset("forum", n=100, seeds=seeds, sample_budget=2_000_000),
+        ),
     ],
     "defaults": [
-        ("defaults, n=10, abs", lambda seeds: TrainConfig(n=10, seeds=seeds,
-                                                          sample_budget=200_000)),
-        ("defaults, n=100, abs", lambda seeds: TrainConfig(n=100, seeds=seeds,
-                                                           sample_budget=3_000_000)),
-        ("defaults, n=100, squared", lambda seeds: TrainConfig(n=100, reward="squared",
-                                                               seeds=seeds,
-                                                               sample_budget=3_000_000)),
+        ("defaults, n=10, abs", lambda seeds: TrainConfig(n=10, seeds=seeds, sample_budget=200_000)),
+        ("defaults, n=100, abs", lambda seeds: TrainConfig(n=100, seeds=seeds, sample_budget=3_000_000)),
+        (
+            "defaults, n=100, squared",
+            lambda seeds: TrainConfig(n=100, reward="squared", seeds=seeds, sample_budget=3_000_000),
+        ),
     ],
 }
 
@@ -45,8 +45,10 @@ def main() -> None:
             *_, m = train(config)
             d = m.to_dict()
             print(f"{label}: {m.samples:,} samples, {time.perf_counter() - start:.0f} s")
-            print(f"  exact_match      {[f'{v:.3f}' for v in d['exact_match']]}"
-                  f"  mean {m.exact_match.mean():.3f}")
+            print(
+                f"  exact_match      {[f'{v:.3f}' for v in d['exact_match']]}"
+                f"  mean {m.exact_match.mean():.3f}"
+            )
             print(f"  distinct_actions {d['distinct_actions']}")
             print(f"  samples_to_95    {d['samples_to_95']}", flush=True)
 

@@ -40,31 +40,59 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="bt-bench-", dir="/tmp") as temp:
         start = time.perf_counter()
-        ray.init(address="local", num_cpus=args.cpus, include_dashboard=False,
-                 _temp_dir=os.path.join(temp, "ray"), log_to_driver=False)
+        ray.init(
+            address="local",
+            num_cpus=args.cpus,
+            include_dashboard=False,
+            _temp_dir=os.path.join(temp, "ray"),
+            log_to_driver=False,
+        )
         ray_start = time.perf_counter() - start
         try:
             start = time.perf_counter()
-            status = cli.main(["study", "--results", temp, "--name", "bench",
-                               "--n", "10", "100", "--trials", str(args.trials),
-                               "--num-seeds", str(args.num_seeds),
-                               "--sample-budget", args.sample_budget,
-                               "--reports", str(args.reports), "--gpus-per-trial", "0",
-                               "--max-concurrent", str(args.cpus)])
+            status = cli.main(
+                [
+                    "study",
+                    "--results",
+                    temp,
+                    "--name",
+                    "bench",
+                    "--n",
+                    "10",
+                    "100",
+                    "--trials",
+                    str(args.trials),
+                    "--num-seeds",
+                    str(args.num_seeds),
+                    "--sample-budget",
+                    args.sample_budget,
+                    "--reports",
+                    str(args.reports),
+                    "--gpus-per-trial",
+                    "0",
+                    "--max-concurrent",
+                    str(args.cpus),
+                ]
+            )
             wall = time.perf_counter() - start
         finally:
             ray.shutdown()
         assert status == 0, f"the study exited with {status}"
-        rows = [r for p in sorted(Path(temp, "bench", "trials").glob("*.parquet"))
-                for r in pq.read_table(p).to_pylist()]
+        rows = [
+            r
+            for p in sorted(Path(temp, "bench", "trials").glob("*.parquet"))
+            for r in pq.read_table(p).to_pylist()
+        ]
 
     per_run = {(r["trial_id"], r["n"]): r["wall_s"] for r in rows if r["wall_s"] is not None}
     training = sum(per_run.values())
     trials = len({r["trial_id"] for r in rows})
     samples = sum(r["samples"] for r in rows if r["samples"] is not None)
     share = 1 - training / (wall * args.cpus)
-    print(f"\n{trials} trials (reference included) x n 10, 100 x {args.num_seeds} seeds on"
-          f" {args.cpus} CPU(s), {samples:,} samples in all")
+    print(
+        f"\n{trials} trials (reference included) x n 10, 100 x {args.num_seeds} seeds on"
+        f" {args.cpus} CPU(s), {samples:,} samples in all"
+    )
     print(f"Ray start (ray.init)             {ray_start:8.1f} s")
     print(f"study wall time                  {wall:8.1f} s")
     print(f"sum of trials' training time     {training:8.1f} s")

@@ -22,11 +22,27 @@ DEFAULT_SAMPLES = {100: 600_000, 1000: 300_000}
 
 def wall_s(*, n: int, samples: int, threads: int, copies: int) -> float:
     """Seconds from starting `copies` trainings at once to the last one's exit."""
-    command = [sys.executable, "-m", "study.cli", "train", "--n", str(n), "--seeds", "0", "1",
-               "2", "--sample-budget", str(samples), "--threads", str(threads), "--json"]
+    command = [
+        sys.executable,
+        "-m",
+        "study.cli",
+        "train",
+        "--n",
+        str(n),
+        "--seeds",
+        "0",
+        "1",
+        "2",
+        "--sample-budget",
+        str(samples),
+        "--threads",
+        str(threads),
+        "--json",
+    ]
     start = time.perf_counter()
-    runs = [subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-            for _ in range(copies)]
+    runs = [
+        subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for _ in range(copies)
+    ]
     for run in runs:
         _, err = run.communicate()
         if run.returncode != 0:
@@ -37,28 +53,34 @@ def wall_s(*, n: int, samples: int, threads: int, copies: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ns", type=int, nargs="+", default=list(DEFAULT_SAMPLES))
-    parser.add_argument("--samples", default=None,
-                        help="per n, e.g. 100=600k,1000=300k (default: that)")
+    parser.add_argument("--samples", default=None, help="per n, e.g. 100=600k,1000=300k (default: that)")
     args = parser.parse_args()
     samples = dict(DEFAULT_SAMPLES)
     if args.samples:
         from study.spec import parse_budget
 
         samples.update(parse_budget(args.samples, tuple(args.ns)))
-    print(f"{os.cpu_count()} CPUs; 3 seeds per training; wall seconds (start of the first to"
-          " the end of the last)")
-    print(f"{'n':>5} {'samples':>9} {'threads':>7} {'alone':>8} {'3 at once':>10}"
-          f" {'3 at once / alone':>18}")
+    print(
+        f"{os.cpu_count()} CPUs; 3 seeds per training; wall seconds (start of the first to"
+        " the end of the last)"
+    )
+    print(f"{'n':>5} {'samples':>9} {'threads':>7} {'alone':>8} {'3 at once':>10} {'3 at once / alone':>18}")
     alone_by_threads = {}
     for n in args.ns:
         for threads in (1, 2):
             alone = wall_s(n=n, samples=samples[n], threads=threads, copies=1)
             together = wall_s(n=n, samples=samples[n], threads=threads, copies=3)
             alone_by_threads[(n, threads)] = alone
-            print(f"{n:>5} {samples[n]:>9,} {threads:>7} {alone:>8.1f} {together:>10.1f}"
-                  f" {together / alone:>17.2f}x", flush=True)
-        print(f"{'':>5} lone train, 1 thread / 2 threads:"
-              f" {alone_by_threads[(n, 1)] / alone_by_threads[(n, 2)]:.2f}x", flush=True)
+            print(
+                f"{n:>5} {samples[n]:>9,} {threads:>7} {alone:>8.1f} {together:>10.1f}"
+                f" {together / alone:>17.2f}x",
+                flush=True,
+            )
+        print(
+            f"{'':>5} lone train, 1 thread / 2 threads:"
+            f" {alone_by_threads[(n, 1)] / alone_by_threads[(n, 2)]:.2f}x",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -17,8 +17,9 @@ from torch import nn
 
 from trainable import TrainConfig, Trainer
 
-SETTING = dict(encoding="onehot", baseline="batch_mean", reward_scale="raw", entropy_coef=2.0,
-               lr=3e-3, batch_size=512)
+SETTING = dict(
+    encoding="onehot", baseline="batch_mean", reward_scale="raw", entropy_coef=2.0, lr=3e-3, batch_size=512
+)
 
 
 def sync(device: str) -> None:
@@ -28,8 +29,7 @@ def sync(device: str) -> None:
 
 def trainer_rate(*, n: int, num_seeds: int, device: str, samples: int) -> float:
     """Samples per second per seed, after a warm-up of a few batches."""
-    config = TrainConfig(n=n, seeds=tuple(range(num_seeds)), device=device,
-                         sample_budget=samples, **SETTING)
+    config = TrainConfig(n=n, seeds=tuple(range(num_seeds)), device=device, sample_budget=samples, **SETTING)
     trainer = Trainer(config)
     trainer.run(5 * config.batch_size)  # warm-up: allocations, kernels, Adam state
     sync(device)
@@ -65,20 +65,26 @@ def main() -> None:
     parser.add_argument("--forum-samples", type=int, default=3_000)
     args = parser.parse_args()
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads"
-          + (f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""))
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads"
+        + (f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else "")
+    )
     print(f"setting: {SETTING}")
-    print(f"{'device':>6} {'n':>5} {'seeds':>5} {'samples/s/seed':>15} {'samples/s total':>16}"
-          f" {'wall(S)/wall(1)':>16}")
+    print(
+        f"{'device':>6} {'n':>5} {'seeds':>5} {'samples/s/seed':>15} {'samples/s total':>16}"
+        f" {'wall(S)/wall(1)':>16}"
+    )
     for device in devices:
         for n in args.ns:
             single = None
             for num_seeds in args.seeds:
-                rate = trainer_rate(n=n, num_seeds=num_seeds, device=device,
-                                    samples=args.samples)
+                rate = trainer_rate(n=n, num_seeds=num_seeds, device=device, samples=args.samples)
                 single = single or rate
-                print(f"{device:>6} {n:>5} {num_seeds:>5} {rate:>15,.0f}"
-                      f" {rate * num_seeds:>16,.0f} {single / rate:>16.2f}", flush=True)
+                print(
+                    f"{device:>6} {n:>5} {num_seeds:>5} {rate:>15,.0f}"
+                    f" {rate * num_seeds:>16,.0f} {single / rate:>16.2f}",
+                    flush=True,
+                )
     for n in args.ns:
         rate = forum_loop_rate(n=n, samples=args.forum_samples)
         print(f"forum-style loop (one sample, one step), cpu, n={n}: {rate:,.0f} samples/s")

@@ -22,41 +22,108 @@ CONFIRM_PREFIX = "confirm-"  # file name prefix of a confirmation: confirm-<tria
 HORIZONS = ("search", "long")  # a confirmation's budget: the search's, or a multiple of it
 
 # The trainer fields a search point sets, then the config columns (the reward besides them).
-AXIS_COLUMNS = ("encoding", "baseline", "reward_scale", "lr", "entropy_coef", "batch_size",
-                "hidden", "group_size")
+AXIS_COLUMNS = (
+    "encoding",
+    "baseline",
+    "reward_scale",
+    "lr",
+    "entropy_coef",
+    "batch_size",
+    "hidden",
+    "group_size",
+)
 CONFIG_COLUMNS = ("reward", *AXIS_COLUMNS)
 CATEGORICAL = ("reward", "encoding", "baseline", "reward_scale")
 
 # Per-seed metrics of one evaluation (trainable.Metrics), in curve rows and trial rows.
-CURVE_METRICS = ("exact_match", "p_correct", "mae", "regret", "entropy", "distinct_actions",
-                 "stuck", "reward_mean")
+CURVE_METRICS = (
+    "exact_match",
+    "p_correct",
+    "mae",
+    "regret",
+    "entropy",
+    "distinct_actions",
+    "stuck",
+    "reward_mean",
+)
 COUNT_METRICS = ("distinct_actions", "stuck")
 FINAL_METRICS = (*CURVE_METRICS, "samples", "wall_s", "samples_per_s")
 
 _TYPES = {
-    "study": pa.string(), "trial_id": pa.string(), "phase": pa.string(),
-    "status": pa.string(), "error": pa.string(), "horizon": pa.string(),
-    "n": pa.int64(), "seed": pa.int64(), "report": pa.int64(), "samples": pa.int64(),
-    "reward": pa.string(), "encoding": pa.string(), "baseline": pa.string(),
-    "reward_scale": pa.string(), "lr": pa.float64(), "entropy_coef": pa.float64(),
-    "batch_size": pa.int64(), "hidden": pa.int64(), "group_size": pa.int64(),
-    "sample_budget": pa.int64(), "samples_to_95": pa.int64(), "samples_to_99": pa.int64(),
-    "best_exact_match": pa.float64(), "auc_exact_match": pa.float64(),
-    "wall_s": pa.float64(), "samples_per_s": pa.float64(), "objective": pa.float64(),
-    "device": pa.string(), "torch_version": pa.string(), "ray_version": pa.string(),
-    "optuna_version": pa.string(), "git_commit": pa.string(),
-    "variant": pa.string(), "changed": pa.string(), "ema_decay": pa.float64(),
-    "value_coef": pa.float64(), "minibatch_size": pa.int64(), "inputs": pa.string(),
+    "study": pa.string(),
+    "trial_id": pa.string(),
+    "phase": pa.string(),
+    "status": pa.string(),
+    "error": pa.string(),
+    "horizon": pa.string(),
+    "n": pa.int64(),
+    "seed": pa.int64(),
+    "report": pa.int64(),
+    "samples": pa.int64(),
+    "reward": pa.string(),
+    "encoding": pa.string(),
+    "baseline": pa.string(),
+    "reward_scale": pa.string(),
+    "lr": pa.float64(),
+    "entropy_coef": pa.float64(),
+    "batch_size": pa.int64(),
+    "hidden": pa.int64(),
+    "group_size": pa.int64(),
+    "sample_budget": pa.int64(),
+    "samples_to_95": pa.int64(),
+    "samples_to_99": pa.int64(),
+    "best_exact_match": pa.float64(),
+    "auc_exact_match": pa.float64(),
+    "wall_s": pa.float64(),
+    "samples_per_s": pa.float64(),
+    "objective": pa.float64(),
+    "device": pa.string(),
+    "torch_version": pa.string(),
+    "ray_version": pa.string(),
+    "optuna_version": pa.string(),
+    "git_commit": pa.string(),
+    "variant": pa.string(),
+    "changed": pa.string(),
+    "ema_decay": pa.float64(),
+    "value_coef": pa.float64(),
+    "minibatch_size": pa.int64(),
+    "inputs": pa.string(),
     "gamma": pa.float64(),
     **{m: (pa.int64() if m in COUNT_METRICS else pa.float64()) for m in CURVE_METRICS},
 }
 PROVENANCE = ("device", "torch_version", "ray_version", "optuna_version", "git_commit")
-TRIAL_COLUMNS = ("study", "trial_id", "phase", "horizon", "status", "error", "n", "seed",
-                 *CONFIG_COLUMNS, "sample_budget", *FINAL_METRICS, "samples_to_95",
-                 "samples_to_99", "best_exact_match", "auc_exact_match", "objective",
-                 *PROVENANCE)
-CURVE_COLUMNS = ("study", "trial_id", "phase", "horizon", "n", "seed", "report", "samples",
-                 *CURVE_METRICS, "wall_s", "samples_per_s")
+TRIAL_COLUMNS = (
+    "study",
+    "trial_id",
+    "phase",
+    "horizon",
+    "status",
+    "error",
+    "n",
+    "seed",
+    *CONFIG_COLUMNS,
+    "sample_budget",
+    *FINAL_METRICS,
+    "samples_to_95",
+    "samples_to_99",
+    "best_exact_match",
+    "auc_exact_match",
+    "objective",
+    *PROVENANCE,
+)
+CURVE_COLUMNS = (
+    "study",
+    "trial_id",
+    "phase",
+    "horizon",
+    "n",
+    "seed",
+    "report",
+    "samples",
+    *CURVE_METRICS,
+    "wall_s",
+    "samples_per_s",
+)
 
 
 def schema(columns) -> pa.Schema:
@@ -64,19 +131,48 @@ def schema(columns) -> pa.Schema:
 
 
 # diagnose.parquet: a variant's settings are every TrainConfig field it may change.
-DIAGNOSE_SETTINGS = ("reward", "device", "encoding", "baseline", "group_size", "ema_decay",
-                     "value_coef", "reward_scale", "lr", "entropy_coef", "batch_size",
-                     "minibatch_size", "hidden", "inputs", "gamma")
-DIAGNOSE_COLUMNS = ("variant", "changed", "n", "seed", "exact_match", "p_correct",
-                    "distinct_actions", "stuck", "samples_to_95", "best_exact_match", "mae",
-                    "samples", "sample_budget", "wall_s", "error", *DIAGNOSE_SETTINGS,
-                    "git_commit")
+DIAGNOSE_SETTINGS = (
+    "reward",
+    "device",
+    "encoding",
+    "baseline",
+    "group_size",
+    "ema_decay",
+    "value_coef",
+    "reward_scale",
+    "lr",
+    "entropy_coef",
+    "batch_size",
+    "minibatch_size",
+    "hidden",
+    "inputs",
+    "gamma",
+)
+DIAGNOSE_COLUMNS = (
+    "variant",
+    "changed",
+    "n",
+    "seed",
+    "exact_match",
+    "p_correct",
+    "distinct_actions",
+    "stuck",
+    "samples_to_95",
+    "best_exact_match",
+    "mae",
+    "samples",
+    "sample_budget",
+    "wall_s",
+    "error",
+    *DIAGNOSE_SETTINGS,
+    "git_commit",
+)
 
 TRIAL_SCHEMA = schema(TRIAL_COLUMNS)
 CURVE_SCHEMA = schema(CURVE_COLUMNS)
-TRIAL_REQUIRED = frozenset({"trial_id", "phase", "status", "n", "seed", *CONFIG_COLUMNS,
-                            "exact_match", "distinct_actions"})
-CURVE_REQUIRED = frozenset({"trial_id", "phase", "n", "seed", "report", "samples",
-                            "exact_match"})
+TRIAL_REQUIRED = frozenset(
+    {"trial_id", "phase", "status", "n", "seed", *CONFIG_COLUMNS, "exact_match", "distinct_actions"}
+)
+CURVE_REQUIRED = frozenset({"trial_id", "phase", "n", "seed", "report", "samples", "exact_match"})
 DIAGNOSE_SCHEMA = schema(DIAGNOSE_COLUMNS)
 DIAGNOSE_REQUIRED = frozenset({"variant", "n", "seed", "exact_match", "p_correct"})

@@ -42,18 +42,33 @@ def samples_to(run: list[dict], level: float) -> int | None:
     return next((r["samples"] for r in run if r["exact_match"] >= level), None)
 
 
-def trial_rows(*, study: str, trial_id: str, phase: str, status: str, error: str | None,
-               values: dict, reward: str, ns, seeds, sample_budget: dict[int, int],
-               curves: list[dict], device: str, provenance: dict, objective: float | None,
-               horizon: str = "search") -> list[dict]:
+def trial_rows(
+    *,
+    study: str,
+    trial_id: str,
+    phase: str,
+    status: str,
+    error: str | None,
+    values: dict,
+    reward: str,
+    ns,
+    seeds,
+    sample_budget: dict[int, int],
+    curves: list[dict],
+    device: str,
+    provenance: dict,
+    objective: float | None,
+    horizon: str = "search",
+) -> list[dict]:
     """One row per (n, seed); metric columns null when the trial failed.
 
     `values` holds AXIS_COLUMNS; `provenance` the version columns and git_commit (the writer's);
     `device` the trial worker's; `objective` the study's score of these curves.
     """
     if phase not in PHASES or status not in STATUSES:
-        raise ValueError(f"phase={phase!r}, status={status!r}; expected one of {PHASES} and"
-                         f" one of {STATUSES}")
+        raise ValueError(
+            f"phase={phase!r}, status={status!r}; expected one of {PHASES} and one of {STATUSES}"
+        )
     failed = status == FAILED
     aucs = auc_by_run(curves)
     rows = []
@@ -61,25 +76,35 @@ def trial_rows(*, study: str, trial_id: str, phase: str, status: str, error: str
         for seed in seeds:
             run = [r for r in curves if r["n"] == n and r["seed"] == seed]
             last = run[-1] if run and not failed else None
-            row = {"study": study, "trial_id": trial_id, "phase": phase, "horizon": horizon,
-                   "status": status, "error": error if failed else None, "n": n, "seed": seed,
-                   "reward": reward, **{k: values[k] for k in AXIS_COLUMNS},
-                   "sample_budget": sample_budget[n],
-                   **{k: (last[k] if last else None) for k in FINAL_METRICS},
-                   "samples_to_95": samples_to(run, 0.95) if last else None,
-                   "samples_to_99": samples_to(run, 0.99) if last else None,
-                   "best_exact_match": max(r["exact_match"] for r in run) if last else None,
-                   "auc_exact_match": aucs[(n, seed)] if last else None,
-                   "objective": None if failed else objective,
-                   "device": device, **provenance}
+            row = {
+                "study": study,
+                "trial_id": trial_id,
+                "phase": phase,
+                "horizon": horizon,
+                "status": status,
+                "error": error if failed else None,
+                "n": n,
+                "seed": seed,
+                "reward": reward,
+                **{k: values[k] for k in AXIS_COLUMNS},
+                "sample_budget": sample_budget[n],
+                **{k: (last[k] if last else None) for k in FINAL_METRICS},
+                "samples_to_95": samples_to(run, 0.95) if last else None,
+                "samples_to_99": samples_to(run, 0.99) if last else None,
+                "best_exact_match": max(r["exact_match"] for r in run) if last else None,
+                "auc_exact_match": aucs[(n, seed)] if last else None,
+                "objective": None if failed else objective,
+                "device": device,
+                **provenance,
+            }
             rows.append(row)
     return rows
 
 
-def curve_table(*, study: str, trial_id: str, phase: str, curves: list[dict],
-                horizon: str = "search") -> pa.Table:
-    rows = [{"study": study, "trial_id": trial_id, "phase": phase, "horizon": horizon, **r}
-            for r in curves]
+def curve_table(
+    *, study: str, trial_id: str, phase: str, curves: list[dict], horizon: str = "search"
+) -> pa.Table:
+    rows = [{"study": study, "trial_id": trial_id, "phase": phase, "horizon": horizon, **r} for r in curves]
     return pa.Table.from_pylist(rows, schema=CURVE_SCHEMA)
 
 

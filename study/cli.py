@@ -62,8 +62,11 @@ def main(argv: list[str] | None = None) -> int:
 def failure_line(error: BaseException) -> str:
     """'FileNotFoundError: ... (raised in fn at path:line; traceback above)'."""
     frames = traceback.extract_tb(error.__traceback__)
-    where = f" (raised in {frames[-1].name} at {frames[-1].filename}:{frames[-1].lineno};" \
-        " traceback above)" if frames else ""
+    where = (
+        f" (raised in {frames[-1].name} at {frames[-1].filename}:{frames[-1].lineno}; traceback above)"
+        if frames
+        else ""
+    )
     return f"{type(error).__name__}: {error}{where}"
 
 

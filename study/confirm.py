@@ -53,16 +53,32 @@ class Plan:
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    p = commands.add_parser("confirm", help="re-train a study's top configs on fresh seeds",
-                            description=__doc__.splitlines()[0])
+    p = commands.add_parser(
+        "confirm", help="re-train a study's top configs on fresh seeds", description=__doc__.splitlines()[0]
+    )
     p.add_argument("results", metavar="RESULTS/NAME", help="a study folder (holds trials/)")
-    p.add_argument("--top", type=int, default=DEFAULT_TOP, metavar="K",
-                   help=f"how many of the best search configs to confirm (default: {DEFAULT_TOP})")
-    p.add_argument("--num-seeds", type=int, default=DEFAULT_SEEDS, metavar="S",
-                   help=f"fresh seeds per config (default: {DEFAULT_SEEDS})")
-    p.add_argument("--long-horizon", type=int, default=DEFAULT_LONG, metavar="F",
-                   help="also report each config at F times its search budget, an integer >= 1"
-                        f" (1: the search budget only; default: {DEFAULT_LONG})")
+    p.add_argument(
+        "--top",
+        type=int,
+        default=DEFAULT_TOP,
+        metavar="K",
+        help=f"how many of the best search configs to confirm (default: {DEFAULT_TOP})",
+    )
+    p.add_argument(
+        "--num-seeds",
+        type=int,
+        default=DEFAULT_SEEDS,
+        metavar="S",
+        help=f"fresh seeds per config (default: {DEFAULT_SEEDS})",
+    )
+    p.add_argument(
+        "--long-horizon",
+        type=int,
+        default=DEFAULT_LONG,
+        metavar="F",
+        help="also report each config at F times its search budget, an integer >= 1"
+        f" (1: the search budget only; default: {DEFAULT_LONG})",
+    )
     add_threads(p)
     p.set_defaults(plan=plan)
 
@@ -70,27 +86,30 @@ def register(commands: argparse._SubParsersAction) -> None:
 def plan(args: argparse.Namespace):
     """Check every input (ValueError); return the work."""
     check_threads(args.threads)
-    planned = make_plan(args.results, top=args.top, num_seeds=args.num_seeds,
-                        long=args.long_horizon)
+    planned = make_plan(args.results, top=args.top, num_seeds=args.num_seeds, long=args.long_horizon)
     return functools.partial(run, planned, threads=args.threads)
 
 
 def run(plan: Plan, *, threads: int) -> int:
     """Confirm every job of `plan`, then print the comparison table."""
     apply_threads(threads)
-    print(f"confirming {len(plan.jobs)} config(s) at n = {', '.join(map(str, plan.ns))} on"
-          f" seeds {plan.seeds[0]}..{plan.seeds[-1]} ({len(plan.seeds)} seeds), to"
-          f" {plan.long}x the search budget", flush=True)
+    print(
+        f"confirming {len(plan.jobs)} config(s) at n = {', '.join(map(str, plan.ns))} on"
+        f" seeds {plan.seeds[0]}..{plan.seeds[-1]} ({len(plan.seeds)} seeds), to"
+        f" {plan.long}x the search budget",
+        flush=True,
+    )
     for i, job in enumerate(plan.jobs, start=1):
         confirm_one(job, plan, label=f"[{i}/{len(plan.jobs)}]")
     print(comparison(plan.root))
-    print(f"rows in {plan.root / 'trials'}/{CONFIRM_PREFIX}*.parquet; run `banditune analyze"
-          f" {plan.root}` for the report")
+    print(
+        f"rows in {plan.root / 'trials'}/{CONFIRM_PREFIX}*.parquet; run `banditune analyze"
+        f" {plan.root}` for the report"
+    )
     return 0
 
 
-def make_plan(results: str | Path, *, top: int, num_seeds: int, long: int = DEFAULT_LONG
-              ) -> Plan:
+def make_plan(results: str | Path, *, top: int, num_seeds: int, long: int = DEFAULT_LONG) -> Plan:
     """What to train, checked before any training (ValueError, one line, for bad input)."""
     from analysis.load import check_study_dir, load_study
     from analysis.scoring import BOTH, competing_runs, config_table, ranked, score_configs
@@ -103,21 +122,29 @@ def make_plan(results: str | Path, *, top: int, num_seeds: int, long: int = DEFA
     root = check_study_dir(results)
     data = load_study(root)
     ns, trials = tuple(data.ns), data.trials
-    scores = score_configs(competing_runs(trials, phase=SEARCH), ns=list(ns),
-                           threshold=THRESHOLD)
+    scores = score_configs(competing_runs(trials, phase=SEARCH), ns=list(ns), threshold=THRESHOLD)
     best = ranked(scores, key=BOTH)["trial_id"].head(top).tolist() if len(scores) else []
-    check(bool(best), "RESULTS/NAME", str(results),
-          "a study with a search trial that finished (or stopped early) at every n")
+    check(
+        bool(best),
+        "RESULTS/NAME",
+        str(results),
+        "a study with a search trial that finished (or stopped early) at every n",
+    )
     configs = config_table(trials, phase=SEARCH)
     jobs = [_job(t, configs.loc[t], trials, ns) for t in best]
     for reward in {j.reward for j in jobs}:
         check_reward(reward, ns)
     for job in jobs:  # every config valid before any training
         _configs(job, ns=ns, seeds=(0,))
-    return Plan(root=root, study=str(data.meta.get("name") or root.name), ns=ns,
-                seeds=fresh_seeds(data.meta, trials, num_seeds),
-                reports=int(data.meta.get("reports") or DEFAULTS["reports"]), long=long,
-                jobs=jobs)
+    return Plan(
+        root=root,
+        study=str(data.meta.get("name") or root.name),
+        ns=ns,
+        seeds=fresh_seeds(data.meta, trials, num_seeds),
+        reports=int(data.meta.get("reports") or DEFAULTS["reports"]),
+        long=long,
+        jobs=jobs,
+    )
 
 
 def fresh_seeds(meta: dict, trials, count: int) -> tuple[int, ...]:
@@ -135,19 +162,25 @@ def _job(trial_id: str, config, trials, ns) -> Job:
     for n in ns:
         known = rows.loc[rows["n"] == n, "sample_budget"].dropna()
         if known.empty:
-            raise ValueError(f"trial {trial_id!r} has no sample_budget at n={n}; expected the"
-                             " study's rows to record one")
+            raise ValueError(
+                f"trial {trial_id!r} has no sample_budget at n={n}; expected the study's rows to record one"
+            )
         budgets[n] = int(known.iloc[0])
-    return Job(trial_id=trial_id, values=axis_values(config.to_dict()),
-               reward=str(config["reward"]), budgets=budgets)
+    return Job(
+        trial_id=trial_id, values=axis_values(config.to_dict()), reward=str(config["reward"]), budgets=budgets
+    )
 
 
 def _configs(job: Job, *, ns, seeds):
     from study.space import train_kwargs
     from trainable import TrainConfig
 
-    return [TrainConfig(n=n, reward=job.reward, seeds=seeds, sample_budget=job.budgets[n],
-                        **train_kwargs(job.values)) for n in ns]
+    return [
+        TrainConfig(
+            n=n, reward=job.reward, seeds=seeds, sample_budget=job.budgets[n], **train_kwargs(job.values)
+        )
+        for n in ns
+    ]
 
 
 def confirm_one(job: Job, plan: Plan, *, label: str) -> None:
@@ -157,43 +190,68 @@ def confirm_one(job: Job, plan: Plan, *, label: str) -> None:
     from trainable import TrainingDiverged
 
     paths = StudyPaths(plan.root)
-    files = {"search": f"{CONFIRM_PREFIX}{job.trial_id}",
-             "long": f"{CONFIRM_PREFIX}long-{job.trial_id}"}
+    files = {"search": f"{CONFIRM_PREFIX}{job.trial_id}", "long": f"{CONFIRM_PREFIX}long-{job.trial_id}"}
     if all(_already_done(paths.trial_file(f), job, plan) for f in files.values()):
         print(f"{label} {job.trial_id}: already confirmed on these seeds")
         return
     long_budget = {n: b * plan.long for n, b in job.budgets.items()}
-    run = TrialRun(values=job.values, ns=plan.ns, seeds=plan.seeds, sample_budget=long_budget,
-                   reports=plan.reports * plan.long, reward=job.reward, device="auto")
+    run = TrialRun(
+        values=job.values,
+        ns=plan.ns,
+        seeds=plan.seeds,
+        sample_budget=long_budget,
+        reports=plan.reports * plan.long,
+        reward=job.reward,
+        device="auto",
+    )
     status, error = FINISHED, None
     try:
-        with Progress(total=run.reports, desc=f"{label} {job.trial_id}",
-                      unit="report") as progress:
+        with Progress(total=run.reports, desc=f"{label} {job.trial_id}", unit="report") as progress:
             while not run.done:
                 run.step()
                 progress.update(run.report)
     except TrainingDiverged as diverged:
         status, error = FAILED, str(diverged)
     device = str(next(iter(run.trainers.values())).device)
-    views = {"search": ([r for r in run.rows if r["report"] < plan.reports], job.budgets),
-             "long": (run.rows, long_budget)}
+    views = {
+        "search": ([r for r in run.rows if r["report"] < plan.reports], job.budgets),
+        "long": (run.rows, long_budget),
+    }
     for horizon, (curves, budgets) in views.items():
-        write_result(paths, study=plan.study, trial_id=job.trial_id, phase=CONFIRM,
-                     status=status, error=error, values=job.values, reward=job.reward,
-                     ns=plan.ns, seeds=plan.seeds, sample_budget=budgets, curves=curves,
-                     device=device, horizon=horizon, file_id=files[horizon])
-    finals = ", ".join(f"n={n}: {_final(run.rows, n, report)}" for n in plan.ns
-                       for report in (plan.reports - 1, run.reports - 1))
-    print(f"{label} {job.trial_id} {status}: mean exact match / stuck inputs at 1x and"
-          f" {plan.long}x, {finals}" + (f" ({error})" if error else ""), flush=True)
+        write_result(
+            paths,
+            study=plan.study,
+            trial_id=job.trial_id,
+            phase=CONFIRM,
+            status=status,
+            error=error,
+            values=job.values,
+            reward=job.reward,
+            ns=plan.ns,
+            seeds=plan.seeds,
+            sample_budget=budgets,
+            curves=curves,
+            device=device,
+            horizon=horizon,
+            file_id=files[horizon],
+        )
+    finals = ", ".join(
+        f"n={n}: {_final(run.rows, n, report)}"
+        for n in plan.ns
+        for report in (plan.reports - 1, run.reports - 1)
+    )
+    print(
+        f"{label} {job.trial_id} {status}: mean exact match / stuck inputs at 1x and"
+        f" {plan.long}x, {finals}" + (f" ({error})" if error else ""),
+        flush=True,
+    )
 
 
 def _final(rows: list[dict], n: int, report: int) -> str:
     at = [r for r in rows if r["n"] == n and r["report"] == report]
     if not at:
         return "-"
-    return (f"{sum(r['exact_match'] for r in at) / len(at):.3f} /"
-            f" {sum(r['stuck'] for r in at) / len(at):.1f}")
+    return f"{sum(r['exact_match'] for r in at) / len(at):.3f} / {sum(r['stuck'] for r in at) / len(at):.1f}"
 
 
 def _already_done(path: Path, job: Job, plan: Plan) -> bool:
@@ -216,18 +274,20 @@ def comparison(root: Path) -> str:
     from analysis.scoring import competing_runs, confirmation, score_configs
 
     data = load_study(root)
-    search = score_configs(competing_runs(data.trials, phase=SEARCH), ns=data.ns,
-                           threshold=THRESHOLD)
+    search = score_configs(competing_runs(data.trials, phase=SEARCH), ns=data.ns, threshold=THRESHOLD)
     table = confirmation(data.trials, search, ns=data.ns, threshold=THRESHOLD)
-    head = (f"{'trial':<24} {'n':>5}  {'search IQM [95% CI]':>24}  {'confirmed IQM [95% CI]':>24}"
-            f"  {'long IQM [95% CI]':>24}  {'long stuck':>10}")
+    head = (
+        f"{'trial':<24} {'n':>5}  {'search IQM [95% CI]':>24}  {'confirmed IQM [95% CI]':>24}"
+        f"  {'long IQM [95% CI]':>24}  {'long stuck':>10}"
+    )
     lines = [head]
     for r in table.itertuples():
         search = _ci(r.iqm_search, r.ci_low_search, r.ci_high_search)
         confirmed = _ci(r.iqm_confirm, r.ci_low_confirm, r.ci_high_confirm)
         long = _ci(r.iqm_long, r.ci_low_long, r.ci_high_long)
-        lines.append(f"{r.trial_id:<24} {r.n:>5}  {search:>24}  {confirmed:>24}  {long:>24}"
-                     f"  {r.stuck_long:>10.2f}")
+        lines.append(
+            f"{r.trial_id:<24} {r.n:>5}  {search:>24}  {confirmed:>24}  {long:>24}  {r.stuck_long:>10.2f}"
+        )
     return "\n".join(lines)
 
 

@@ -48,7 +48,6 @@ PER_RUN = ("n", "seeds", "sample_budget", "eval_every")  # diagnose's own
 SETTINGS = (*COMMON, *(f for fields in AXES.values() for f in fields))
 
 
-
 @dataclass(frozen=True)
 class Variant:
     name: str  # "forum", "+lr=0.003", "all changes", "all but lr"
@@ -58,26 +57,52 @@ class Variant:
 
 def register(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser(
-        "diagnose", help="change the forum preset one axis at a time toward a target config",
-        description=__doc__.splitlines()[0])
-    p.add_argument("--n", type=int, nargs="+", default=None, metavar="N",
-                   help="bandit sizes (default: the study's with --study, else 10 100)")
-    p.add_argument("--num-seeds", type=int, default=DEFAULT_SEEDS, metavar="S",
-                   help=f"seeds per variant, trained together (default: {DEFAULT_SEEDS})")
+        "diagnose",
+        help="change the forum preset one axis at a time toward a target config",
+        description=__doc__.splitlines()[0],
+    )
+    p.add_argument(
+        "--n",
+        type=int,
+        nargs="+",
+        default=None,
+        metavar="N",
+        help="bandit sizes (default: the study's with --study, else 10 100)",
+    )
+    p.add_argument(
+        "--num-seeds",
+        type=int,
+        default=DEFAULT_SEEDS,
+        metavar="S",
+        help=f"seeds per variant, trained together (default: {DEFAULT_SEEDS})",
+    )
     p.add_argument("--results", default="results", metavar="DIR", help="results root folder")
     target = p.add_mutually_exclusive_group()
-    target.add_argument("--study", metavar="NAME",
-                        help="target: RESULTS/NAME/report/best_config.json (from `banditune"
-                             " analyze`); the table goes to RESULTS/NAME/diagnose.parquet")
-    target.add_argument("--config", metavar="FILE",
-                        help="target: a JSON or YAML config file (default target: the"
-                             " trainer's defaults); the table goes to RESULTS/diagnose.parquet")
-    p.add_argument("--sample-budget", default=None, metavar="SPEC",
-                   help="samples per seed: one count or per n, e.g. 10=200k,100=3M"
-                        " (default: the trainer's default budget at each n)")
-    p.add_argument("--leave-one-out", action="store_true",
-                   help="also train all changes but one, for each axis: which changes are"
-                        " needed together (about 40%% more time)")
+    target.add_argument(
+        "--study",
+        metavar="NAME",
+        help="target: RESULTS/NAME/report/best_config.json (from `banditune"
+        " analyze`); the table goes to RESULTS/NAME/diagnose.parquet",
+    )
+    target.add_argument(
+        "--config",
+        metavar="FILE",
+        help="target: a JSON or YAML config file (default target: the"
+        " trainer's defaults); the table goes to RESULTS/diagnose.parquet",
+    )
+    p.add_argument(
+        "--sample-budget",
+        default=None,
+        metavar="SPEC",
+        help="samples per seed: one count or per n, e.g. 10=200k,100=3M"
+        " (default: the trainer's default budget at each n)",
+    )
+    p.add_argument(
+        "--leave-one-out",
+        action="store_true",
+        help="also train all changes but one, for each axis: which changes are"
+        " needed together (about 40%% more time)",
+    )
     add_threads(p)
     p.set_defaults(plan=plan)
 
@@ -113,18 +138,24 @@ def plan_from_args(args: argparse.Namespace) -> dict:
         root, target, study_ns = results, _file_target(args.config), None
     ns = check_ns(args.n or study_ns or DEFAULT_NS)
     check(args.num_seeds >= 1, "--num-seeds", args.num_seeds, "an integer >= 1")
-    budgets = ({n: default_sample_budget(n) for n in ns} if args.sample_budget is None
-               else parse_budget(args.sample_budget, ns, default=default_sample_budget))
+    budgets = (
+        {n: default_sample_budget(n) for n in ns}
+        if args.sample_budget is None
+        else parse_budget(args.sample_budget, ns, default=default_sample_budget)
+    )
     all_variants = variants(target, leave_one_out=args.leave_one_out)
     seeds = tuple(range(args.num_seeds))
     for v in all_variants:  # every config valid before any training
         for n in ns:
             _config(v.settings, n=n, seeds=seeds, budget=budgets[n])
     check_reward(target["reward"], ns)
-    check_writable(root, *(("--study", args.study) if args.study is not None
-                           else ("--results", args.results)))
-    return {"path": StudyPaths(root).diagnose,
-            "train": {"variants": all_variants, "ns": ns, "seeds": seeds, "budgets": budgets}}
+    check_writable(
+        root, *(("--study", args.study) if args.study is not None else ("--results", args.results))
+    )
+    return {
+        "path": StudyPaths(root).diagnose,
+        "train": {"variants": all_variants, "ns": ns, "seeds": seeds, "budgets": budgets},
+    }
 
 
 def target_settings(values: dict):
@@ -155,8 +186,10 @@ def variants(target: dict, *, leave_one_out: bool = False) -> list[Variant]:
     changed = {axis: [f for f in fields if base[f] != goal[f]] for axis, fields in AXES.items()}
     changed = {axis: differ for axis, differ in changed.items() if differ}
     if not changed:
-        raise ValueError("the target config trains like the forum preset: nothing to diagnose;"
-                         " expected a target (--study or --config) that differs from it")
+        raise ValueError(
+            "the target config trains like the forum preset: nothing to diagnose;"
+            " expected a target (--study or --config) that differs from it"
+        )
     out = [Variant(REFERENCE, "", forum)]
     for axis, differ in changed.items():
         settings, fitted = _fit_groups({**forum, **{f: target[f] for f in AXES[axis]}})
@@ -175,9 +208,11 @@ def _effective(settings: dict) -> dict:
     from trainable.config import GROUP_BASELINES
 
     e = dict(settings)
-    for field, used in (("group_size", e["baseline"] in GROUP_BASELINES),
-                        ("ema_decay", e["baseline"] == "ema"),
-                        ("value_coef", e["baseline"] == "value")):
+    for field, used in (
+        ("group_size", e["baseline"] in GROUP_BASELINES),
+        ("ema_decay", e["baseline"] == "ema"),
+        ("value_coef", e["baseline"] == "value"),
+    ):
         if not used:
             e[field] = None
     return e
@@ -205,8 +240,12 @@ def train_all(*, variants: list[Variant], ns, seeds, budgets: dict[int, int]) ->
         new = train_variant(v, n=n, seeds=seeds, budget=budgets[n])
         rows += [{**r, "git_commit": git_commit()} for r in new]
         shown = _means(new)
-        print(f"[{i}/{total}] {v.name} n={n}: {shown} ({time.perf_counter() - t0:.0f} s,"
-              f" {time.perf_counter() - start:.0f} s in all)", file=sys.stderr, flush=True)
+        print(
+            f"[{i}/{total}] {v.name} n={n}: {shown} ({time.perf_counter() - t0:.0f} s,"
+            f" {time.perf_counter() - start:.0f} s in all)",
+            file=sys.stderr,
+            flush=True,
+        )
     return rows
 
 
@@ -220,22 +259,44 @@ def train_variant(variant: Variant, *, n: int, seeds, budget: int) -> list[dict]
         *_, last = train(config)
     except TrainingDiverged as diverged:
         error = str(diverged)
-    base = {"variant": variant.name, "changed": variant.changed, "n": n,
-            "sample_budget": budget, "error": error,
-            **{f: getattr(config, f) for f in SETTINGS}}
+    base = {
+        "variant": variant.name,
+        "changed": variant.changed,
+        "n": n,
+        "sample_budget": budget,
+        "error": error,
+        **{f: getattr(config, f) for f in SETTINGS},
+    }
     return [{**base, "seed": seed, **_final(last, i)} for i, seed in enumerate(config.seeds)]
 
 
 def _final(m, i: int) -> dict:
     if m is None:
-        return dict.fromkeys(("exact_match", "p_correct", "distinct_actions", "stuck",
-                              "samples_to_95", "best_exact_match", "mae", "samples", "wall_s"))
+        return dict.fromkeys(
+            (
+                "exact_match",
+                "p_correct",
+                "distinct_actions",
+                "stuck",
+                "samples_to_95",
+                "best_exact_match",
+                "mae",
+                "samples",
+                "wall_s",
+            )
+        )
     reached = m.samples_to_95[i]
-    return {"exact_match": float(m.exact_match[i]), "p_correct": float(m.p_correct[i]),
-            "distinct_actions": int(m.distinct_actions[i]), "stuck": int(m.stuck[i]),
-            "samples_to_95": None if math.isnan(reached) else int(reached),
-            "best_exact_match": float(m.best_exact_match[i]), "mae": float(m.mae[i]),
-            "samples": int(m.samples), "wall_s": float(m.wall_s)}
+    return {
+        "exact_match": float(m.exact_match[i]),
+        "p_correct": float(m.p_correct[i]),
+        "distinct_actions": int(m.distinct_actions[i]),
+        "stuck": int(m.stuck[i]),
+        "samples_to_95": None if math.isnan(reached) else int(reached),
+        "best_exact_match": float(m.best_exact_match[i]),
+        "mae": float(m.mae[i]),
+        "samples": int(m.samples),
+        "wall_s": float(m.wall_s),
+    }
 
 
 def format_table(rows: list[dict]) -> str:
@@ -248,11 +309,11 @@ def format_table(rows: list[dict]) -> str:
     ns = sorted({r["n"] for r in rows})
     width = max(len(v) for v in table.index)
     head = f"{'variant':<{width}}  {'changed':<12}" + "".join(
-        f"  {f'exact n={n}':>12}  {f'p_corr n={n}':>12}" for n in ns)
+        f"  {f'exact n={n}':>12}  {f'p_corr n={n}':>12}" for n in ns
+    )
     lines = [head]
     for variant, r in table.iterrows():
-        cells = "".join(f"  {r[('exact_match', n)]:>12.3f}  {r[('p_correct', n)]:>12.3f}"
-                        for n in ns)
+        cells = "".join(f"  {r[('exact_match', n)]:>12.3f}  {r[('p_correct', n)]:>12.3f}" for n in ns)
         lines.append(f"{variant:<{width}}  {r[('changed', '')]:<12}{cells}")
     return "\n".join(lines)
 
@@ -276,13 +337,16 @@ def _study_target(results: Path, name: str) -> tuple[Path, dict, tuple[int, ...]
 
     from study.spec import NAME_PATTERN, check
 
-    check(bool(NAME_PATTERN.match(name)), "--study", name,
-          "a study name: letters, digits, '_', '.' and '-'")
+    check(bool(NAME_PATTERN.match(name)), "--study", name, "a study name: letters, digits, '_', '.' and '-'")
     root = results / name
     check(root.is_dir(), "--study", name, f"a study folder under {results} ({root} is missing)")
     best = root / "report" / "best_config.json"
-    check(best.is_file(), "--study", name,
-          f"a study with {best.relative_to(results)} (run `banditune analyze {root}` first)")
+    check(
+        best.is_file(),
+        "--study",
+        name,
+        f"a study with {best.relative_to(results)} (run `banditune analyze {root}` first)",
+    )
     try:
         values = json.loads(best.read_text())
     except ValueError as error:

@@ -14,8 +14,12 @@ def versions() -> dict[str, str]:
     import pyarrow as pa
     import torch
 
-    return {"torch": torch.__version__, "ray": version("ray"), "optuna": version("optuna"),
-            "pyarrow": pa.__version__}
+    return {
+        "torch": torch.__version__,
+        "ray": version("ray"),
+        "optuna": version("optuna"),
+        "pyarrow": pa.__version__,
+    }
 
 
 @functools.cache
@@ -23,11 +27,17 @@ def git_commit() -> str:
     """The commit of this checkout (with '-dirty' if it has changes), or 'unknown'."""
     repo = Path(__file__).resolve().parent.parent
     try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True,
-                              text=True, timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=repo, capture_output=True, text=True, timeout=10,
-                               check=True).stdout
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return head + ("-dirty" if dirty.strip() else "")
@@ -36,5 +46,9 @@ def git_commit() -> str:
 def provenance() -> dict[str, str]:
     """The version columns of the rows this process writes."""
     v = versions()
-    return {"torch_version": v["torch"], "ray_version": v["ray"], "optuna_version": v["optuna"],
-            "git_commit": git_commit()}
+    return {
+        "torch_version": v["torch"],
+        "ray_version": v["ray"],
+        "optuna_version": v["optuna"],
+        "git_commit": git_commit(),
+    }

@@ -24,9 +24,11 @@ from contract.write import auc_by_run
 AUC_WEIGHT = 0.2
 STUCK_PENALTY = 5.0
 HOLD_SHARE = 1 / 3  # the final window: the last third of the reports so far
-OBJECTIVE_NAME = (f"{AUC_WEIGHT:g} x area under the exact-match curve + {1 - AUC_WEIGHT:g} x"
-                  " exact match over the last third of the reports, times 1 -"
-                  f" {STUCK_PENALTY:g} x the share of inputs stuck")
+OBJECTIVE_NAME = (
+    f"{AUC_WEIGHT:g} x area under the exact-match curve + {1 - AUC_WEIGHT:g} x"
+    " exact match over the last third of the reports, times 1 -"
+    f" {STUCK_PENALTY:g} x the share of inputs stuck"
+)
 
 
 def run_scores(rows: list[dict]) -> dict[tuple[int, int], float]:
@@ -37,9 +39,8 @@ def run_scores(rows: list[dict]) -> dict[tuple[int, int], float]:
     aucs = auc_by_run(rows)
     scores = {}
     for (n, seed), run in runs.items():
-        window = run[-max(1, math.ceil(len(run) * HOLD_SHARE)):]
-        hold = fmean(r["exact_match"] * max(0.0, 1 - STUCK_PENALTY * r["stuck"] / n)
-                     for r in window)
+        window = run[-max(1, math.ceil(len(run) * HOLD_SHARE)) :]
+        hold = fmean(r["exact_match"] * max(0.0, 1 - STUCK_PENALTY * r["stuck"] / n) for r in window)
         scores[(n, seed)] = AUC_WEIGHT * aucs[(n, seed)] + (1 - AUC_WEIGHT) * hold
     return scores
 

@@ -12,9 +12,13 @@ DEFAULT_THREADS = 1
 
 def add_threads(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--threads", type=int, default=DEFAULT_THREADS, metavar="T",
+        "--threads",
+        type=int,
+        default=DEFAULT_THREADS,
+        metavar="T",
         help=f"torch CPU threads in this process, an integer >= 1 (default: {DEFAULT_THREADS},"
-             " which lets several trainings share a small machine; see benchmarks/threads.py)")
+        " which lets several trainings share a small machine; see benchmarks/threads.py)",
+    )
 
 
 def apply_threads(threads: int) -> None:

@@ -9,8 +9,9 @@ from typing import TextIO
 class Progress:
     """`update(done, **fields)` after each evaluation; use as a context manager."""
 
-    def __init__(self, *, total: int, desc: str, unit: str, file: TextIO | None = None,
-                 disable: bool = False):
+    def __init__(
+        self, *, total: int, desc: str, unit: str, file: TextIO | None = None, disable: bool = False
+    ):
         self.total, self.desc, self.unit, self.disable = total, desc, unit, disable
         self.file = file or sys.stderr
         self.done = 0
@@ -28,8 +29,7 @@ class Progress:
             self.bar.set_postfix(shown)
         elif not self.disable:
             extra = "".join(f" {k}={v}" for k, v in shown.items())
-            print(f"{self.desc}: {done:,}/{self.total:,} {self.unit}s{extra}", file=self.file,
-                  flush=True)
+            print(f"{self.desc}: {done:,}/{self.total:,} {self.unit}s{extra}", file=self.file, flush=True)
         self.done = done
 
     def __enter__(self) -> Progress:

@@ -43,21 +43,24 @@ EXPERIMENT = "tune"
 REFERENCE_PRESET = "forum"
 MAX_FAILURES = 2  # retries of a trial whose worker died (from its last checkpoint)
 KEEP_CHECKPOINTS = 4
-STARTUP_TRIALS = 16  # random trials before TPE models the results
+STARTUP_TRIALS = 20  # random trials before TPE models the results
 
 
-def run_study(*, name: str, spec: StudySpec, paths: StudyPaths, resources: Resources,
-              resume: bool, command: str) -> int:
+def run_study(
+    *, name: str, spec: StudySpec, paths: StudyPaths, resources: Resources, resume: bool, command: str
+) -> int:
     """Run (or resume) the study; 0 when all its trials are done, 130 when interrupted."""
-    meta = _begin_meta(name=name, spec=spec, paths=paths, resources=resources, resume=resume,
-                       command=command)
+    meta = _begin_meta(name=name, spec=spec, paths=paths, resources=resources, resume=resume, command=command)
     started_ray = connect(resources.address)
     try:
         gpu_mode = resources.gpus_per_trial > 0 and ray.cluster_resources().get("GPU", 0) > 0
         settings = trial_settings(spec, resources, gpu_mode=gpu_mode)
         each = ", ".join(f"{v:g} {k.upper()}" for k, v in trial_resources(settings).items())
-        print(f"study {name!r}: {spec.trials} trials at n = {', '.join(map(str, spec.ns))},"
-              f" {each} each; results in {paths.root}", flush=True)
+        print(
+            f"study {name!r}: {spec.trials} trials at n = {', '.join(map(str, spec.ns))},"
+            f" {each} each; results in {paths.root}",
+            flush=True,
+        )
         reference = None
         if not paths.trial_file(REFERENCE_ID).exists():
             reference = _start_reference(settings)
@@ -65,16 +68,21 @@ def run_study(*, name: str, spec: StudySpec, paths: StudyPaths, resources: Resou
         if resume:
             _clean_temp_files(paths)
         if resume and tune.Tuner.can_restore(experiment):
-            tuner = tune.Tuner.restore(experiment, trainable=_trainable(settings),
-                                       resume_unfinished=True, resume_errored=True)
+            tuner = tune.Tuner.restore(
+                experiment, trainable=_trainable(settings), resume_unfinished=True, resume_errored=True
+            )
         else:
-            tuner = _new_tuner(name=name, spec=spec, paths=paths, settings=settings,
-                               storage=meta["ray_storage"])
+            tuner = _new_tuner(
+                name=name, spec=spec, paths=paths, settings=settings, storage=meta["ray_storage"]
+            )
         tuner.fit()
         done = count_search_trials(paths)
         if done < spec.trials:
-            print(f"\nstudy {name!r} interrupted with {done} of {spec.trials} trials done;"
-                  f" continue it with: {command} --resume", file=sys.stderr)
+            print(
+                f"\nstudy {name!r} interrupted with {done} of {spec.trials} trials done;"
+                f" continue it with: {command} --resume",
+                file=sys.stderr,
+            )
             return 130
         if reference is not None:
             _write_reference(ray.get(reference), name=name, spec=spec, paths=paths)
@@ -111,11 +119,15 @@ def connect(address: str | None) -> bool:
 
 def trial_settings(spec: StudySpec, resources: Resources, *, gpu_mode: bool) -> dict:
     """What every trial of the study shares (passed to the trainable)."""
-    return {"ns": list(spec.ns), "seeds": list(spec.seeds),
-            "sample_budget": dict(spec.sample_budget), "reports": spec.reports,
-            "reward": spec.reward,
-            "gpus_per_trial": resources.gpus_per_trial if gpu_mode else 0.0,
-            "cpus_per_trial": resources.cpus_per_trial}
+    return {
+        "ns": list(spec.ns),
+        "seeds": list(spec.seeds),
+        "sample_budget": dict(spec.sample_budget),
+        "reports": spec.reports,
+        "reward": spec.reward,
+        "gpus_per_trial": resources.gpus_per_trial if gpu_mode else 0.0,
+        "cpus_per_trial": resources.cpus_per_trial,
+    }
 
 
 def trial_resources(settings: dict) -> dict:
@@ -133,24 +145,38 @@ def _new_tuner(*, name, spec, paths, settings, storage) -> tune.Tuner:
     space = functools.partial(search_space, **spec.axes)
     start = default_point(**spec.axes) if spec.warm_start else None  # the trainer's defaults
     searcher = StudySearch(
-        space, metric="objective", mode="max", sampler=tpe_sampler(spec), study_name=name,
+        space,
+        metric="objective",
+        mode="max",
+        sampler=tpe_sampler(spec),
+        study_name=name,
         points_to_evaluate=[start] if start else None,
         storage=optuna.storages.JournalStorage(
-            optuna.storages.journal.JournalFileBackend(str(paths.journal))),
+            optuna.storages.journal.JournalFileBackend(str(paths.journal))
+        ),
     )
-    scheduler = ASHAScheduler(time_attr="training_iteration", max_t=spec.reports,
-                              grace_period=1, reduction_factor=3)
+    scheduler = ASHAScheduler(
+        time_attr="training_iteration", max_t=spec.reports, grace_period=1, reduction_factor=3
+    )
     callbacks = [ParquetExport(name=name, spec=spec, paths=paths), ProgressLines(spec, paths)]
     return tune.Tuner(
         _trainable(settings),
         tune_config=tune.TuneConfig(
-            metric="objective", mode="max", num_samples=spec.trials, reuse_actors=True,
+            metric="objective",
+            mode="max",
+            num_samples=spec.trials,
+            reuse_actors=True,
             search_alg=ConcurrencyLimiter(searcher, max_concurrent=spec.max_concurrent),
-            scheduler=scheduler),
+            scheduler=scheduler,
+        ),
         run_config=tune.RunConfig(
-            name=EXPERIMENT, storage_path=storage, callbacks=callbacks,
+            name=EXPERIMENT,
+            storage_path=storage,
+            callbacks=callbacks,
             failure_config=tune.FailureConfig(max_failures=MAX_FAILURES),
-            checkpoint_config=tune.CheckpointConfig(num_to_keep=KEEP_CHECKPOINTS), verbose=0),
+            checkpoint_config=tune.CheckpointConfig(num_to_keep=KEEP_CHECKPOINTS),
+            verbose=0,
+        ),
     )
 
 
@@ -161,8 +187,13 @@ def tpe_sampler(spec: StudySpec) -> optuna.samplers.TPESampler:
     the same spot) and STARTUP_TRIALS random trials first."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        return optuna.samplers.TPESampler(seed=spec.search_seed, multivariate=True, group=True,
-                                          constant_liar=True, n_startup_trials=STARTUP_TRIALS)
+        return optuna.samplers.TPESampler(
+            seed=spec.search_seed,
+            multivariate=True,
+            group=True,
+            constant_liar=True,
+            n_startup_trials=STARTUP_TRIALS,
+        )
 
 
 class ProgressLines(tune.Callback):
@@ -173,9 +204,12 @@ class ProgressLines(tune.Callback):
 
     def on_trial_start(self, iteration, trials, trial, **info):
         v = axis_values(trial.config)
-        print(f"start {trial.trial_id}: {v['encoding']} {v['baseline']} {v['reward_scale']}"
-              f" lr={v['lr']:.3g} entropy={v['entropy_coef']:.3g} batch={v['batch_size']}"
-              f" hidden={v['hidden']} group={v['group_size']}", flush=True)
+        print(
+            f"start {trial.trial_id}: {v['encoding']} {v['baseline']} {v['reward_scale']}"
+            f" lr={v['lr']:.3g} entropy={v['entropy_coef']:.3g} batch={v['batch_size']}"
+            f" hidden={v['hidden']} group={v['group_size']}",
+            flush=True,
+        )
 
     def on_trial_complete(self, iteration, trials, trial, **info):
         self._line(trial, "ended")
@@ -186,13 +220,14 @@ class ProgressLines(tune.Callback):
     def _line(self, trial, what: str) -> None:
         result = trial.last_result or {}
         done = count_search_trials(self.paths)
-        scores = " ".join(f"n={n}:{result.get(f'exact_match_n{n}', float('nan')):.3f}"
-                          for n in self.spec.ns)
+        scores = " ".join(f"n={n}:{result.get(f'exact_match_n{n}', float('nan')):.3f}" for n in self.spec.ns)
         failure = f" FAILED: {result['failure']}" if result.get("failed") else ""
-        print(f"{what} {trial.trial_id} after {result.get('reports_done', 0)}/"
-              f"{self.spec.reports} reports: objective={result.get('objective', float('nan')):.4f}"
-              f" exact_match {scores}{failure}  [{done}/{self.spec.trials} trials done]",
-              flush=True)
+        print(
+            f"{what} {trial.trial_id} after {result.get('reports_done', 0)}/"
+            f"{self.spec.reports} reports: objective={result.get('objective', float('nan')):.4f}"
+            f" exact_match {scores}{failure}  [{done}/{self.spec.trials} trials done]",
+            flush=True,
+        )
 
 
 class StudySearch(OptunaSearch):
@@ -237,14 +272,30 @@ class ParquetExport(tune.Callback):
         if trial.checkpoint is not None:
             with trial.checkpoint.as_directory() as folder:
                 curves = load_curves(Path(folder))
-        _write(self.paths, name=self.name, trial_id=trial.trial_id, phase=SEARCH,
-               status=status, error=error, values=axis_values(trial.config), spec=self.spec,
-               curves=curves, device=device)
+        _write(
+            self.paths,
+            name=self.name,
+            trial_id=trial.trial_id,
+            phase=SEARCH,
+            status=status,
+            error=error,
+            values=axis_values(trial.config),
+            spec=self.spec,
+            curves=curves,
+            device=device,
+        )
 
 
 def _write(paths: StudyPaths, *, name: str, spec: StudySpec, **result) -> None:
-    write_result(paths, study=name, reward=spec.reward, ns=spec.ns, seeds=spec.seeds,
-                 sample_budget=spec.sample_budget, **result)
+    write_result(
+        paths,
+        study=name,
+        reward=spec.reward,
+        ns=spec.ns,
+        seeds=spec.seeds,
+        sample_budget=spec.sample_budget,
+        **result,
+    )
 
 
 def _error_line(trial) -> str:
@@ -265,27 +316,34 @@ def reference_values() -> dict:
 
 def _start_reference(settings: dict):
     resources = trial_resources(settings)
-    task = ray.remote(reference_run).options(num_cpus=resources["cpu"],
-                                             num_gpus=resources.get("gpu", 0), max_retries=1)
+    task = ray.remote(reference_run).options(
+        num_cpus=resources["cpu"], num_gpus=resources.get("gpu", 0), max_retries=1
+    )
     return task.remote(reference_values(), settings=settings)
 
 
 def _write_reference(out: dict, *, name, spec, paths) -> None:
     failed = out["failure"] is not None
-    _write(paths, name=name, trial_id=REFERENCE_ID, phase=REFERENCE,
-           status=FAILED if failed else FINISHED, error=out["failure"],
-           values=axis_values(reference_values()), spec=spec, curves=out["rows"],
-           device=out["device"])
+    _write(
+        paths,
+        name=name,
+        trial_id=REFERENCE_ID,
+        phase=REFERENCE,
+        status=FAILED if failed else FINISHED,
+        error=out["failure"],
+        values=axis_values(reference_values()),
+        spec=spec,
+        curves=out["rows"],
+        device=out["device"],
+    )
     outcome = f"FAILED: {out['failure']}" if failed else f"objective={objective(out['rows']):.4f}"
-    print(f"ended {REFERENCE_ID} ({REFERENCE_PRESET} preset, outside the search): {outcome}",
-          flush=True)
+    print(f"ended {REFERENCE_ID} ({REFERENCE_PRESET} preset, outside the search): {outcome}", flush=True)
 
 
 def _fail_orphaned_trials(name: str, paths: StudyPaths) -> None:
     """Optuna trials still RUNNING once Tune is done were asked by a driver that was killed
     before Tune recorded them: mark them FAIL so the journal shows only real trials running."""
-    storage = optuna.storages.JournalStorage(
-        optuna.storages.journal.JournalFileBackend(str(paths.journal)))
+    storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(paths.journal)))
     study = optuna.load_study(study_name=name, storage=storage)
     for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
         storage.set_trial_system_attr(trial._trial_id, "banditune", "orphaned by a killed driver")
@@ -307,21 +365,30 @@ def _begin_meta(*, name, spec, paths, resources, resume, command) -> dict:
     paths.curves.mkdir(exist_ok=True)
     if resume:
         meta = json.loads(paths.study_json.read_text())
-        meta.setdefault("resumed", []).append({"command": command, "at": _now(),
-                                               "git_commit": export.git_commit()})
+        meta.setdefault("resumed", []).append(
+            {"command": command, "at": _now(), "git_commit": export.git_commit()}
+        )
         meta["ended"] = None
     else:
-        storage = resources.storage.rstrip("/") + "/" + name if resources.storage \
-            else str(paths.root)
+        storage = resources.storage.rstrip("/") + "/" + name if resources.storage else str(paths.root)
         meta = {
-            "name": name, "command": command, "search_space": describe(spec.axes),
-            "n": list(spec.ns), "seeds": list(spec.seeds), "trials": spec.trials,
+            "name": name,
+            "command": command,
+            "search_space": describe(spec.axes),
+            "n": list(spec.ns),
+            "seeds": list(spec.seeds),
+            "trials": spec.trials,
             "sample_budget": {str(n): b for n, b in spec.sample_budget.items()},
-            "reports": spec.reports, "reward": spec.reward, "search_seed": spec.search_seed,
+            "reports": spec.reports,
+            "reward": spec.reward,
+            "search_seed": spec.search_seed,
             "objective": OBJECTIVE_NAME,
             "reference": {"trial_id": REFERENCE_ID, "preset": REFERENCE_PRESET},
-            "started": _now(), "ended": None, "versions": export.versions(),
-            "git_commit": export.git_commit(), "ray_storage": storage,
+            "started": _now(),
+            "ended": None,
+            "versions": export.versions(),
+            "git_commit": export.git_commit(),
+            "ray_storage": storage,
             "ray_experiment": f"{storage}/{EXPERIMENT}",
             "spec": spec.to_json(),
         }
@@ -373,12 +440,10 @@ def study_trainable(config: dict, *, settings: dict) -> None:
             run.step()
             with tempfile.TemporaryDirectory() as folder:
                 run.save(Path(folder))
-                tune.report({**base, **_progress(run)},
-                            checkpoint=tune.Checkpoint.from_directory(folder))
+                tune.report({**base, **_progress(run)}, checkpoint=tune.Checkpoint.from_directory(folder))
     except (TrainingDiverged, RewardError, ValueError) as error:
         done = run.report if run else 0
-        tune.report({**base, "objective": 0.0, "reports_done": done, "failed": True,
-                     "failure": str(error)})
+        tune.report({**base, "objective": 0.0, "reports_done": done, "failed": True, "failure": str(error)})
 
 
 def reference_run(values: dict, *, settings: dict) -> dict:
@@ -397,11 +462,16 @@ def reference_run(values: dict, *, settings: dict) -> dict:
 
 
 def _trial_run(values: dict, settings: dict, device: str) -> TrialRun:
-    return TrialRun(values=values, ns=settings["ns"], seeds=settings["seeds"],
-                    sample_budget=settings["sample_budget"], reports=settings["reports"],
-                    reward=settings["reward"], device=device)
+    return TrialRun(
+        values=values,
+        ns=settings["ns"],
+        seeds=settings["seeds"],
+        sample_budget=settings["sample_budget"],
+        reports=settings["reports"],
+        reward=settings["reward"],
+        device=device,
+    )
 
 
 def _progress(run: TrialRun) -> dict:
-    return {"objective": objective(run.rows), "reports_done": run.report,
-            **summary(run.rows, run.report - 1)}
+    return {"objective": objective(run.rows), "reports_done": run.report, **summary(run.rows, run.report - 1)}

@@ -16,11 +16,23 @@ from contract.layout import StudyPaths
 from trainable.config import BASELINES, ENCODINGS, REWARD_SCALES
 
 AXES = {"encodings": ENCODINGS, "baselines": BASELINES, "reward_scales": REWARD_SCALES}
+# What a study searches unless told: every value but two kinds, on evidence. The raw-scalar
+# encodings never passed 0.12 at n=100 (the first study and this round's pilots, 64 trials): one
+# input line cut into a few ReLU pieces cannot give 100 inputs 100 outputs. The scales `raw` and
+# `gap` leave the advantages in the reward's own units, which grow with n (gap is 1 for abs), so
+# no one entropy coefficient means the same at n=10 and n=100; a study asks for configs that work
+# at every n, and TPE spent most of three pilots on raw/gap configs that plateau below 0.8 at
+# n=100. `range` and `standardize` keep advantages near unit scale at every n. The forum
+# reference run keeps scalar + raw in every study; `--encodings` / `--reward-scales` search them.
+DEFAULT_AXES = {
+    **AXES,
+    "encodings": tuple(e for e in ENCODINGS if not e.startswith("scalar")),
+    "reward_scales": tuple(s for s in REWARD_SCALES if s in ("range", "standardize")),
+}
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 ADDRESS_PATTERN = re.compile(r"^(auto|[^\s:/]+:\d+)$")
 _SUFFIX = {"k": 1_000, "m": 1_000_000}
-_BUDGET_HELP = ("a positive integer (200000, 200k, 3M) or per-n pairs such as"
-                " 10=200000,100=3000000")
+_BUDGET_HELP = "a positive integer (200000, 200k, 3M) or per-n pairs such as 10=200000,100=3000000"
 
 
 @dataclass(frozen=True)
@@ -35,7 +47,7 @@ class StudySpec:
     reward: str
     search_seed: int
     max_concurrent: int
-    axes: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(AXES))
+    axes: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_AXES))
     warm_start: bool = True  # the first trial is the trainer's defaults
 
     def to_json(self) -> dict:
@@ -46,10 +58,14 @@ class StudySpec:
     @classmethod
     def from_json(cls, d: dict) -> StudySpec:
         return cls(
-            ns=tuple(d["ns"]), seeds=tuple(d["seeds"]),
+            ns=tuple(d["ns"]),
+            seeds=tuple(d["seeds"]),
             sample_budget={int(n): int(b) for n, b in d["sample_budget"].items()},
-            reports=d["reports"], trials=d["trials"], reward=d["reward"],
-            search_seed=d["search_seed"], max_concurrent=d["max_concurrent"],
+            reports=d["reports"],
+            trials=d["trials"],
+            reward=d["reward"],
+            search_seed=d["search_seed"],
+            max_concurrent=d["max_concurrent"],
             axes={k: tuple(v) for k, v in d["axes"].items()},
             warm_start=d.get("warm_start", True),
         )
@@ -77,8 +93,7 @@ def study_sample_budget(n: int) -> int:
     return max(30_000, 3_000 * n)
 
 
-def parse_budget(text: str, ns: tuple[int, ...], *, default=study_sample_budget
-                 ) -> dict[int, int]:
+def parse_budget(text: str, ns: tuple[int, ...], *, default=study_sample_budget) -> dict[int, int]:
     """'200k' -> every n; '10=200000,100=3M' -> those n (others keep `default(n)`)."""
     budgets = {n: default(n) for n in ns}
     text = text.strip()
@@ -89,10 +104,8 @@ def parse_budget(text: str, ns: tuple[int, ...], *, default=study_sample_budget
     for part in text.split(","):
         key, sep, raw = part.partition("=")
         n, value = _count(key), _count(raw)
-        check(bool(sep) and n is not None and value is not None, "--sample-budget", text,
-              _BUDGET_HELP)
-        check(n in ns, "--sample-budget", text,
-              f"budgets only for the study's n ({', '.join(map(str, ns))})")
+        check(bool(sep) and n is not None and value is not None, "--sample-budget", text, _BUDGET_HELP)
+        check(n in ns, "--sample-budget", text, f"budgets only for the study's n ({', '.join(map(str, ns))})")
         budgets[n] = value
     return budgets
 
@@ -107,59 +120,88 @@ def _count(text: str) -> int | None:
 
 
 def check_axes(axes: dict[str, list[str] | None]) -> dict[str, tuple[str, ...]]:
-    """The values each axis may take (all unless restricted); unknown values are refused."""
+    """The values each axis may take (DEFAULT_AXES unless restricted); unknown values are
+    refused."""
     out = {}
     for axis, allowed in AXES.items():
-        chosen = axes.get(axis) or list(allowed)
+        chosen = axes.get(axis) or list(DEFAULT_AXES[axis])
         for value in chosen:
-            check(value in allowed, "--" + axis.replace("_", "-"), value,
-                  "one of " + ", ".join(allowed))
-        check(len(set(chosen)) == len(chosen), "--" + axis.replace("_", "-"), " ".join(chosen),
-              "distinct values")
+            check(value in allowed, "--" + axis.replace("_", "-"), value, "one of " + ", ".join(allowed))
+        check(
+            len(set(chosen)) == len(chosen),
+            "--" + axis.replace("_", "-"),
+            " ".join(chosen),
+            "distinct values",
+        )
         out[axis] = tuple(chosen)
     return out
 
 
-def check_resources(*, gpus_per_trial: float, cpus_per_trial: float, address: str | None,
-                    storage: str | None) -> Resources:
-    check(gpus_per_trial >= 0 and (gpus_per_trial <= 1 or gpus_per_trial.is_integer()),
-          "--gpus-per-trial", gpus_per_trial,
-          "a fraction in [0, 1] (0.25 packs four trials on a GPU) or a whole number of GPUs")
+def check_resources(
+    *, gpus_per_trial: float, cpus_per_trial: float, address: str | None, storage: str | None
+) -> Resources:
+    check(
+        gpus_per_trial >= 0 and (gpus_per_trial <= 1 or gpus_per_trial.is_integer()),
+        "--gpus-per-trial",
+        gpus_per_trial,
+        "a fraction in [0, 1] (0.25 packs four trials on a GPU) or a whole number of GPUs",
+    )
     check(cpus_per_trial > 0, "--cpus-per-trial", cpus_per_trial, "a number > 0")
     # Without --address, ray.init joins RAY_ADDRESS if set. Ray Client (ray://) would run Tune,
     # and so the result writer, on the head node, away from --results on this machine.
-    option, joined = ("--address", address) if address else ("RAY_ADDRESS",
-                                                              os.environ.get("RAY_ADDRESS", ""))
-    check(not joined.startswith("ray://"), option, joined,
-          "auto or HOST:PORT; for a remote cluster run `ray job submit --address"
-          " http://HEAD:8265 -- banditune study ... --address auto`")
+    option, joined = ("--address", address) if address else ("RAY_ADDRESS", os.environ.get("RAY_ADDRESS", ""))
+    check(
+        not joined.startswith("ray://"),
+        option,
+        joined,
+        "auto or HOST:PORT; for a remote cluster run `ray job submit --address"
+        " http://HEAD:8265 -- banditune study ... --address auto`",
+    )
     if address is not None:
         check(bool(ADDRESS_PATTERN.match(address)), "--address", address, "auto or HOST:PORT")
     if storage is not None:
-        check("://" in storage or os.path.isabs(storage), "--storage", storage,
-              "an absolute path or a URI such as s3://bucket/prefix")
-    return Resources(gpus_per_trial=gpus_per_trial, cpus_per_trial=cpus_per_trial,
-                     address=address, storage=storage)
+        check(
+            "://" in storage or os.path.isabs(storage),
+            "--storage",
+            storage,
+            "an absolute path or a URI such as s3://bucket/prefix",
+        )
+    return Resources(
+        gpus_per_trial=gpus_per_trial, cpus_per_trial=cpus_per_trial, address=address, storage=storage
+    )
 
 
 def prepare_folder(results: str, name: str, *, resume: bool) -> StudyPaths:
     """The study folder: refused if it exists without --resume (or is missing with it)."""
-    check(bool(NAME_PATTERN.match(name)), "--name", name,
-          "letters, digits, '_', '.' and '-', starting with a letter or digit")
+    check(
+        bool(NAME_PATTERN.match(name)),
+        "--name",
+        name,
+        "letters, digits, '_', '.' and '-', starting with a letter or digit",
+    )
     root = Path(results).expanduser().resolve()
     paths = StudyPaths(root / name)
     if resume:
-        check(paths.study_json.is_file(), "--resume --name", name,
-              f"an existing study under {root} (no study.json in {paths.root})")
+        check(
+            paths.study_json.is_file(),
+            "--resume --name",
+            name,
+            f"an existing study under {root} (no study.json in {paths.root})",
+        )
         check_writable(paths.root, "--results", results)
         return paths
-    check(not paths.root.exists(), "--name", name,
-          f"a new study name: {paths.root} exists (add --resume to continue it)")
+    check(
+        not paths.root.exists(),
+        "--name",
+        name,
+        f"a new study name: {paths.root} exists (add --resume to continue it)",
+    )
     try:
         paths.root.mkdir(parents=True)
     except OSError as error:
-        raise ValueError(f"--results {results!r} is not writable ({error.strerror});"
-                         " expected a folder this user can write") from None
+        raise ValueError(
+            f"--results {results!r} is not writable ({error.strerror}); expected a folder this user can write"
+        ) from None
     check_writable(paths.root, "--results", results)
     return paths
 
@@ -171,8 +213,9 @@ def check_writable(folder: Path, option: str, value: str) -> None:
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".probe-"):
             pass
     except OSError as error:
-        raise ValueError(f"{option} {value!r} is not writable ({error.strerror}); expected a"
-                         " folder this user can write") from None
+        raise ValueError(
+            f"{option} {value!r} is not writable ({error.strerror}); expected a folder this user can write"
+        ) from None
 
 
 def load_saved_spec(paths: StudyPaths) -> tuple[StudySpec, dict]:

@@ -12,70 +12,144 @@ import shlex
 import sys
 
 from study.options import DEFAULT_NS, check_ns
+from study.spec import DEFAULT_AXES
 
 # Laptop-sized: about 10 minutes on 2 CPU cores. Scale up with --trials, --sample-budget and
 # --num-seeds on a bigger machine or cluster.
-DEFAULTS = {"trials": 120, "num_seeds": 3, "reports": 10, "seed": 0, "max_concurrent": 2,
-            "reward": "abs"}
+DEFAULTS = {"trials": 180, "num_seeds": 3, "reports": 10, "seed": 0, "max_concurrent": 2, "reward": "abs"}
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    p = commands.add_parser("study", help="run or resume a Ray Tune + Optuna study",
-                            description=__doc__.splitlines()[0])
+    p = commands.add_parser(
+        "study", help="run or resume a Ray Tune + Optuna study", description=__doc__.splitlines()[0]
+    )
     p.add_argument("--name", default="study", help="study folder name under --results")
     p.add_argument("--results", default="results", metavar="DIR", help="results root folder")
-    p.add_argument("--resume", action="store_true",
-                   help="continue the study --name (its settings come from its study.json)")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the study --name (its settings come from its study.json)",
+    )
     # The study's definition: None means "the default" (or, with --resume, "as saved").
-    p.add_argument("--n", type=int, nargs="+", default=None, metavar="N",
-                   help="bandit sizes every trial trains at, distinct integers >= 2 (default:"
-                        f" {' '.join(map(str, DEFAULT_NS))})")
-    p.add_argument("--trials", type=int, default=None,
-                   help=f"Optuna trials, an integer >= 1 (default: {DEFAULTS['trials']})")
-    p.add_argument("--num-seeds", type=int, default=None, metavar="S",
-                   help="seeds per config, trained together, an integer >= 1 (default:"
-                        f" {DEFAULTS['num_seeds']})")
-    p.add_argument("--sample-budget", default=None, metavar="SPEC",
-                   help="samples per seed: one count or per n, e.g. 10=200k,100=3M"
-                        " (default: 3000*n and at least 30k: 30k at n=10, 300k at n=100)")
-    p.add_argument("--reports", type=int, default=None, metavar="R",
-                   help="reports per trial; each advances every n by 1/R of its budget"
-                        f" (default: {DEFAULTS['reports']})")
-    p.add_argument("--reward", default=None,
-                   help="abs, squared, exact or package.module:function (imports and runs"
-                        f" that code; default: {DEFAULTS['reward']})")
-    p.add_argument("--seed", type=int, default=None, metavar="SEARCH_SEED",
-                   help=f"seed of the TPE sampler, an integer >= 0 (default: {DEFAULTS['seed']})")
-    p.add_argument("--max-concurrent", type=int, default=None, metavar="K",
-                   help="trials in flight at most, an integer >= 1 (default:"
-                        f" {DEFAULTS['max_concurrent']}, the CPUs of a laptop; raise it with the"
-                        " cluster)")
-    for axis, values in (("encodings", "encoding"), ("baselines", "baseline"),
-                         ("reward-scales", "reward scale")):
-        p.add_argument("--" + axis, nargs="+", default=None, metavar="V",
-                       help=f"restrict the {values} axis to these values (default: all)")
-    p.add_argument("--no-warm-start", dest="warm_start", action="store_false", default=None,
-                   help="no trial seeded from the trainer's defaults: the search finds its"
-                        " winners on its own (default: the first trial is the defaults)")
+    p.add_argument(
+        "--n",
+        type=int,
+        nargs="+",
+        default=None,
+        metavar="N",
+        help="bandit sizes every trial trains at, distinct integers >= 2 (default:"
+        f" {' '.join(map(str, DEFAULT_NS))})",
+    )
+    p.add_argument(
+        "--trials",
+        type=int,
+        default=None,
+        help=f"Optuna trials, an integer >= 1 (default: {DEFAULTS['trials']})",
+    )
+    p.add_argument(
+        "--num-seeds",
+        type=int,
+        default=None,
+        metavar="S",
+        help=f"seeds per config, trained together, an integer >= 1 (default: {DEFAULTS['num_seeds']})",
+    )
+    p.add_argument(
+        "--sample-budget",
+        default=None,
+        metavar="SPEC",
+        help="samples per seed: one count or per n, e.g. 10=200k,100=3M"
+        " (default: 3000*n and at least 30k: 30k at n=10, 300k at n=100)",
+    )
+    p.add_argument(
+        "--reports",
+        type=int,
+        default=None,
+        metavar="R",
+        help="reports per trial; each advances every n by 1/R of its budget"
+        f" (default: {DEFAULTS['reports']})",
+    )
+    p.add_argument(
+        "--reward",
+        default=None,
+        help="abs, squared, exact or package.module:function (imports and runs"
+        f" that code; default: {DEFAULTS['reward']})",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        metavar="SEARCH_SEED",
+        help=f"seed of the TPE sampler, an integer >= 0 (default: {DEFAULTS['seed']})",
+    )
+    p.add_argument(
+        "--max-concurrent",
+        type=int,
+        default=None,
+        metavar="K",
+        help="trials in flight at most, an integer >= 1 (default:"
+        f" {DEFAULTS['max_concurrent']}, the CPUs of a laptop; raise it with the"
+        " cluster)",
+    )
+    for axis, values in (
+        ("encodings", "encoding"),
+        ("baselines", "baseline"),
+        ("reward-scales", "reward scale"),
+    ):
+        p.add_argument(
+            "--" + axis,
+            nargs="+",
+            default=None,
+            metavar="V",
+            help=f"search the {values} axis over these values (default: "
+            + " ".join(DEFAULT_AXES[axis.replace("-", "_")])
+            + ")",
+        )
+    p.add_argument(
+        "--no-warm-start",
+        dest="warm_start",
+        action="store_false",
+        default=None,
+        help="no trial seeded from the trainer's defaults: the search finds its"
+        " winners on its own (default: the first trial is the defaults)",
+    )
     # Where it runs: may change on --resume.
-    p.add_argument("--gpus-per-trial", type=float, default=0.25, metavar="F",
-                   help="GPU share per trial when the cluster has GPUs (default: 0.25;"
-                        " 0 runs CPU trials)")
-    p.add_argument("--cpus-per-trial", type=float, default=1.0, metavar="C",
-                   help="CPUs per trial (default: 1)")
-    p.add_argument("--address", default=None,
-                   help="an existing Ray cluster: auto or HOST:PORT (default: RAY_ADDRESS if"
-                        " set, else an embedded Ray)")
-    p.add_argument("--storage", default=None, metavar="URI",
-                   help="Ray's experiment storage for multi-node clusters, e.g."
-                        " s3://bucket/prefix (default: inside the study folder)")
+    p.add_argument(
+        "--gpus-per-trial",
+        type=float,
+        default=0.25,
+        metavar="F",
+        help="GPU share per trial when the cluster has GPUs (default: 0.25; 0 runs CPU trials)",
+    )
+    p.add_argument(
+        "--cpus-per-trial", type=float, default=1.0, metavar="C", help="CPUs per trial (default: 1)"
+    )
+    p.add_argument(
+        "--address",
+        default=None,
+        help="an existing Ray cluster: auto or HOST:PORT (default: RAY_ADDRESS if set, else an embedded Ray)",
+    )
+    p.add_argument(
+        "--storage",
+        default=None,
+        metavar="URI",
+        help="Ray's experiment storage for multi-node clusters, e.g."
+        " s3://bucket/prefix (default: inside the study folder)",
+    )
     p.set_defaults(plan=plan)
 
 
-OPTION_OF = {"ns": "--n", "seeds": "--num-seeds", "sample_budget": "--sample-budget",
-             "reports": "--reports", "trials": "--trials", "reward": "--reward",
-             "search_seed": "--seed", "max_concurrent": "--max-concurrent",
-             "axes": "--encodings/--baselines/--reward-scales", "warm_start": "--no-warm-start"}
+OPTION_OF = {
+    "ns": "--n",
+    "seeds": "--num-seeds",
+    "sample_budget": "--sample-budget",
+    "reports": "--reports",
+    "trials": "--trials",
+    "reward": "--reward",
+    "search_seed": "--seed",
+    "max_concurrent": "--max-concurrent",
+    "axes": "--encodings/--baselines/--reward-scales",
+    "warm_start": "--no-warm-start",
+}
 
 
 def spec_from_args(args: argparse.Namespace, base=None):
@@ -93,8 +167,7 @@ def spec_from_args(args: argparse.Namespace, base=None):
     trials = pick("trials", base and base.trials, DEFAULTS["trials"])
     reports = pick("reports", base and base.reports, DEFAULTS["reports"])
     seed = pick("seed", base and base.search_seed, DEFAULTS["seed"])
-    max_concurrent = pick("max_concurrent", base and base.max_concurrent,
-                          DEFAULTS["max_concurrent"])
+    max_concurrent = pick("max_concurrent", base and base.max_concurrent, DEFAULTS["max_concurrent"])
     check(trials >= 1, "--trials", trials, "an integer >= 1")
     check(num_seeds >= 1, "--num-seeds", num_seeds, "an integer >= 1")
     check(reports >= 1, "--reports", reports, "an integer >= 1")
@@ -106,15 +179,27 @@ def spec_from_args(args: argparse.Namespace, base=None):
         budgets = dict(base.sample_budget)
     else:
         budgets = {n: study_sample_budget(n) for n in ns}
-    restricted = {"encodings": args.encodings, "baselines": args.baselines,
-                  "reward_scales": args.reward_scales}
+    restricted = {
+        "encodings": args.encodings,
+        "baselines": args.baselines,
+        "reward_scales": args.reward_scales,
+    }
     axes = check_axes(restricted) if base is None or any(restricted.values()) else base.axes
     reward = pick("reward", base and base.reward, DEFAULTS["reward"])
     check_reward(reward, ns)
     warm_start = pick("warm_start", base and base.warm_start, True)
-    return StudySpec(ns=ns, seeds=tuple(range(num_seeds)), sample_budget=budgets,
-                     reports=reports, trials=trials, reward=reward, search_seed=seed,
-                     max_concurrent=max_concurrent, axes=axes, warm_start=warm_start)
+    return StudySpec(
+        ns=ns,
+        seeds=tuple(range(num_seeds)),
+        sample_budget=budgets,
+        reports=reports,
+        trials=trials,
+        reward=reward,
+        search_seed=seed,
+        max_concurrent=max_concurrent,
+        axes=axes,
+        warm_start=warm_start,
+    )
 
 
 def check_reward(reward: str, ns) -> None:
@@ -137,28 +222,45 @@ def plan(args: argparse.Namespace):
     """Check every input and prepare the study folder (ValueError); return the work."""
     from study.spec import check, check_resources, load_saved_spec, prepare_folder
 
-    resources = check_resources(gpus_per_trial=args.gpus_per_trial,
-                                cpus_per_trial=args.cpus_per_trial, address=args.address,
-                                storage=args.storage)
+    resources = check_resources(
+        gpus_per_trial=args.gpus_per_trial,
+        cpus_per_trial=args.cpus_per_trial,
+        address=args.address,
+        storage=args.storage,
+    )
     if args.resume:
         paths = prepare_folder(args.results, args.name, resume=True)
         saved, meta = load_saved_spec(paths)
         spec = spec_from_args(args, base=saved)
         if args.storage is not None:
-            check(meta["ray_storage"] == args.storage.rstrip("/") + "/" + args.name, "--storage",
-                  args.storage, f"the saved study's Ray storage ({meta['ray_storage']}), or none")
+            check(
+                meta["ray_storage"] == args.storage.rstrip("/") + "/" + args.name,
+                "--storage",
+                args.storage,
+                f"the saved study's Ray storage ({meta['ray_storage']}), or none",
+            )
         for field, option in OPTION_OF.items():
-            check(getattr(spec, field) == getattr(saved, field), option,
-                  _shown(getattr(spec, field)),
-                  f"the saved study's value {_shown(getattr(saved, field))} (drop the option"
-                  " to resume, or start a new --name)")
+            check(
+                getattr(spec, field) == getattr(saved, field),
+                option,
+                _shown(getattr(spec, field)),
+                f"the saved study's value {_shown(getattr(saved, field))} (drop the option"
+                " to resume, or start a new --name)",
+            )
     else:
         spec = spec_from_args(args)
         paths = prepare_folder(args.results, args.name, resume=False)
     from study import ray_runner
 
-    return functools.partial(ray_runner.run_study, name=args.name, spec=spec, paths=paths,
-                             resources=resources, resume=args.resume, command=_command(args))
+    return functools.partial(
+        ray_runner.run_study,
+        name=args.name,
+        spec=spec,
+        paths=paths,
+        resources=resources,
+        resume=args.resume,
+        command=_command(args),
+    )
 
 
 def _command(args: argparse.Namespace) -> str:
@@ -183,6 +285,7 @@ def _shown(value):
     if isinstance(value, (tuple, list)):
         return " ".join(map(str, value))
     if isinstance(value, dict):
-        return ",".join(f"{k}={' '.join(map(str, v)) if isinstance(v, tuple) else v}"
-                        for k, v in value.items())
+        return ",".join(
+            f"{k}={' '.join(map(str, v)) if isinstance(v, tuple) else v}" for k, v in value.items()
+        )
     return value

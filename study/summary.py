@@ -31,8 +31,7 @@ def best_table(trials: pd.DataFrame, ns, top: int = TOP) -> pd.DataFrame:
         at_n = trials[trials["n"] == n].groupby("trial_id")["exact_match"].mean()
         table[f"exact_match_n{n}"] = at_n
         table[f"stuck_n{n}"] = trials[trials["n"] == n].groupby("trial_id")["stuck"].mean()
-    search = table[table["phase"] == SEARCH].sort_values("objective", ascending=False,
-                                                          na_position="last")
+    search = table[table["phase"] == SEARCH].sort_values("objective", ascending=False, na_position="last")
     return pd.concat([search.head(top), table[table["phase"] == REFERENCE]])
 
 
@@ -41,11 +40,14 @@ def print_summary(paths: StudyPaths, spec: StudySpec) -> None:
     search = trials[trials["phase"] == SEARCH].drop_duplicates("trial_id")
     counts = search["status"].value_counts().to_dict()
     table = best_table(trials, spec.ns)
-    with pd.option_context("display.width", 200, "display.max_columns", 30,
-                           "display.float_format", "{:.4g}".format):
-        print(f"\nBest configs by the objective ({OBJECTIVE_NAME}), over"
-              f" n = {', '.join(map(str, spec.ns))} and {len(spec.seeds)} seeds; stuck: inputs"
-              " stuck on a wrong action, per seed:")
+    with pd.option_context(
+        "display.width", 200, "display.max_columns", 30, "display.float_format", "{:.4g}".format
+    ):
+        print(
+            f"\nBest configs by the objective ({OBJECTIVE_NAME}), over"
+            f" n = {', '.join(map(str, spec.ns))} and {len(spec.seeds)} seeds; stuck: inputs"
+            " stuck on a wrong action, per seed:"
+        )
         print(table.drop(columns=["phase"]).to_string())
     print(f"\n{len(search)} trials: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())))
     print(f"Results: {paths.root}  (trials/ and curves/ Parquet, study.json, optuna.journal)")

@@ -32,14 +32,13 @@ CONFIG_OPTIONS = {
 OPTION_HELP = {
     "n": "bandit size: inputs x and actions a in 0..n-1; an integer >= 2",
     "reward": "r(x, a): abs (-|x-a|), squared (-(x-a)^2), exact (1 if a == x) or"
-              " package.module:function (imports and runs that code)",
+    " package.module:function (imports and runs that code)",
     "encoding": "how the network reads x: one of {ENCODINGS}",
     "baseline": "what is subtracted from the reward: one of {BASELINES}",
     "reward_scale": "how rewards are scaled before the update: one of {REWARD_SCALES}",
     "lr": "Adam learning rate, a number > 0",
     "entropy_coef": "entropy bonus weight, a number >= 0",
-    "batch_size": "samples per update, an integer >= 1 (a multiple of --group-size for rloo"
-                  " and grpo)",
+    "batch_size": "samples per update, an integer >= 1 (a multiple of --group-size for rloo and grpo)",
     "hidden": "hidden units of the policy network, an integer >= 1",
     "group_size": "actions sampled per input for rloo and grpo, an integer >= 2",
     "sample_budget": "samples per seed, an integer >= 1",
@@ -52,8 +51,9 @@ def config_help(name: str) -> str:
     """Meaning, allowed values and default of a TrainConfig option, from config.py's lists."""
     from trainable import config
 
-    text = OPTION_HELP[name].format(**{k: ", ".join(getattr(config, k)) for k in
-                                       ("ENCODINGS", "BASELINES", "REWARD_SCALES", "DEVICES")})
+    text = OPTION_HELP[name].format(
+        **{k: ", ".join(getattr(config, k)) for k in ("ENCODINGS", "BASELINES", "REWARD_SCALES", "DEVICES")}
+    )
     if name == "sample_budget":
         return text + " (default: 30k per input, between 200k and 30M)"
     if name == "eval_every":
@@ -65,24 +65,44 @@ def register(commands: argparse._SubParsersAction) -> None:
     from trainable import PRESETS
 
     parser = commands.add_parser(
-        "train", help="train one config (all its seeds) and report",
+        "train",
+        help="train one config (all its seeds) and report",
         description="Train one config, all its seeds together; values come from the trainer's"
-                    " defaults < --preset < --config < the options.")
-    parser.add_argument("--config", metavar="FILE",
-                        help="a JSON or YAML file of TrainConfig fields (default: none)")
-    parser.add_argument("--preset", metavar="NAME",
-                        help=f"start from a preset: {', '.join(PRESETS)} (default: none, the"
-                             " trainer's defaults)")
+        " defaults < --preset < --config < the options.",
+    )
+    parser.add_argument(
+        "--config", metavar="FILE", help="a JSON or YAML file of TrainConfig fields (default: none)"
+    )
+    parser.add_argument(
+        "--preset",
+        metavar="NAME",
+        help=f"start from a preset: {', '.join(PRESETS)} (default: none, the trainer's defaults)",
+    )
     for name, kind in CONFIG_OPTIONS.items():
-        parser.add_argument("--" + name.replace("_", "-"), dest=name, type=kind, default=None,
-                            help=config_help(name))
+        parser.add_argument(
+            "--" + name.replace("_", "-"), dest=name, type=kind, default=None, help=config_help(name)
+        )
     seeds = parser.add_mutually_exclusive_group()
-    seeds.add_argument("--seeds", type=int, nargs="+", default=None, metavar="SEED",
-                       help="seeds to train together, distinct integers >= 0 (default: 0)")
-    seeds.add_argument("--num-seeds", type=int, default=None, metavar="S",
-                       help="train seeds 0..S-1, an integer >= 1 (default: one seed, 0)")
-    parser.add_argument("--json", action="store_true",
-                        help="print the result as one JSON line, no progress (default: a table)")
+    seeds.add_argument(
+        "--seeds",
+        type=int,
+        nargs="+",
+        default=None,
+        metavar="SEED",
+        help="seeds to train together, distinct integers >= 0 (default: 0)",
+    )
+    seeds.add_argument(
+        "--num-seeds",
+        type=int,
+        default=None,
+        metavar="S",
+        help="train seeds 0..S-1, an integer >= 1 (default: one seed, 0)",
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print the result as one JSON line, no progress (default: a table)",
+    )
     add_threads(parser)
     parser.set_defaults(plan=plan)
 
@@ -94,16 +114,14 @@ def config_from_args(args: argparse.Namespace):
     values: dict = {}
     if args.preset is not None:
         if args.preset not in PRESETS:
-            raise ValueError(f"--preset {args.preset!r} is not allowed; expected one of"
-                             f" {', '.join(PRESETS)}")
+            raise ValueError(f"--preset {args.preset!r} is not allowed; expected one of {', '.join(PRESETS)}")
         values.update(PRESETS[args.preset])
     if args.config is not None:
         values.update(read_config_file(args.config))
     values.update({k: getattr(args, k) for k in CONFIG_OPTIONS if getattr(args, k) is not None})
     if args.num_seeds is not None:
         if args.num_seeds < 1:
-            raise ValueError(f"--num-seeds {args.num_seeds} is not allowed; expected an integer"
-                             " >= 1")
+            raise ValueError(f"--num-seeds {args.num_seeds} is not allowed; expected an integer >= 1")
         values["seeds"] = list(range(args.num_seeds))
     elif args.seeds is not None:
         values["seeds"] = args.seeds
@@ -118,7 +136,7 @@ def as_option(message: str) -> str:
     match = re.match(r"^([a-z_0-9]+)=", message)
     if not match or match.group(1) not in {*CONFIG_OPTIONS, "seeds"}:
         return message
-    return "--" + match.group(1).replace("_", "-") + message[len(match.group(1)):]
+    return "--" + match.group(1).replace("_", "-") + message[len(match.group(1)) :]
 
 
 def plan(args: argparse.Namespace):
@@ -139,25 +157,41 @@ def run(trainer, *, as_json: bool, threads: int) -> int:
     apply_threads(threads)
     config = trainer.config
     metrics = None
-    with Progress(total=config.sample_budget, desc=f"n={config.n}", unit="sample",
-                  disable=as_json) as progress:
+    with Progress(
+        total=config.sample_budget, desc=f"n={config.n}", unit="sample", disable=as_json
+    ) as progress:
         while trainer.samples < config.sample_budget:
             metrics = trainer.run(min(config.eval_every, config.sample_budget - trainer.samples))
-            progress.update(trainer.samples, exact_match=float(metrics.exact_match.mean()),
-                            samples_per_s=f"{metrics.samples_per_s:,.0f}")
+            progress.update(
+                trainer.samples,
+                exact_match=float(metrics.exact_match.mean()),
+                samples_per_s=f"{metrics.samples_per_s:,.0f}",
+            )
     print(json.dumps(_json_result(config, metrics)) if as_json else _summary(config, metrics))
     return 0
 
 
-RESULT_KEYS = ("exact_match", "p_correct", "mae", "distinct_actions", "stuck", "samples_to_95",
-               "samples_to_99")
+RESULT_KEYS = (
+    "exact_match",
+    "p_correct",
+    "mae",
+    "distinct_actions",
+    "stuck",
+    "samples_to_95",
+    "samples_to_99",
+)
 
 
 def _json_result(config, metrics) -> dict:
     d = metrics.to_dict()
-    return {"n": config.n, "samples": metrics.samples, "seeds": list(config.seeds),
-            **{k: d[k] for k in RESULT_KEYS},
-            "samples_per_s": metrics.samples_per_s, "wall_s": metrics.wall_s}
+    return {
+        "n": config.n,
+        "samples": metrics.samples,
+        "seeds": list(config.seeds),
+        **{k: d[k] for k in RESULT_KEYS},
+        "samples_per_s": metrics.samples_per_s,
+        "wall_s": metrics.wall_s,
+    }
 
 
 def _summary(config, metrics) -> str:
@@ -176,7 +210,8 @@ def _summary(config, metrics) -> str:
         lines.append(
             f"{seed:>6} {d['exact_match'][i]:>12.3f} {d['p_correct'][i]:>10.3f}"
             f" {d['mae'][i]:>8.3f} {d['distinct_actions'][i]:>9} {d['stuck'][i]:>6}"
-            f" {_reached(d['samples_to_95'][i]):>14} {_reached(d['samples_to_99'][i]):>14}")
+            f" {_reached(d['samples_to_95'][i]):>14} {_reached(d['samples_to_99'][i]):>14}"
+        )
     return "\n".join(lines)
 
 

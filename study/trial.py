@@ -24,17 +24,34 @@ from trainable import Metrics, TrainConfig, Trainer
 STATE_FILE = "state.pt"
 CURVES_FILE = "curves.json"
 
+
 class TrialRun:
     """`values` (AXIS_FIELDS, plus any other TrainConfig fields such as a preset's `inputs`)
     at every n in `ns`. Constructing it builds the trainers (ValueError for a bad reward)."""
 
-    def __init__(self, *, values: dict, ns, seeds, sample_budget: dict[int, int], reports: int,
-                 reward: str, device: str):
+    def __init__(
+        self,
+        *,
+        values: dict,
+        ns,
+        seeds,
+        sample_budget: dict[int, int],
+        reports: int,
+        reward: str,
+        device: str,
+    ):
         self.reports = reports
         self.trainers = {
-            n: Trainer(TrainConfig(n=n, reward=reward, seeds=tuple(seeds),
-                                   sample_budget=sample_budget[n], device=device,
-                                   **train_kwargs(values)))
+            n: Trainer(
+                TrainConfig(
+                    n=n,
+                    reward=reward,
+                    seeds=tuple(seeds),
+                    sample_budget=sample_budget[n],
+                    device=device,
+                    **train_kwargs(values),
+                )
+            )
             for n in ns
         }
         self.report = 0
@@ -73,10 +90,18 @@ def load_curves(folder: Path) -> list[dict]:
 
 def curve_rows(n: int, seeds, report: int, m: Metrics) -> list[dict]:
     return [
-        {"n": n, "seed": int(seed), "report": report, "samples": int(m.samples),
-         **{k: (int(getattr(m, k)[i]) if k in COUNT_METRICS else float(getattr(m, k)[i]))
-            for k in CURVE_METRICS},
-         "wall_s": float(m.wall_s), "samples_per_s": float(m.samples_per_s)}
+        {
+            "n": n,
+            "seed": int(seed),
+            "report": report,
+            "samples": int(m.samples),
+            **{
+                k: (int(getattr(m, k)[i]) if k in COUNT_METRICS else float(getattr(m, k)[i]))
+                for k in CURVE_METRICS
+            },
+            "wall_s": float(m.wall_s),
+            "samples_per_s": float(m.samples_per_s),
+        }
         for i, seed in enumerate(seeds)
     ]
 
@@ -97,16 +122,42 @@ def summary(rows: list[dict], report: int) -> dict:
     return out
 
 
-def write_result(paths: StudyPaths, *, study: str, trial_id: str, phase: str, status: str,
-                 error: str | None, values: dict, reward: str, ns, seeds,
-                 sample_budget: dict[int, int], curves: list[dict], device: str,
-                 horizon: str = "search", file_id: str | None = None) -> None:
+def write_result(
+    paths: StudyPaths,
+    *,
+    study: str,
+    trial_id: str,
+    phase: str,
+    status: str,
+    error: str | None,
+    values: dict,
+    reward: str,
+    ns,
+    seeds,
+    sample_budget: dict[int, int],
+    curves: list[dict],
+    device: str,
+    horizon: str = "search",
+    file_id: str | None = None,
+) -> None:
     """A trial's curve and trial files (named `file_id`, default its trial_id), scored by the
     study's objective; what the search, the reference run and confirm all write."""
-    rows = trial_rows(study=study, trial_id=trial_id, phase=phase, status=status, error=error,
-                      values=values, reward=reward, ns=ns, seeds=seeds,
-                      sample_budget=sample_budget, curves=curves, device=device,
-                      provenance=provenance(), objective=objective(curves), horizon=horizon)
-    table = curve_table(study=study, trial_id=trial_id, phase=phase, curves=curves,
-                        horizon=horizon)
+    rows = trial_rows(
+        study=study,
+        trial_id=trial_id,
+        phase=phase,
+        status=status,
+        error=error,
+        values=values,
+        reward=reward,
+        ns=ns,
+        seeds=seeds,
+        sample_budget=sample_budget,
+        curves=curves,
+        device=device,
+        provenance=provenance(),
+        objective=objective(curves),
+        horizon=horizon,
+    )
+    table = curve_table(study=study, trial_id=trial_id, phase=phase, curves=curves, horizon=horizon)
     write_trial(paths, file_id=file_id or trial_id, rows=rows, curves=table)

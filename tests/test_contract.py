@@ -27,14 +27,28 @@ def assignments(name: str) -> list[str]:
 
 
 def test_schemas_threshold_and_names_are_defined_in_contract_schema_only():
-    for name in ("TRIAL_SCHEMA", "CURVE_SCHEMA", "DIAGNOSE_SCHEMA", "THRESHOLD", "PHASES",
-                 "STATUSES", "CONFIG_COLUMNS", "CURVE_METRICS", "CONFIRM_PREFIX", "REFERENCE_ID"):
+    for name in (
+        "TRIAL_SCHEMA",
+        "CURVE_SCHEMA",
+        "DIAGNOSE_SCHEMA",
+        "THRESHOLD",
+        "PHASES",
+        "STATUSES",
+        "CONFIG_COLUMNS",
+        "CURVE_METRICS",
+        "CONFIRM_PREFIX",
+        "REFERENCE_ID",
+    ):
         assert assignments(name) == ["contract/schema.py"], name
 
 
 def test_pyarrow_schemas_are_built_only_in_contract_schema():
-    users = [str(p.relative_to(REPO)) for package in PACKAGES
-             for p in (REPO / package).glob("*.py") if "pa.schema(" in p.read_text()]
+    users = [
+        str(p.relative_to(REPO))
+        for package in PACKAGES
+        for p in (REPO / package).glob("*.py")
+        if "pa.schema(" in p.read_text()
+    ]
     assert users == ["contract/schema.py"]
 
 
@@ -52,17 +66,48 @@ def test_what_a_writer_writes_the_reader_reads_in_the_contract_schema(tmp_path):
     paths.trials.mkdir()
     paths.curves.mkdir()
     paths.study_json.write_text('{"name": "s", "n": [10]}')
-    curve = {"n": 10, "seed": 0, "report": 0, "samples": 100, "exact_match": 1.0,
-             "p_correct": 0.9, "mae": 0.0, "regret": 0.0, "entropy": 0.1,
-             "distinct_actions": 10, "stuck": 0, "reward_mean": -0.1, "wall_s": 0.1,
-             "samples_per_s": 1000.0}
-    values = {"encoding": "onehot", "baseline": "grpo", "reward_scale": "range", "lr": 3e-3,
-              "entropy_coef": 0.4, "batch_size": 512, "hidden": 128, "group_size": 8}
-    write_result(paths, study="s", trial_id="t", phase=schema.SEARCH, status=schema.FINISHED,
-                 error=None, values=values, reward="abs", ns=(10,), seeds=(0,),
-                 sample_budget={10: 100}, curves=[curve], device="cpu")
-    assert pq.read_table(paths.trial_file("t")).schema.remove_metadata().equals(
-        schema.TRIAL_SCHEMA)
+    curve = {
+        "n": 10,
+        "seed": 0,
+        "report": 0,
+        "samples": 100,
+        "exact_match": 1.0,
+        "p_correct": 0.9,
+        "mae": 0.0,
+        "regret": 0.0,
+        "entropy": 0.1,
+        "distinct_actions": 10,
+        "stuck": 0,
+        "reward_mean": -0.1,
+        "wall_s": 0.1,
+        "samples_per_s": 1000.0,
+    }
+    values = {
+        "encoding": "onehot",
+        "baseline": "grpo",
+        "reward_scale": "range",
+        "lr": 3e-3,
+        "entropy_coef": 0.4,
+        "batch_size": 512,
+        "hidden": 128,
+        "group_size": 8,
+    }
+    write_result(
+        paths,
+        study="s",
+        trial_id="t",
+        phase=schema.SEARCH,
+        status=schema.FINISHED,
+        error=None,
+        values=values,
+        reward="abs",
+        ns=(10,),
+        seeds=(0,),
+        sample_budget={10: 100},
+        curves=[curve],
+        device="cpu",
+    )
+    assert pq.read_table(paths.trial_file("t")).schema.remove_metadata().equals(schema.TRIAL_SCHEMA)
     data = load.load_study(tmp_path)
     assert data.trials.loc[0, "exact_match"] == 1.0 and data.trials.loc[0, "stuck"] == 0
     assert data.curves.loc[0, "horizon"] == "search"

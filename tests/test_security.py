@@ -9,10 +9,16 @@ SECRET = re.compile(r"AKIA[0-9A-Z]{16}|aws_secret_access_key\s*[=:]\s*\S+|BEGIN 
 
 
 def test_no_credentials_in_tracked_files():
-    files = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True,
-                           check=True).stdout.split()
-    leaks = [f for f in files if (REPO / f).is_file() and not f.endswith(".png")
-             and SECRET.search((REPO / f).read_text(errors="ignore"))]
+    files = subprocess.run(
+        ["git", "ls-files"], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout.split()
+    leaks = [
+        f
+        for f in files
+        if (REPO / f).is_file()
+        and not f.endswith(".png")
+        and SECRET.search((REPO / f).read_text(errors="ignore"))
+    ]
     assert leaks == []
 
 

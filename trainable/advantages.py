@@ -42,8 +42,7 @@ def grpo(r: torch.Tensor, k: int) -> torch.Tensor:
     return (centered / (g.std(dim=-1, unbiased=False, keepdim=True) + EPS)).view(s, b)
 
 
-def ema_update(table: torch.Tensor, x: torch.Tensor, r: torch.Tensor, decay: float
-               ) -> torch.Tensor:
+def ema_update(table: torch.Tensor, x: torch.Tensor, r: torch.Tensor, decay: float) -> torch.Tensor:
     """Per-input running mean of rewards: table (S, n), x and r (S, B); returns the new table.
 
     An input seen for the first time takes its batch mean; later visits move it by 1 - decay.

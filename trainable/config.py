@@ -99,8 +99,16 @@ def default_sample_budget(n: int) -> int:
 
 # The forum thread's fixed version: raw scalar input, no baseline, tiny entropy bonus,
 # Adam 1e-3, one update per 50 samples, inputs cycling through 0..n-1.
-FORUM = dict(encoding="scalar", baseline="none", reward_scale="raw", lr=1e-3, entropy_coef=1e-4,
-             batch_size=50, hidden=128, inputs="cycle")
+FORUM = dict(
+    encoding="scalar",
+    baseline="none",
+    reward_scale="raw",
+    lr=1e-3,
+    entropy_coef=1e-4,
+    batch_size=50,
+    hidden=128,
+    inputs="cycle",
+)
 PRESETS: dict[str, dict] = {
     "forum": FORUM,
     # The post as written: returns discounted (gamma 0.99) across the independent samples of an
@@ -147,47 +155,72 @@ def _is_number(value) -> bool:
 
 def _validate(c: TrainConfig) -> None:
     _check(_is_int(c.n) and c.n >= 2, "n", c.n, "an integer >= 2")
-    _check(isinstance(c.reward, str) and c.reward != "", "reward", c.reward,
-           "abs, squared, exact or package.module:function")
+    _check(
+        isinstance(c.reward, str) and c.reward != "",
+        "reward",
+        c.reward,
+        "abs, squared, exact or package.module:function",
+    )
     _check(c.encoding in ENCODINGS, "encoding", c.encoding, "one of " + ", ".join(ENCODINGS))
     _check(c.baseline in BASELINES, "baseline", c.baseline, "one of " + ", ".join(BASELINES))
-    _check(c.reward_scale in REWARD_SCALES, "reward_scale", c.reward_scale,
-           "one of " + ", ".join(REWARD_SCALES))
+    _check(
+        c.reward_scale in REWARD_SCALES, "reward_scale", c.reward_scale, "one of " + ", ".join(REWARD_SCALES)
+    )
     _check(_is_number(c.lr) and c.lr > 0, "lr", c.lr, "a finite number > 0")
-    _check(_is_number(c.entropy_coef) and c.entropy_coef >= 0, "entropy_coef", c.entropy_coef,
-           "a finite number >= 0")
-    _check(_is_int(c.batch_size) and c.batch_size >= 1, "batch_size", c.batch_size,
-           "an integer >= 1")
+    _check(
+        _is_number(c.entropy_coef) and c.entropy_coef >= 0,
+        "entropy_coef",
+        c.entropy_coef,
+        "a finite number >= 0",
+    )
+    _check(_is_int(c.batch_size) and c.batch_size >= 1, "batch_size", c.batch_size, "an integer >= 1")
     _check(_is_int(c.hidden) and c.hidden >= 1, "hidden", c.hidden, "an integer >= 1")
-    _check(_is_int(c.group_size) and c.group_size >= 1, "group_size", c.group_size,
-           "an integer >= 1")
+    _check(_is_int(c.group_size) and c.group_size >= 1, "group_size", c.group_size, "an integer >= 1")
     if c.baseline in GROUP_BASELINES:
-        _check(c.group_size >= 2, "group_size", c.group_size,
-               f"an integer >= 2 for baseline {c.baseline}")
-        _check(c.batch_size % c.group_size == 0, "batch_size", c.batch_size,
-               f"a multiple of group_size={c.group_size} for baseline {c.baseline}")
+        _check(c.group_size >= 2, "group_size", c.group_size, f"an integer >= 2 for baseline {c.baseline}")
+        _check(
+            c.batch_size % c.group_size == 0,
+            "batch_size",
+            c.batch_size,
+            f"a multiple of group_size={c.group_size} for baseline {c.baseline}",
+        )
     seeds = c.seeds
-    _check(isinstance(seeds, (list, tuple)) and len(seeds) > 0
-           and all(_is_int(s) and s >= 0 for s in seeds) and len(set(seeds)) == len(seeds),
-           "seeds", seeds, "a non-empty list of distinct integers >= 0")
+    _check(
+        isinstance(seeds, (list, tuple))
+        and len(seeds) > 0
+        and all(_is_int(s) and s >= 0 for s in seeds)
+        and len(set(seeds)) == len(seeds),
+        "seeds",
+        seeds,
+        "a non-empty list of distinct integers >= 0",
+    )
     if c.sample_budget is not None:
-        _check(_is_int(c.sample_budget) and c.sample_budget >= 1, "sample_budget",
-               c.sample_budget, "an integer >= 1")
+        _check(
+            _is_int(c.sample_budget) and c.sample_budget >= 1,
+            "sample_budget",
+            c.sample_budget,
+            "an integer >= 1",
+        )
     if c.eval_every is not None:
-        _check(_is_int(c.eval_every) and c.eval_every >= 1, "eval_every", c.eval_every,
-               "an integer >= 1")
+        _check(_is_int(c.eval_every) and c.eval_every >= 1, "eval_every", c.eval_every, "an integer >= 1")
     _check(c.device in DEVICES, "device", c.device, "one of " + ", ".join(DEVICES))
     if c.device == "cuda":
         import torch
 
-        _check(torch.cuda.is_available(), "device", c.device,
-               "auto or cpu: torch sees no CUDA device on this machine")
+        _check(
+            torch.cuda.is_available(),
+            "device",
+            c.device,
+            "auto or cpu: torch sees no CUDA device on this machine",
+        )
     _check(c.inputs in INPUTS, "inputs", c.inputs, "one of " + ", ".join(INPUTS))
     _check(_is_number(c.gamma) and 0 <= c.gamma < 1, "gamma", c.gamma, "a number in [0, 1)")
     if c.minibatch_size is not None:
-        _check(_is_int(c.minibatch_size) and c.minibatch_size >= 1, "minibatch_size",
-               c.minibatch_size, "an integer >= 1")
-    _check(_is_number(c.ema_decay) and 0 <= c.ema_decay < 1, "ema_decay", c.ema_decay,
-           "a number in [0, 1)")
-    _check(_is_number(c.value_coef) and c.value_coef >= 0, "value_coef", c.value_coef,
-           "a number >= 0")
+        _check(
+            _is_int(c.minibatch_size) and c.minibatch_size >= 1,
+            "minibatch_size",
+            c.minibatch_size,
+            "an integer >= 1",
+        )
+    _check(_is_number(c.ema_decay) and 0 <= c.ema_decay < 1, "ema_decay", c.ema_decay, "a number in [0, 1)")
+    _check(_is_number(c.value_coef) and c.value_coef >= 0, "value_coef", c.value_coef, "a number >= 0")

@@ -56,8 +56,9 @@ def resolve_reward(name: str) -> RewardFn:
         ) from None
     fn = getattr(module, attr, None)
     if not callable(fn):
-        raise ValueError(f"reward={name!r}: {module_name}.{attr} is not a callable function;"
-                         f" expected {ALLOWED}")
+        raise ValueError(
+            f"reward={name!r}: {module_name}.{attr} is not a callable function; expected {ALLOWED}"
+        )
     return fn
 
 
@@ -65,16 +66,18 @@ class RewardError(RuntimeError):
     """A reward returned something other than one float per (x, a) pair during training."""
 
 
-def call_reward(fn: RewardFn, x: torch.Tensor, a: torch.Tensor, n: int, *, name: str
-                ) -> torch.Tensor:
+def call_reward(fn: RewardFn, x: torch.Tensor, a: torch.Tensor, n: int, *, name: str) -> torch.Tensor:
     """`fn(x, a, n)`, checked to be a floating tensor of x's shape on x's device (RewardError
     otherwise). What `fn` raises propagates unchanged, with its traceback."""
     r = fn(x, a, n)
     if not isinstance(r, torch.Tensor) or not r.is_floating_point() or r.shape != x.shape:
-        got = (f"{r.dtype} tensor of shape {tuple(r.shape)}" if isinstance(r, torch.Tensor)
-               else type(r).__name__)
-        raise RewardError(f"reward={name!r} returned a {got}; expected a floating tensor of shape"
-                          f" {tuple(x.shape)} (one reward per (x, a) pair)")
+        got = (
+            f"{r.dtype} tensor of shape {tuple(r.shape)}" if isinstance(r, torch.Tensor) else type(r).__name__
+        )
+        raise RewardError(
+            f"reward={name!r} returned a {got}; expected a floating tensor of shape"
+            f" {tuple(x.shape)} (one reward per (x, a) pair)"
+        )
     return r.to(device=x.device, dtype=torch.float32)
 
 
@@ -165,8 +168,10 @@ def _sweep(expected: RewardFn, n: int, device: torch.device, *, name: str):
         bad = ~torch.isfinite(rows)
         if bad.any():
             x, a = (int(i) for i in bad.nonzero()[0])
-            raise ValueError(f"reward={name!r} returned {rows[x, a].item()} at x={int(xs[x])},"
-                             f" a={a}; rewards must be finite")
+            raise ValueError(
+                f"reward={name!r} returned {rows[x, a].item()} at x={int(xs[x])},"
+                f" a={a}; rewards must be finite"
+            )
         best[xs] = rows.max(1).values
         low, high = min(low, rows.min().item()), max(high, rows.max().item())
     return best, low, high

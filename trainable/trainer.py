@@ -62,8 +62,10 @@ class Metrics:
         for f in fields(self):
             value = getattr(self, f.name)
             if isinstance(value, np.ndarray):
-                value = [None if math.isnan(v) else (int(v) if f.name in _COUNTS else float(v))
-                         for v in value.tolist()]
+                value = [
+                    None if math.isnan(v) else (int(v) if f.name in _COUNTS else float(v))
+                    for v in value.tolist()
+                ]
             out[f.name] = value
         return out
 
@@ -87,8 +89,7 @@ class BatchedPolicy(nn.Module):
         super().__init__()
         self.encoding, self.n = config.encoding, config.n
         d, h, n = feature_dim(config.encoding, config.n), config.hidden, config.n
-        per_seed = [self._init_one(seed, d, h, n, config.baseline == "value")
-                    for seed in config.seeds]
+        per_seed = [self._init_one(seed, d, h, n, config.baseline == "value") for seed in config.seeds]
         for name in per_seed[0]:
             stacked = torch.stack([p[name] for p in per_seed]).to(device)
             self.register_parameter(name, nn.Parameter(stacked))
@@ -113,8 +114,11 @@ class BatchedPolicy(nn.Module):
         if self.encoding == "onehot":
             pre = _lookup(self.w1, x) + self.b1.unsqueeze(1)
         else:
-            feats = (_lookup(self.embed, x) if self.encoding == "embedding"
-                     else features(x, encoding=self.encoding, n=self.n))
+            feats = (
+                _lookup(self.embed, x)
+                if self.encoding == "embedding"
+                else features(x, encoding=self.encoding, n=self.n)
+            )
             pre = torch.baddbmm(self.b1.unsqueeze(1), feats, self.w1)
         hidden = torch.relu(pre)
         logits = torch.baddbmm(self.b2.unsqueeze(1), hidden, self.w2)
@@ -142,8 +146,7 @@ class Trainer:
         self.rewards: RewardTable = build_reward_table(config.reward, config.n, self.device)
         self.policy = BatchedPolicy(config, self.device)
         self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=config.lr)
-        self.generators = [torch.Generator(device=self.device).manual_seed(s)
-                           for s in config.seeds]
+        self.generators = [torch.Generator(device=self.device).manual_seed(s) for s in config.seeds]
         num_seeds = len(config.seeds)
         self.samples = 0
         self.train_s = 0.0
@@ -173,11 +176,12 @@ class Trainer:
         k, b = c.samples_per_input, c.batch_size
         if c.inputs == "cycle":
             start = self.samples // k
-            x = (torch.arange(start, start + b // k, device=self.device) % c.n)
+            x = torch.arange(start, start + b // k, device=self.device) % c.n
             x = x.expand(len(c.seeds), -1)
         else:
-            x = torch.stack([torch.randint(c.n, (b // k,), generator=g, device=self.device)
-                             for g in self.generators])
+            x = torch.stack(
+                [torch.randint(c.n, (b // k,), generator=g, device=self.device) for g in self.generators]
+            )
         u = torch.stack([torch.rand(b, generator=g, device=self.device) for g in self.generators])
         return x.repeat_interleave(k, dim=1), u
 
@@ -192,8 +196,9 @@ class Trainer:
             probs = logp.detach().exp()
             actions = torch.searchsorted(probs.cumsum(-1), u.unsqueeze(-1)).clamp_(max=c.n - 1)
             actions = actions.squeeze(-1)
-            raw = call_reward(self.rewards.fn, x.reshape(-1), actions.reshape(-1), c.n,
-                              name=c.reward).view_as(u)
+            raw = call_reward(
+                self.rewards.fn, x.reshape(-1), actions.reshape(-1), c.n, name=c.reward
+            ).view_as(u)
             self._finite &= torch.isfinite(raw).all()
             self._reward_sum += raw.mean(dim=1)
             self._reward_batches += 1
@@ -203,8 +208,13 @@ class Trainer:
             return
         for part in torch.arange(c.batch_size, device=self.device).split(c.minibatch_size):
             logits, value = self.policy(x[:, part])
-            self._update(torch.log_softmax(logits, dim=-1), value, actions[:, part],
-                         adv[:, part], None if target is None else target[:, part])
+            self._update(
+                torch.log_softmax(logits, dim=-1),
+                value,
+                actions[:, part],
+                adv[:, part],
+                None if target is None else target[:, part],
+            )
 
     def _advantages(self, x, raw, value) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Advantages (S, B) and the value head's regression target (or None)."""
@@ -255,13 +265,15 @@ class Trainer:
             got = rows.expand(num_seeds, -1, -1).gather(-1, greedy.unsqueeze(-1)).squeeze(-1)
             p_greedy = probs.gather(-1, greedy.unsqueeze(-1)).squeeze(-1)
             stuck += (~hit & (p_greedy >= STUCK_PROB)).sum(1)
-            totals += torch.stack([
-                hit.float().sum(1),
-                (probs * optimal).sum(-1).sum(1),
-                distance.sum(1),
-                (self.rewards.best[xs] - got).sum(1),
-                -(probs * logp).sum(-1).sum(1),
-            ])
+            totals += torch.stack(
+                [
+                    hit.float().sum(1),
+                    (probs * optimal).sum(-1).sum(1),
+                    distance.sum(1),
+                    (self.rewards.best[xs] - got).sum(1),
+                    -(probs * logp).sum(-1).sum(1),
+                ]
+            )
             greedy_all.append(greedy)
         greedy_all = torch.cat(greedy_all, dim=1)
         used = torch.zeros(num_seeds, n, device=self.device).scatter_(1, greedy_all, 1.0)
@@ -291,27 +303,35 @@ class Trainer:
 
     def _check_finite(self) -> None:
         if not bool(self._finite):
-            raise TrainingDiverged(f"reward={self.config.reward!r} returned NaN or inf during"
-                                   f" training (by {self.samples} samples)")
-        bad = [seed for i, seed in enumerate(self.config.seeds)
-               if not all(torch.isfinite(p[i]).all() for p in self.policy.parameters())]
+            raise TrainingDiverged(
+                f"reward={self.config.reward!r} returned NaN or inf during"
+                f" training (by {self.samples} samples)"
+            )
+        bad = [
+            seed
+            for i, seed in enumerate(self.config.seeds)
+            if not all(torch.isfinite(p[i]).all() for p in self.policy.parameters())
+        ]
         if bad:
-            raise TrainingDiverged(f"weights became NaN or inf for seeds {bad} by"
-                                   f" {self.samples} samples (lr={self.config.lr})")
+            raise TrainingDiverged(
+                f"weights became NaN or inf for seeds {bad} by {self.samples} samples (lr={self.config.lr})"
+            )
 
     # --- checkpoints ----------------------------------------------------------------------
     def state_dict(self) -> dict:
         """A copy of everything needed to continue exactly where this run is (torch.save-able)."""
-        return copy.deepcopy({
-            "policy": self.policy.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
-            "generators": [g.get_state() for g in self.generators],
-            "ema": self.ema,
-            "samples": self.samples,
-            "train_s": self.train_s,
-            "reached": copy.deepcopy(self.reached),
-            "best_exact_match": self.best_exact_match,
-        })
+        return copy.deepcopy(
+            {
+                "policy": self.policy.state_dict(),
+                "optimizer": self.optimizer.state_dict(),
+                "generators": [g.get_state() for g in self.generators],
+                "ema": self.ema,
+                "samples": self.samples,
+                "train_s": self.train_s,
+                "reached": copy.deepcopy(self.reached),
+                "best_exact_match": self.best_exact_match,
+            }
+        )
 
     def load_state_dict(self, state: dict) -> None:
         self.policy.load_state_dict(state["policy"])

@@ -206,9 +206,7 @@ def write_study(
     (root / "curves").mkdir()
     for t in trials:
         name = f"{t['rows'][0]['trial_id']}-{t['rows'][0]['phase']}.parquet"
-        pq.write_table(
-            pa.Table.from_pylist(t["rows"], schema=pa.schema(TRIAL_TYPES)), root / "trials" / name
-        )
+        pq.write_table(pa.Table.from_pylist(t["rows"], schema=pa.schema(TRIAL_TYPES)), root / "trials" / name)
         if t["curves"]:
             pq.write_table(
                 pa.Table.from_pylist(t["curves"], schema=pa.schema(CURVE_TYPES)),
@@ -258,9 +256,7 @@ def planted_trials() -> list[dict]:
             PLANTED_B,
             {n: ones for n in NS},
         ),
-        trial(
-            "decoy", config(encoding="onehot", baseline="value", lr=5e-3), {n: decoy for n in NS}
-        ),
+        trial("decoy", config(encoding="onehot", baseline="value", lr=5e-3), {n: decoy for n in NS}),
         trial("loser_1", config(lr=3e-4), {10: [0.6, 0.5, 0.7, 0.6, 0.6], 100: [0.01] * 5}),
         trial(
             "loser_2",
@@ -363,17 +359,9 @@ def synthetic_trials(*, configs: int = 36, seed: int = 0) -> list[dict]:
         ent_fit = 1.0 if cfg["entropy_coef"] < 3e-3 else 0.8
         exact = {}
         for j, n in enumerate(NS):
-            mean = (
-                encodings[cfg["encoding"]][j]
-                * baselines[cfg["baseline"]]
-                * ent_fit
-                * (0.3 + 0.7 * lr_fit)
-            )
+            mean = encodings[cfg["encoding"]][j] * baselines[cfg["baseline"]] * ent_fit * (0.3 + 0.7 * lr_fit)
             noisy = np.clip(
-                mean
-                + 0.05
-                + rng.normal(0, 0.02, len(SEEDS))
-                - 0.1 * (rng.random(len(SEEDS)) < 0.05),
+                mean + 0.05 + rng.normal(0, 0.02, len(SEEDS)) - 0.1 * (rng.random(len(SEEDS)) < 0.05),
                 0,
                 1,
             )
@@ -388,7 +376,5 @@ def synthetic_trials(*, configs: int = 36, seed: int = 0) -> list[dict]:
             status="failed",
         )
     )
-    trials.append(
-        trial("forum", FORUM, {10: [0.6, 0.6, 0.5, 0.7, 0.6], 100: [0.01] * 5}, phase="reference")
-    )
+    trials.append(trial("forum", FORUM, {10: [0.6, 0.6, 0.5, 0.7, 0.6], 100: [0.01] * 5}, phase="reference"))
     return trials

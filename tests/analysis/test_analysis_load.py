@@ -105,9 +105,7 @@ def test_no_readable_trial_file_is_a_value_error(tmp_path):
 
 @pytest.mark.parametrize("threshold", ["0", "1.5", "-0.1", "nan"])
 def test_cli_rejects_a_bad_threshold_before_any_work(planted_study, tmp_path, threshold):
-    args = _parse(
-        ["analyze", str(planted_study), "--threshold", threshold, "--out", str(tmp_path / "o")]
-    )
+    args = _parse(["analyze", str(planted_study), "--threshold", threshold, "--out", str(tmp_path / "o")])
     with pytest.raises(ValueError, match=r"--threshold .* \(0, 1\]"):
         args.plan(args)
     assert not (tmp_path / "o").exists()

@@ -67,7 +67,8 @@ def test_best_config_json_holds_only_train_config_fields(report_dir, planted_sum
 
 
 def test_best_config_json_is_accepted_by_the_trainer(report_dir):
-    config_module = pytest.importorskip("trainable.config")
+    from trainable import config as config_module
+
     values = config_module.read_config_file(report_dir / "best_config.json")
     config = config_module.TrainConfig.from_dict(values)
     assert config.n == 100 and config.encoding == values["encoding"]
@@ -123,8 +124,7 @@ def test_synthetic_study_without_confirmation_or_diagnosis(synthetic_study, tmp_
 
 def test_a_study_whose_search_trials_all_failed_still_gets_a_report(tmp_path):
     trials = [
-        trial(f"f{i}", config(hidden=4096), {n: [0.0] * 5 for n in NS}, status="failed")
-        for i in range(3)
+        trial(f"f{i}", config(hidden=4096), {n: [0.0] * 5 for n in NS}, status="failed") for i in range(3)
     ]
     root = write_study(tmp_path / "failed", trials)
     summary = analyze(root)
@@ -132,10 +132,7 @@ def test_a_study_whose_search_trials_all_failed_still_gets_a_report(tmp_path):
     assert summary["best"] is None and summary["winners"] == {"10": [], "100": [], "both": []}
     assert not (root / "report" / "best_config.json").exists()
     report = (root / "report" / "report.md").read_text()
-    assert (
-        "No search trial finished" in report
-        and "| 3 | RuntimeError: CUDA out of memory |" in report
-    )
+    assert "No search trial finished" in report and "| 3 | RuntimeError: CUDA out of memory |" in report
 
 
 def test_a_single_n_study_has_winners_at_that_n_and_both(tmp_path):

@@ -27,13 +27,18 @@ def test_decoy_is_excluded_by_its_interval_not_its_point_estimate(planted_study,
     assert decoy.at["10", "frac_seeds_above"] == pytest.approx(0.8)
 
 
-def _runs(per_trial: dict[str, dict[int, list[float]]], stuck: dict[str, int] | None = None
-          ) -> pd.DataFrame:
+def _runs(per_trial: dict[str, dict[int, list[float]]], stuck: dict[str, int] | None = None) -> pd.DataFrame:
     stuck = stuck or {}
     return pd.DataFrame(
         [
-            {"trial_id": t, "n": n, "seed": s, "exact_match": x, "auc_exact_match": x / 2,
-             "stuck": stuck.get(t, 0)}
+            {
+                "trial_id": t,
+                "n": n,
+                "seed": s,
+                "exact_match": x,
+                "auc_exact_match": x / 2,
+                "stuck": stuck.get(t, 0),
+            }
             for t, scores in per_trial.items()
             for n, values in scores.items()
             for s, x in zip(SEEDS, values)
@@ -42,9 +47,7 @@ def _runs(per_trial: dict[str, dict[int, list[float]]], stuck: dict[str, int] | 
 
 
 def test_a_winner_at_one_n_only_is_not_a_winner_at_both():
-    runs = _runs(
-        {"only10": {10: [1.0] * 5, 100: [0.5] * 5}, "all": {10: [1.0] * 5, 100: [0.96] * 5}}
-    )
+    runs = _runs({"only10": {10: [1.0] * 5, 100: [0.5] * 5}, "all": {10: [1.0] * 5, 100: [0.96] * 5}})
     scores = score_configs(runs, ns=[10, 100], threshold=0.95).set_index(["trial_id", "key"])
     assert scores.at[("only10", "10"), "winner"]
     assert not scores.at[("only10", "100"), "winner"]
@@ -110,8 +113,10 @@ def test_configs_tied_on_exact_match_rank_by_how_early_they_learned():
 
 
 def test_at_equal_exact_match_a_config_with_stuck_inputs_ranks_below_one_without():
-    runs = _runs({"fast_stuck": {10: [1.0] * 5, 100: [0.99] * 5},
-                  "slow_clean": {10: [1.0] * 5, 100: [0.99] * 5}}, stuck={"fast_stuck": 1})
+    runs = _runs(
+        {"fast_stuck": {10: [1.0] * 5, 100: [0.99] * 5}, "slow_clean": {10: [1.0] * 5, 100: [0.99] * 5}},
+        stuck={"fast_stuck": 1},
+    )
     runs.loc[runs["trial_id"] == "fast_stuck", "auc_exact_match"] = 0.9  # learned earlier
     scores = score_configs(runs, ns=[10, 100], threshold=0.95)
     assert ranked(scores, key="both")["trial_id"].tolist() == ["slow_clean", "fast_stuck"]

@@ -10,53 +10,123 @@ import pytest
 
 from contract import schema, write
 
-VALUES = {"encoding": "onehot", "baseline": "none", "reward_scale": "raw", "lr": 1e-3,
-          "entropy_coef": 0.0, "batch_size": 64, "hidden": 32, "group_size": 1}
-PROVENANCE = {"torch_version": "t", "ray_version": "r", "optuna_version": "o",
-              "git_commit": "c"}
+VALUES = {
+    "encoding": "onehot",
+    "baseline": "none",
+    "reward_scale": "raw",
+    "lr": 1e-3,
+    "entropy_coef": 0.0,
+    "batch_size": 64,
+    "hidden": 32,
+    "group_size": 1,
+}
+PROVENANCE = {"torch_version": "t", "ray_version": "r", "optuna_version": "o", "git_commit": "c"}
 
-# The documented columns (README, "Result files"), name -> Arrow type.
+# The documented columns (README, "The results folder"), name -> Arrow type.
 TRIAL_COLUMNS = {
-    "study": "string", "trial_id": "string", "phase": "string", "horizon": "string",
+    "study": "string",
+    "trial_id": "string",
+    "phase": "string",
+    "horizon": "string",
     "status": "string",
-    "error": "string", "n": "int64", "seed": "int64", "reward": "string",
-    "encoding": "string", "baseline": "string", "reward_scale": "string", "lr": "double",
-    "entropy_coef": "double", "batch_size": "int64", "hidden": "int64", "group_size": "int64",
-    "sample_budget": "int64", "exact_match": "double", "p_correct": "double", "mae": "double",
-    "regret": "double", "entropy": "double", "distinct_actions": "int64", "stuck": "int64",
-    "reward_mean": "double", "samples": "int64", "wall_s": "double",
-    "samples_per_s": "double", "samples_to_95": "int64", "samples_to_99": "int64",
-    "best_exact_match": "double", "auc_exact_match": "double", "objective": "double",
+    "error": "string",
+    "n": "int64",
+    "seed": "int64",
+    "reward": "string",
+    "encoding": "string",
+    "baseline": "string",
+    "reward_scale": "string",
+    "lr": "double",
+    "entropy_coef": "double",
+    "batch_size": "int64",
+    "hidden": "int64",
+    "group_size": "int64",
+    "sample_budget": "int64",
+    "exact_match": "double",
+    "p_correct": "double",
+    "mae": "double",
+    "regret": "double",
+    "entropy": "double",
+    "distinct_actions": "int64",
+    "stuck": "int64",
+    "reward_mean": "double",
+    "samples": "int64",
+    "wall_s": "double",
+    "samples_per_s": "double",
+    "samples_to_95": "int64",
+    "samples_to_99": "int64",
+    "best_exact_match": "double",
+    "auc_exact_match": "double",
+    "objective": "double",
     "device": "string",
-    "torch_version": "string", "ray_version": "string", "optuna_version": "string",
+    "torch_version": "string",
+    "ray_version": "string",
+    "optuna_version": "string",
     "git_commit": "string",
 }
 CURVE_COLUMNS = {
-    "study": "string", "trial_id": "string", "phase": "string", "horizon": "string",
-    "n": "int64", "seed": "int64", "report": "int64", "samples": "int64",
-    "exact_match": "double", "p_correct": "double", "mae": "double", "regret": "double",
-    "entropy": "double", "distinct_actions": "int64", "stuck": "int64",
-    "reward_mean": "double", "wall_s": "double", "samples_per_s": "double",
+    "study": "string",
+    "trial_id": "string",
+    "phase": "string",
+    "horizon": "string",
+    "n": "int64",
+    "seed": "int64",
+    "report": "int64",
+    "samples": "int64",
+    "exact_match": "double",
+    "p_correct": "double",
+    "mae": "double",
+    "regret": "double",
+    "entropy": "double",
+    "distinct_actions": "int64",
+    "stuck": "int64",
+    "reward_mean": "double",
+    "wall_s": "double",
+    "samples_per_s": "double",
 }
 
 
 def curve(n, seed, report, exact):
-    return {"n": n, "seed": seed, "report": report, "samples": 100 * (report + 1),
-            "exact_match": exact, "p_correct": exact / 2, "mae": 1 - exact, "regret": 0.5,
-            "entropy": 1.0, "distinct_actions": 3, "stuck": 0, "reward_mean": -1.0,
-            "wall_s": 0.1 * report,
-            "samples_per_s": 1000.0}
+    return {
+        "n": n,
+        "seed": seed,
+        "report": report,
+        "samples": 100 * (report + 1),
+        "exact_match": exact,
+        "p_correct": exact / 2,
+        "mae": 1 - exact,
+        "regret": 0.5,
+        "entropy": 1.0,
+        "distinct_actions": 3,
+        "stuck": 0,
+        "reward_mean": -1.0,
+        "wall_s": 0.1 * report,
+        "samples_per_s": 1000.0,
+    }
 
 
-CURVES = [curve(10, s, r, e) for s, es in ((0, (0.5, 0.96, 0.9)), (1, (0.2, 0.4, 0.99)))
-          for r, e in enumerate(es)]
+CURVES = [
+    curve(10, s, r, e) for s, es in ((0, (0.5, 0.96, 0.9)), (1, (0.2, 0.4, 0.99))) for r, e in enumerate(es)
+]
 
 
 def rows(status="finished", error=None):
-    return write.trial_rows(study="s", trial_id="t1", phase="search", status=status,
-                            error=error, values=VALUES, reward="abs", ns=(10,), seeds=(0, 1),
-                            sample_budget={10: 300}, curves=CURVES, device="cpu",
-                            provenance=PROVENANCE, objective=0.5)
+    return write.trial_rows(
+        study="s",
+        trial_id="t1",
+        phase="search",
+        status=status,
+        error=error,
+        values=VALUES,
+        reward="abs",
+        ns=(10,),
+        seeds=(0, 1),
+        sample_budget={10: 300},
+        curves=CURVES,
+        device="cpu",
+        provenance=PROVENANCE,
+        objective=0.5,
+    )
 
 
 def schema_of(columns: dict) -> pa.Schema:
@@ -70,8 +140,7 @@ def test_schemas_are_the_documented_columns_and_types():
 
 def test_trial_rows_take_final_best_first_reach_and_area_from_the_curves():
     first, second = rows()
-    assert (first["exact_match"], first["best_exact_match"], first["samples_to_95"]) \
-        == (0.9, 0.96, 200)
+    assert (first["exact_match"], first["best_exact_match"], first["samples_to_95"]) == (0.9, 0.96, 200)
     assert first["samples_to_99"] is None and second["samples_to_99"] == 300
     assert first["auc_exact_match"] == pytest.approx((0.5 + 0.96 + 0.9) / 3)
     assert second["samples_to_95"] == 300 and second["samples"] == 300
@@ -81,10 +150,22 @@ def test_trial_rows_take_final_best_first_reach_and_area_from_the_curves():
 
 def test_an_unknown_phase_or_status_is_refused():
     with pytest.raises(ValueError, match="phase='warmup'"):
-        write.trial_rows(study="s", trial_id="t", phase="warmup", status="finished", error=None,
-                         values=VALUES, reward="abs", ns=(10,), seeds=(0,),
-                         sample_budget={10: 1}, curves=[], device="cpu", provenance=PROVENANCE,
-                         objective=None)
+        write.trial_rows(
+            study="s",
+            trial_id="t",
+            phase="warmup",
+            status="finished",
+            error=None,
+            values=VALUES,
+            reward="abs",
+            ns=(10,),
+            seeds=(0,),
+            sample_budget={10: 1},
+            curves=[],
+            device="cpu",
+            provenance=PROVENANCE,
+            objective=None,
+        )
 
 
 def test_failed_trial_rows_keep_config_and_error_with_null_metrics():
@@ -105,8 +186,7 @@ def test_written_file_reads_back_with_the_schema_and_no_temp_file_is_left(tmp_pa
     assert [p.name for p in path.parent.iterdir()] == ["t1.parquet"]
 
 
-def test_a_write_that_dies_midway_leaves_neither_a_final_nor_a_temp_file(tmp_path,
-                                                                        monkeypatch):
+def test_a_write_that_dies_midway_leaves_neither_a_final_nor_a_temp_file(tmp_path, monkeypatch):
     def half_write(table, where):
         Path(where).write_bytes(b"PAR1 half")
         raise OSError("disk full")
@@ -121,3 +201,16 @@ def test_curve_table_adds_the_trial_columns():
     table = write.curve_table(study="s", trial_id="t1", phase="reference", curves=CURVES)
     assert table.schema.equals(schema.CURVE_SCHEMA) and table.num_rows == 6
     assert set(table.column("phase").to_pylist()) == {"reference"}
+
+
+def test_the_readme_documents_every_trial_column_with_its_type():
+    import re
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme[readme.index("`trials/*.parquet` (its schema") : readme.index("Failed trials keep")]
+    documented = {}
+    for cells in (line.split("|")[1:3] for line in section.splitlines() if line.startswith("| `")):
+        for name in re.findall(r"`([a-z_0-9]+)`", cells[0]):
+            documented[name] = cells[1].split(",")[0].strip()
+    arrow = {"string": "string", "int64": "int64", "float64": "double"}
+    assert {k: arrow[v] for k, v in documented.items()} == TRIAL_COLUMNS

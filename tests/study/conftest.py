@@ -20,8 +20,7 @@ os.environ["RAY_AUTH_MODE"] = "disabled"
 REPO = Path(__file__).resolve().parents[2]
 BANDITUNE = str(Path(sys.executable).with_name("banditune"))
 # A tiny study: seconds per trial on two CPU cores.
-TINY = ["--n", "10", "100", "--num-seeds", "3", "--sample-budget", "10=20k,100=50k",
-        "--reports", "5"]
+TINY = ["--n", "10", "100", "--num-seeds", "3", "--sample-budget", "10=20k,100=50k", "--reports", "5"]
 
 
 @pytest.fixture(scope="session")
@@ -29,8 +28,14 @@ def ray_session():
     import ray
 
     temp = tempfile.mkdtemp(prefix="bt-", dir="/tmp")  # short: Ray's socket paths are limited
-    ray.init(address="local", num_cpus=2, num_gpus=1, include_dashboard=False,
-             _temp_dir=os.path.join(temp, "ray"), log_to_driver=False)
+    ray.init(
+        address="local",
+        num_cpus=2,
+        num_gpus=1,
+        include_dashboard=False,
+        _temp_dir=os.path.join(temp, "ray"),
+        log_to_driver=False,
+    )
     try:
         yield ray
     finally:

@@ -20,6 +20,11 @@ def probe(config: dict, *, settings: dict) -> None:
     while len(list(folder.glob("*.started"))) < config["expect"] and time.monotonic() < deadline:
         time.sleep(0.05)
     _, label = assigned_device(settings["gpus_per_trial"])
-    tune.report({"together": len(list(folder.glob("*.started"))) >= config["expect"],
-                 "gpu_ids": [str(g) for g in ray.get_gpu_ids()], "device": label,
-                 "visible": os.environ.get("CUDA_VISIBLE_DEVICES", "")})
+    tune.report(
+        {
+            "together": len(list(folder.glob("*.started"))) >= config["expect"],
+            "gpu_ids": [str(g) for g in ray.get_gpu_ids()],
+            "device": label,
+            "visible": os.environ.get("CUDA_VISIBLE_DEVICES", ""),
+        }
+    )

@@ -94,28 +94,55 @@ def test_parse_budget_forms():
 
 
 def test_console_script_exits_2_without_traceback(ray_tmpdir):
-    result = subprocess.run([BANDITUNE, "study", "--gpus-per-trial", "2.5"], cwd=REPO,
-                            env=subprocess_env(ray_tmpdir), capture_output=True, text=True,
-                            timeout=120, check=False)
+    result = subprocess.run(
+        [BANDITUNE, "study", "--gpus-per-trial", "2.5"],
+        cwd=REPO,
+        env=subprocess_env(ray_tmpdir),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == [(
-        "banditune study: error: --gpus-per-trial 2.5 is not allowed; expected a fraction in"
-        " [0, 1] (0.25 packs four trials on a GPU) or a whole number of GPUs")]
+    assert result.stderr.strip().splitlines() == [
+        (
+            "banditune study: error: --gpus-per-trial 2.5 is not allowed; expected a fraction in"
+            " [0, 1] (0.25 packs four trials on a GPU) or a whole number of GPUs"
+        )
+    ]
     assert "Traceback" not in result.stdout + result.stderr
 
 
 def test_resume_refuses_options_that_change_the_saved_study(tmp_path, capsys, no_ray):
-    saved = spec.StudySpec(ns=(10, 100), seeds=(0, 1, 2), sample_budget={10: 1000, 100: 2000},
-                           reports=5, trials=6, reward="abs", search_seed=0, max_concurrent=4)
+    saved = spec.StudySpec(
+        ns=(10, 100),
+        seeds=(0, 1, 2),
+        sample_budget={10: 1000, 100: 2000},
+        reports=5,
+        trials=6,
+        reward="abs",
+        search_seed=0,
+        max_concurrent=4,
+    )
     (tmp_path / "s").mkdir()
-    (tmp_path / "s" / "study.json").write_text(json.dumps(
-        {"spec": saved.to_json(), "ray_storage": str(tmp_path / "s")}))
+    (tmp_path / "s" / "study.json").write_text(
+        json.dumps({"spec": saved.to_json(), "ray_storage": str(tmp_path / "s")})
+    )
     base = ["study", "--results", str(tmp_path), "--name", "s", "--resume"]
-    for extra, message in ((["--trials", "7"], ("--trials 7 is not allowed; expected the saved"
-                                                " study's value 6")),
-                           (["--n", "10"], "--n '10' is not allowed"),
-                           (["--sample-budget", "1k"], "--sample-budget"),
-                           (["--baselines", "rloo"], "--encodings/--baselines/--reward-scales"),
-                           (["--storage", "s3://b/p"], "--storage 's3://b/p' is not allowed")):
+    for extra, message in (
+        (["--trials", "7"], ("--trials 7 is not allowed; expected the saved study's value 6")),
+        (["--n", "10"], "--n '10' is not allowed"),
+        (["--sample-budget", "1k"], "--sample-budget"),
+        (["--baselines", "rloo"], "--encodings/--baselines/--reward-scales"),
+        (["--storage", "s3://b/p"], "--storage 's3://b/p' is not allowed"),
+    ):
         assert cli.main([*base, *extra]) == 2
         assert message in capsys.readouterr().err
+
+
+def test_the_default_axes_leave_out_the_raw_scalar_encodings_unless_asked():
+    axes = spec.check_axes({"encodings": None, "baselines": None, "reward_scales": None})
+    assert "scalar" not in axes["encodings"] and "onehot" in axes["encodings"]
+    assert axes["baselines"] == spec.AXES["baselines"]
+    asked = spec.check_axes({"encodings": ["scalar", "onehot"]})
+    assert asked["encodings"] == ("scalar", "onehot")

@@ -34,16 +34,16 @@ def test_the_check_catches_a_typo(raw):
 def test_cpu_head_and_gpu_workers(raw):
     types = raw["available_node_types"]
     assert types[raw["head_node_type"]]["resources"] == {"CPU": 0}
-    gpu = [t["node_config"]["InstanceType"] for name, t in types.items()
-           if name != raw["head_node_type"]]
+    gpu = [t["node_config"]["InstanceType"] for name, t in types.items() if name != raw["head_node_type"]]
     assert gpu and all(kind.startswith(("g4", "g5", "g6", "p3", "p4", "p5")) for kind in gpu)
     assert types["gpu_1x"]["min_workers"] >= 1  # GPUs exist when a study starts
 
 
 def test_versions_are_pinned_and_the_project_installed(raw):
     prepared = prepare_config(copy.deepcopy(raw))  # Ray's defaults filled in, as `ray up` does
-    commands = " ".join(prepared["setup_commands"] + prepared["head_setup_commands"]
-                        + prepared["worker_setup_commands"])
+    commands = " ".join(
+        prepared["setup_commands"] + prepared["head_setup_commands"] + prepared["worker_setup_commands"]
+    )
     assert '"ray[default]==2.60.0"' in commands and "torch==2.13.0" in commands
     assert "ray-wheels" not in commands and "nightly" not in commands
     assert "-e /home/ubuntu/banditune" in commands

@@ -40,15 +40,21 @@ def confirmed(tmp_path_factory):
     root = tiny_study(tmp_path_factory.mktemp("confirm") / "s")
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        assert cli.main(["confirm", str(root), "--top", "2", "--num-seeds", "3",
-                         "--long-horizon", str(LONG)]) == 0
+        assert (
+            cli.main(["confirm", str(root), "--top", "2", "--num-seeds", "3", "--long-horizon", str(LONG)])
+            == 0
+        )
     return root, out.getvalue()
 
 
 def test_top_k_by_analysis_ranking_get_one_file_per_horizon_each(confirmed):
     root, _ = confirmed
-    expected = ["confirm-long-planted_a.parquet", "confirm-long-planted_b.parquet",
-                "confirm-planted_a.parquet", "confirm-planted_b.parquet"]  # not the decoy
+    expected = [
+        "confirm-long-planted_a.parquet",
+        "confirm-long-planted_b.parquet",
+        "confirm-planted_a.parquet",
+        "confirm-planted_b.parquet",
+    ]  # not the decoy
     assert sorted(p.name for p in root.glob("trials/confirm-*.parquet")) == expected
     assert sorted(p.name for p in root.glob("curves/confirm-*.parquet")) == expected
 
@@ -63,8 +69,7 @@ def test_the_long_horizon_continues_the_search_horizon_run(confirmed):
     head = long[long["report"] < REPORTS][shared].reset_index(drop=True)
     pd.testing.assert_frame_equal(head, short[shared].reset_index(drop=True))
     rows = pq.read_table(root / "trials" / "confirm-long-planted_a.parquet").to_pandas()
-    assert rows.groupby("n")["sample_budget"].first().to_dict() == {
-        n: b * LONG for n, b in BUDGET.items()}
+    assert rows.groupby("n")["sample_budget"].first().to_dict() == {n: b * LONG for n, b in BUDGET.items()}
     assert (rows["samples"] >= rows["sample_budget"]).all() and rows["stuck"].notna().all()
 
 
@@ -78,13 +83,24 @@ def test_rows_are_fresh_seeds_in_the_study_schema(confirmed):
     assert sorted(rows["seed"].unique()) == [1001, 1002, 1003]
     assert not set(rows["seed"]) & set(USED)
     assert sorted(map(tuple, rows[["n", "seed"]].to_numpy().tolist())) == sorted(
-        (n, s) for n in BUDGET for s in (1001, 1002, 1003))
+        (n, s) for n in BUDGET for s in (1001, 1002, 1003)
+    )
     assert rows.groupby("n")["sample_budget"].first().to_dict() == BUDGET
     search = pq.read_table(root / "trials" / "planted_a-search.parquet").to_pandas()
-    config = ["reward", "encoding", "baseline", "reward_scale", "lr", "entropy_coef",
-              "batch_size", "hidden", "group_size"]
-    assert rows[config].drop_duplicates().to_dict("records") == \
-        search[config].drop_duplicates().to_dict("records")
+    config = [
+        "reward",
+        "encoding",
+        "baseline",
+        "reward_scale",
+        "lr",
+        "entropy_coef",
+        "batch_size",
+        "hidden",
+        "group_size",
+    ]
+    assert rows[config].drop_duplicates().to_dict("records") == search[config].drop_duplicates().to_dict(
+        "records"
+    )
     curves = pq.read_table(root / "curves" / "confirm-planted_a.parquet").to_pandas()
     assert set(curves["phase"]) == {"confirm"}
     assert curves.groupby(["n", "seed"]).size().eq(REPORTS).all()
@@ -111,8 +127,9 @@ def test_rerun_skips_configs_already_confirmed_on_these_seeds(confirmed, capsys)
     root, _ = confirmed
     path = root / "trials" / "confirm-planted_a.parquet"
     before = path.read_bytes()
-    assert cli.main(["confirm", str(root), "--top", "1", "--num-seeds", "3", "--long-horizon",
-                     str(LONG)]) == 0
+    assert (
+        cli.main(["confirm", str(root), "--top", "1", "--num-seeds", "3", "--long-horizon", str(LONG)]) == 0
+    )
     assert "planted_a: already confirmed" in capsys.readouterr().out
     assert path.read_bytes() == before
 
@@ -155,9 +172,11 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize(("argv", "make", "message"), BAD,
-                         ids=["top 0", "num-seeds 0", "long 0", "threads 0", "no trials",
-                              "missing", "only failed"])
+@pytest.mark.parametrize(
+    ("argv", "make", "message"),
+    BAD,
+    ids=["top 0", "num-seeds 0", "long 0", "threads 0", "no trials", "missing", "only failed"],
+)
 def test_bad_input_exits_2_with_one_line(argv, make, message, tmp_path, capsys, monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("confirm trained for bad input")

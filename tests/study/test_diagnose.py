@@ -23,6 +23,7 @@ TARGET = {**PRESETS["forum"], "encoding": "onehot", "lr": 0.01}
 @pytest.fixture
 def no_training(monkeypatch):
     """Fail the test if anything trains."""
+
     def refuse(**kwargs):
         raise AssertionError("diagnose trained for bad input")
 
@@ -45,8 +46,11 @@ def test_one_variant_per_changed_axis_and_all_changes_is_the_target():
     target = diagnose.target_settings(TARGET)
     found = diagnose.variants(target)
     assert [(v.name, v.changed) for v in found] == [
-        ("forum", ""), ("+encoding=onehot", "encoding"), ("+lr=0.01", "lr"),
-        ("all changes", "all")]
+        ("forum", ""),
+        ("+encoding=onehot", "encoding"),
+        ("+lr=0.01", "lr"),
+        ("all changes", "all"),
+    ]
     forum = found[0].settings
     assert {k for k in forum if found[1].settings[k] != forum[k]} == {"encoding"}
     assert {k for k in forum if found[2].settings[k] != forum[k]} == {"lr"}
@@ -54,8 +58,9 @@ def test_one_variant_per_changed_axis_and_all_changes_is_the_target():
 
 
 def test_group_baseline_rounds_the_forum_batch_and_says_so():
-    target = diagnose.target_settings({**PRESETS["forum"], "baseline": "rloo", "group_size": 4,
-                                       "batch_size": 64})
+    target = diagnose.target_settings(
+        {**PRESETS["forum"], "baseline": "rloo", "group_size": 4, "batch_size": 64}
+    )
     variant = diagnose.variants(target)[1]
     assert variant.name == "+baseline=rloo,group_size=4,batch_size=48"
     assert variant.changed == "baseline"
@@ -64,13 +69,15 @@ def test_group_baseline_rounds_the_forum_batch_and_says_so():
 
 
 def test_leave_one_out_puts_one_axis_back_at_the_preset_value():
-    target = diagnose.target_settings({**TARGET, "baseline": "grpo", "group_size": 8,
-                                       "batch_size": 64})
+    target = diagnose.target_settings({**TARGET, "baseline": "grpo", "group_size": 8, "batch_size": 64})
     found = diagnose.variants(target, leave_one_out=True)
     names = [v.name for v in found]
-    assert names[names.index("all changes") + 1:] == [
-        "all but encoding", "all but baseline", "all but lr",
-        "all but batch_size (batch_size=48)"]
+    assert names[names.index("all changes") + 1 :] == [
+        "all but encoding",
+        "all but baseline",
+        "all but lr",
+        "all but batch_size (batch_size=48)",
+    ]
     forum = found[0].settings
     by_name = {v.name: v for v in found}
     assert by_name["all but lr"].settings == {**target, "lr": forum["lr"]}
@@ -99,14 +106,15 @@ def test_diagnose_writes_every_variant_at_every_n_and_seed(tmp_path, capsys):
     rows = read_table(path, schema=DIAGNOSE_SCHEMA, required=DIAGNOSE_REQUIRED).to_pandas()
     names = ["forum", "+encoding=onehot", "+lr=0.01", "all changes"]
     assert sorted(map(tuple, rows[["variant", "n", "seed"]].to_numpy().tolist())) == sorted(
-        (v, n, s) for v in names for n in (10, 100) for s in (0, 1))
+        (v, n, s) for v in names for n in (10, 100) for s in (0, 1)
+    )
     assert rows["exact_match"].between(0, 1).all() and rows["p_correct"].between(0, 1).all()
     full = table.to_pandas()
     assert full.groupby("n")["sample_budget"].first().to_dict() == {10: 1000, 100: 2000}
     assert full.loc[full["variant"] == "forum", "encoding"].eq("scalar").all()
     # The table printed is analysis' diagnosis table: one line per variant, in order.
     out = capsys.readouterr().out
-    lines = out.splitlines()[1:1 + len(names)]
+    lines = out.splitlines()[1 : 1 + len(names)]
     assert [line.split("  ")[0].strip() for line in lines] == names
     shown = diagnosis_table(rows).loc["+lr=0.01", ("exact_match", 100)]
     assert f"{shown:.3f}" in out.splitlines()[3]
@@ -115,8 +123,24 @@ def test_diagnose_writes_every_variant_at_every_n_and_seed(tmp_path, capsys):
 def test_all_changes_trains_exactly_the_target(tmp_path):
     """Same seeds, same budget: the "all changes" rows are the target config's own run."""
     config = write_config(tmp_path / "target.json", TARGET)
-    assert cli.main(["diagnose", "--config", config, "--results", str(tmp_path), "--n", "10",
-                     "--num-seeds", "2", "--sample-budget", "1000"]) == 0
+    assert (
+        cli.main(
+            [
+                "diagnose",
+                "--config",
+                config,
+                "--results",
+                str(tmp_path),
+                "--n",
+                "10",
+                "--num-seeds",
+                "2",
+                "--sample-budget",
+                "1000",
+            ]
+        )
+        == 0
+    )
     rows = pq.read_table(tmp_path / "diagnose.parquet").to_pandas()
     mine = rows[rows["variant"] == "all changes"].sort_values("seed")
     *_, direct = train(TrainConfig(**TARGET, n=10, seeds=(0, 1), sample_budget=1000))
@@ -126,20 +150,58 @@ def test_all_changes_trains_exactly_the_target(tmp_path):
 
 def test_leave_one_out_option_trains_the_extra_variants(tmp_path):
     config = write_config(tmp_path / "target.json", TARGET)
-    assert cli.main(["diagnose", "--config", config, "--results", str(tmp_path), "--n", "10",
-                     "--num-seeds", "1", "--sample-budget", "500", "--leave-one-out"]) == 0
+    assert (
+        cli.main(
+            [
+                "diagnose",
+                "--config",
+                config,
+                "--results",
+                str(tmp_path),
+                "--n",
+                "10",
+                "--num-seeds",
+                "1",
+                "--sample-budget",
+                "500",
+                "--leave-one-out",
+            ]
+        )
+        == 0
+    )
     rows = pq.read_table(tmp_path / "diagnose.parquet").to_pandas()
     assert list(dict.fromkeys(rows["variant"])) == [
-        "forum", "+encoding=onehot", "+lr=0.01", "all changes", "all but encoding",
-        "all but lr"]
+        "forum",
+        "+encoding=onehot",
+        "+lr=0.01",
+        "all changes",
+        "all but encoding",
+        "all but lr",
+    ]
 
 
 def test_a_variant_that_diverges_is_kept_with_its_error(tmp_path):
     """The NaN reward breaks batches of 512 (3 seeds): those variants only, the rest trains."""
     values = {**PRESETS["forum"], "batch_size": 512, "reward": "tests.study.nan_reward:fn"}
     config = write_config(tmp_path / "target.json", values)
-    assert cli.main(["diagnose", "--config", config, "--results", str(tmp_path), "--n", "10",
-                     "--num-seeds", "3", "--sample-budget", "3000"]) == 0
+    assert (
+        cli.main(
+            [
+                "diagnose",
+                "--config",
+                config,
+                "--results",
+                str(tmp_path),
+                "--n",
+                "10",
+                "--num-seeds",
+                "3",
+                "--sample-budget",
+                "3000",
+            ]
+        )
+        == 0
+    )
     rows = pq.read_table(tmp_path / "diagnose.parquet").to_pandas()
     failed = rows[rows["error"].notna()]
     assert set(failed["variant"]) == {"+batch_size=512", "all changes"}
@@ -152,11 +214,24 @@ def test_study_target_is_its_best_config_and_lands_beside_the_study(tmp_path):
     reads it."""
     root = write_study(tmp_path / "s1", planted_trials(), ns=(10, 100))
     (root / "report").mkdir()
-    best = {**TARGET, "baseline": "rloo", "group_size": 4, "batch_size": 64, "n": 100,
-            "sample_budget": 10**6}
+    best = {**TARGET, "baseline": "rloo", "group_size": 4, "batch_size": 64, "n": 100, "sample_budget": 10**6}
     (root / "report" / "best_config.json").write_text(json.dumps(best))
-    assert cli.main(["diagnose", "--study", "s1", "--results", str(tmp_path), "--num-seeds",
-                     "1", "--sample-budget", "500"]) == 0
+    assert (
+        cli.main(
+            [
+                "diagnose",
+                "--study",
+                "s1",
+                "--results",
+                str(tmp_path),
+                "--num-seeds",
+                "1",
+                "--sample-budget",
+                "500",
+            ]
+        )
+        == 0
+    )
     data = load_study(root)
     assert set(data.diagnose["n"]) == {10, 100}
     changed = list(dict.fromkeys(data.diagnose["changed"]))
@@ -186,12 +261,10 @@ BAD = [
 
 
 @pytest.mark.parametrize(("argv", "message"), BAD, ids=[" ".join(a) for a, _ in BAD])
-def test_bad_input_exits_2_with_one_line(argv, message, tmp_path, capsys, no_training,
-                                         monkeypatch):
+def test_bad_input_exits_2_with_one_line(argv, message, tmp_path, capsys, no_training, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "bare").mkdir()  # a folder without report/best_config.json
-    argv = [write_config(tmp_path / "bad.json", {"lr": -1}) if a == "BAD_LR" else a
-            for a in argv]
+    argv = [write_config(tmp_path / "bad.json", {"lr": -1}) if a == "BAD_LR" else a for a in argv]
     assert cli.main(["diagnose", "--results", str(tmp_path), *argv]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("banditune diagnose: error: ")

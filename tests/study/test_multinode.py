@@ -14,7 +14,7 @@ import time
 import pyarrow.parquet as pq
 import pytest
 
-from study import export
+from contract.schema import TRIAL_SCHEMA
 from tests.study.conftest import REPO, reap, subprocess_env
 
 pytestmark = pytest.mark.slow
@@ -29,17 +29,28 @@ def free_port() -> int:
 def own_ports() -> list[str]:
     """Ports that default to fixed numbers, made free ones: two nodes share this machine (and
     other test runs may too)."""
-    return [arg for option in ("--dashboard-agent-listen-port", "--dashboard-agent-grpc-port",
-                               "--runtime-env-agent-port", "--metrics-export-port",
-                               "--node-manager-port", "--object-manager-port")
-            for arg in (option, str(free_port()))]
+    return [
+        arg
+        for option in (
+            "--dashboard-agent-listen-port",
+            "--dashboard-agent-grpc-port",
+            "--runtime-env-agent-port",
+            "--metrics-export-port",
+            "--node-manager-port",
+            "--object-manager-port",
+        )
+        for arg in (option, str(free_port()))
+    ]
 
 
 def start_node(args: list[str], env: dict, log) -> subprocess.Popen:
-    return subprocess.Popen(["ray", "start", "--num-cpus", "1", "--block",
-                             "--disable-usage-stats", *own_ports(), *args],
-                            env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    return subprocess.Popen(
+        ["ray", "start", "--num-cpus", "1", "--block", "--disable-usage-stats", *own_ports(), *args],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
 
 
 def stop_nodes(nodes: list[subprocess.Popen]) -> None:
@@ -55,8 +66,14 @@ def stop_nodes(nodes: list[subprocess.Popen]) -> None:
 
 
 def alive_nodes(address: str, env: dict) -> int:
-    status = subprocess.run(["ray", "status", "--address", address], env=env,
-                            capture_output=True, text=True, timeout=60, check=False)
+    status = subprocess.run(
+        ["ray", "status", "--address", address],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     return status.stdout.split("Pending:")[0].count(" node_") if status.returncode == 0 else 0
 
 
@@ -68,16 +85,29 @@ def start_cluster(tmp_path, ray_tmpdir, env) -> tuple[list[subprocess.Popen], st
     nodes = []
     log = (tmp_path / "nodes.log").open("w")
     try:
-        nodes.append(start_node(["--head", "--port", str(port), "--dashboard-port",
-                                 str(dashboard), "--ray-client-server-port", str(free_port())],
-                                env, log))
+        nodes.append(
+            start_node(
+                [
+                    "--head",
+                    "--port",
+                    str(port),
+                    "--dashboard-port",
+                    str(dashboard),
+                    "--ray-client-server-port",
+                    str(free_port()),
+                ],
+                env,
+                log,
+            )
+        )
         deadline = time.monotonic() + 120
         while alive_nodes(address, env) < 1:
             assert time.monotonic() < deadline and nodes[0].poll() is None, "head did not start"
             time.sleep(0.5)
         # Its own temp dir: a node cleaning up its runtime envs must not touch the head's.
-        nodes.append(start_node(["--address", address, "--temp-dir",
-                                 os.path.join(ray_tmpdir, "w")], env, log))
+        nodes.append(
+            start_node(["--address", address, "--temp-dir", os.path.join(ray_tmpdir, "w")], env, log)
+        )
         while alive_nodes(address, env) < 2:
             assert time.monotonic() < deadline and nodes[1].poll() is None, "node did not join"
             time.sleep(0.5)
@@ -94,12 +124,42 @@ def test_study_as_a_job_on_a_two_node_cluster(tmp_path, ray_tmpdir):
     try:
         nodes, address, dashboard = start_cluster(tmp_path, ray_tmpdir, env)
         job = subprocess.run(
-            ["ray", "job", "submit", "--address", f"http://127.0.0.1:{dashboard}",
-             "--working-dir", ".", "--", "banditune", "study", "--name", "mn",
-             "--results", str(tmp_path), "--n", "10", "100", "--trials", "2",
-             "--num-seeds", "2", "--sample-budget", "10=10k,100=20k", "--reports", "3",
-             "--address", "auto"],
-            cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
+            [
+                "ray",
+                "job",
+                "submit",
+                "--address",
+                f"http://127.0.0.1:{dashboard}",
+                "--working-dir",
+                ".",
+                "--",
+                "banditune",
+                "study",
+                "--name",
+                "mn",
+                "--results",
+                str(tmp_path),
+                "--n",
+                "10",
+                "100",
+                "--trials",
+                "2",
+                "--num-seeds",
+                "2",
+                "--sample-budget",
+                "10=10k,100=20k",
+                "--reports",
+                "3",
+                "--address",
+                "auto",
+            ],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
     finally:
         stop_nodes(nodes)
     assert reap(f"RAY_TMPDIR={ray_tmpdir}") == []
@@ -108,12 +168,11 @@ def test_study_as_a_job_on_a_two_node_cluster(tmp_path, ray_tmpdir):
     assert "Connecting to existing Ray cluster" in output and "succeeded" in output
     root = tmp_path / "mn"
     tables = [pq.read_table(p) for p in sorted((root / "trials").glob("*.parquet"))]
-    assert all(t.schema.equals(export.TRIAL_SCHEMA) for t in tables)
+    assert all(t.schema.equals(TRIAL_SCHEMA) for t in tables)
     phases = sorted(r["phase"] for t in tables for r in t.to_pylist())
     assert phases == ["reference"] * 4 + ["search"] * 8  # (2 trials + reference) x 2 n x 2 seeds
     assert len(list((root / "curves").glob("*.parquet"))) == 3
     assert json.loads((root / "study.json").read_text())["ended"]
-
 
 
 def test_losing_the_worker_node_mid_study_keeps_every_trial_once(tmp_path, ray_tmpdir):
@@ -126,10 +185,35 @@ def test_losing_the_worker_node_mid_study_keeps_every_trial_once(tmp_path, ray_t
     try:
         nodes, address, _ = start_cluster(tmp_path, ray_tmpdir, env)
         study = subprocess.Popen(
-            ["banditune", "study", "--name", "lost", "--results", str(tmp_path), "--n", "10",
-             "100", "--trials", "6", "--num-seeds", "2", "--sample-budget", "10=20k,100=60k",
-             "--reports", "4", "--max-concurrent", "2", "--address", address],
-            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            [
+                "banditune",
+                "study",
+                "--name",
+                "lost",
+                "--results",
+                str(tmp_path),
+                "--n",
+                "10",
+                "100",
+                "--trials",
+                "6",
+                "--num-seeds",
+                "2",
+                "--sample-budget",
+                "10=20k,100=60k",
+                "--reports",
+                "4",
+                "--max-concurrent",
+                "2",
+                "--address",
+                address,
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         deadline = time.monotonic() + 300
         while not any(p.stem != "reference" for p in trials.glob("*.parquet")):
             assert time.monotonic() < deadline and study.poll() is None, "no trial finished"

@@ -8,18 +8,22 @@ N = 100
 
 
 def curve(exact: list[float], stuck: list[int], n: int = N, seed: int = 0) -> list[dict]:
-    return [{"n": n, "seed": seed, "report": r, "exact_match": e, "stuck": s}
-            for r, (e, s) in enumerate(zip(exact, stuck))]
+    return [
+        {"n": n, "seed": seed, "report": r, "exact_match": e, "stuck": s}
+        for r, (e, s) in enumerate(zip(exact, stuck))
+    ]
 
 
 # The published config of the first study, in miniature: 0.95 fast, then 2 inputs stuck for good.
-FAST_STALLING = curve([0.6, 0.9, 0.95, 0.97, 0.98, 0.98, 0.98, 0.98, 0.98, 0.98],
-                      [0, 1, 2, 2, 2, 2, 2, 2, 2, 2])
+FAST_STALLING = curve(
+    [0.6, 0.9, 0.95, 0.97, 0.98, 0.98, 0.98, 0.98, 0.98, 0.98], [0, 1, 2, 2, 2, 2, 2, 2, 2, 2]
+)
 # The trainer's defaults: slower, but every input found by the last third of the budget.
 SLOW_HOLDING = curve([0.1, 0.2, 0.35, 0.5, 0.65, 0.8, 0.9, 0.99, 1.0, 1.0], [0] * 10)
 LEARNS_NOTHING = curve([0.01] * 10, [0] * 10)
-LEARNS_WITH_STUCK = curve([0.1, 0.3, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5],
-                          [0, 10, 30, 30, 30, 30, 30, 30, 30, 30])
+LEARNS_WITH_STUCK = curve(
+    [0.1, 0.3, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5], [0, 10, 30, 30, 30, 30, 30, 30, 30, 30]
+)
 
 
 def test_a_config_that_stalls_with_stuck_inputs_ranks_below_one_that_reaches_one():
@@ -37,8 +41,11 @@ def test_learning_with_stuck_inputs_still_beats_learning_nothing():
 
 
 def test_the_objective_averages_seeds_within_n_then_n():
-    rows = (curve([1.0] * 3, [0] * 3, n=10, seed=0) + curve([0.0] * 3, [0] * 3, n=10, seed=1)
-            + curve([1.0] * 3, [0] * 3, n=100))
+    rows = (
+        curve([1.0] * 3, [0] * 3, n=10, seed=0)
+        + curve([0.0] * 3, [0] * 3, n=10, seed=1)
+        + curve([1.0] * 3, [0] * 3, n=100)
+    )
     assert run_scores(rows)[(10, 1)] == 0.0
     assert objective(rows) == pytest.approx((0.5 + 1.0) / 2)
     assert objective([]) == 0.0

@@ -27,12 +27,25 @@ def test_sigkill_then_resume_runs_each_trial_once(tmp_path, ray_tmpdir):
     env = subprocess_env(ray_tmpdir)
     marker = f"RAY_TMPDIR={ray_tmpdir}"
     root = tmp_path / "k"
-    command = [BANDITUNE, "study", "--results", str(tmp_path), "--name", "k", *TINY,
-               "--sample-budget", "10=10k,100=20k", "--trials", str(TRIALS),
-               "--gpus-per-trial", "0"]
+    command = [
+        BANDITUNE,
+        "study",
+        "--results",
+        str(tmp_path),
+        "--name",
+        "k",
+        *TINY,
+        "--sample-budget",
+        "10=10k,100=20k",
+        "--trials",
+        str(TRIALS),
+        "--gpus-per-trial",
+        "0",
+    ]
     log = (tmp_path / "first.log").open("w")
-    driver = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-                              start_new_session=True)
+    driver = subprocess.Popen(
+        command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     try:
         deadline = time.monotonic() + 240
         while len(search_files(root)) < 2 and driver.poll() is None:
@@ -46,9 +59,15 @@ def test_sigkill_then_resume_runs_each_trial_once(tmp_path, ray_tmpdir):
     assert 2 <= len(before) < TRIALS
     assert reap(marker) == []  # Ray's processes went down with the driver
 
-    resumed = subprocess.run([BANDITUNE, "study", "--results", str(tmp_path), "--name", "k",
-                              "--resume"], cwd=REPO, env=env, capture_output=True, text=True,
-                             timeout=300, check=False)
+    resumed = subprocess.run(
+        [BANDITUNE, "study", "--results", str(tmp_path), "--name", "k", "--resume"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]
     assert reap(marker) == []
 
@@ -62,8 +81,12 @@ def test_sigkill_then_resume_runs_each_trial_once(tmp_path, ray_tmpdir):
     assert {p.stem for p in files} == {r["trial_id"] for r in rows}
     assert (root / "trials" / "reference.parquet").is_file()
     assert not list(root.glob("*/.*.tmp"))
-    study = optuna.load_study(study_name="k", storage=optuna.storages.JournalStorage(
-        optuna.storages.journal.JournalFileBackend(str(root / "optuna.journal"))))
+    study = optuna.load_study(
+        study_name="k",
+        storage=optuna.storages.JournalStorage(
+            optuna.storages.journal.JournalFileBackend(str(root / "optuna.journal"))
+        ),
+    )
     states = [t.state for t in study.trials]
     assert states.count(optuna.trial.TrialState.COMPLETE) == TRIALS
     assert optuna.trial.TrialState.RUNNING not in states

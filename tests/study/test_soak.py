@@ -34,18 +34,42 @@ def test_fifty_trial_study_keeps_every_trial_and_leaves_nothing_behind(tmp_path,
     marker = f"RAY_TMPDIR={ray_tmpdir}"
     assert processes_with_env(marker) == []
     result = subprocess.run(
-        [BANDITUNE, "study", "--name", "soak", "--results", str(tmp_path), "--trials",
-         str(TRIALS), "--n", "10", "100", "--num-seeds", "2", "--sample-budget", "10=3k,100=6k",
-         "--reports", "2", "--max-concurrent", "2", "--cpus-per-trial", "1"],
-        cwd=REPO, env=subprocess_env(ray_tmpdir), capture_output=True, text=True, timeout=900)
+        [
+            BANDITUNE,
+            "study",
+            "--name",
+            "soak",
+            "--results",
+            str(tmp_path),
+            "--trials",
+            str(TRIALS),
+            "--n",
+            "10",
+            "100",
+            "--num-seeds",
+            "2",
+            "--sample-budget",
+            "10=3k,100=6k",
+            "--reports",
+            "2",
+            "--max-concurrent",
+            "2",
+            "--cpus-per-trial",
+            "1",
+        ],
+        cwd=REPO,
+        env=subprocess_env(ray_tmpdir),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     root = tmp_path / "soak"
     search = [p for p in (root / "trials").glob("*.parquet") if p.stem != "reference"]
     assert len(search) == TRIALS
     for path in search:
         rows = pq.read_table(path).to_pylist()
-        assert sorted((r["n"], r["seed"]) for r in rows) == [(10, 0), (10, 1), (100, 0),
-                                                             (100, 1)]
+        assert sorted((r["n"], r["seed"]) for r in rows) == [(10, 0), (10, 1), (100, 0), (100, 1)]
     assert len(list((root / "curves").glob("*.parquet"))) == TRIALS + 1  # and the reference
     assert not list(root.rglob(".*.parquet"))  # no temp file left half-written
     assert reap(marker) == []  # every Ray process of the study had exited by itself

@@ -15,7 +15,8 @@ import pyarrow.parquet as pq
 import pytest
 from ray import tune
 
-from study import cli, export
+from contract.schema import CURVE_SCHEMA, TRIAL_SCHEMA
+from study import cli
 from study.ray_runner import trial_resources, trial_settings
 from study.spec import Resources, StudySpec
 from tests.study.conftest import BANDITUNE, REPO, TINY, subprocess_env
@@ -34,7 +35,8 @@ def read_all(folder):
 
 def journal_study(root, name):
     storage = optuna.storages.JournalStorage(
-        optuna.storages.journal.JournalFileBackend(str(root / "optuna.journal")))
+        optuna.storages.journal.JournalFileBackend(str(root / "optuna.journal"))
+    )
     return optuna.load_study(study_name=name, storage=storage)
 
 
@@ -43,20 +45,22 @@ def test_tiny_study_writes_rows_curves_study_json_and_journal(ray_session, tmp_p
     out = capsys.readouterr().out
     root = tmp_path / "tiny"
     trials = read_all(root / "trials")
-    assert all(t.schema.equals(export.TRIAL_SCHEMA) for t in trials)
+    assert all(t.schema.equals(TRIAL_SCHEMA) for t in trials)
     rows = [r for t in trials for r in t.to_pylist()]
     search = [r for r in rows if r["phase"] == "search"]
     reference = [r for r in rows if r["phase"] == "reference"]
     assert len(search) == 5 * 2 * 3 and len(reference) == 2 * 3
-    assert {(r["n"], r["seed"]) for r in reference} == {(n, s) for n in (10, 100)
-                                                         for s in range(3)}
+    assert {(r["n"], r["seed"]) for r in reference} == {(n, s) for n in (10, 100) for s in range(3)}
     assert {r["status"] for r in search} <= {"finished", "stopped_early"}
     assert all(r["exact_match"] is not None and r["objective"] is not None for r in rows)
     assert {r["device"] for r in rows} == {"cpu"}  # a logical GPU, no CUDA: the CPU is used
-    assert (reference[0]["encoding"], reference[0]["baseline"], reference[0]["batch_size"]) \
-        == ("scalar", "none", 50)
+    assert (reference[0]["encoding"], reference[0]["baseline"], reference[0]["batch_size"]) == (
+        "scalar",
+        "none",
+        50,
+    )
     curves = read_all(root / "curves")
-    assert len(curves) == 6 and all(c.schema.equals(export.CURVE_SCHEMA) for c in curves)
+    assert len(curves) == 6 and all(c.schema.equals(CURVE_SCHEMA) for c in curves)
     for table in curves:  # one row per (n, seed, report); finished trials have all 5 reports
         c = table.to_pylist()
         reports = {r["report"] for r in c}
@@ -68,10 +72,27 @@ def test_tiny_study_writes_rows_curves_study_json_and_journal(ray_session, tmp_p
     assert "lr" in meta["search_space"] and meta["command"].startswith("banditune study")
     study = journal_study(root, "tiny")
     assert len(study.trials) == 5
+    first = min(study.trials, key=lambda t: t.number).params  # the warm start: the defaults
+    assert (first["encoding"], first["baseline"], first["lr"]) == ("onehot", "grpo", 3e-3)
     assert {t.state for t in study.trials} == {optuna.trial.TrialState.COMPLETE}
     by_id = {r["trial_id"]: r["objective"] for r in search}
     assert sorted(t.value for t in study.trials) == pytest.approx(sorted(by_id.values()))
     assert "Best configs" in out and str(root) in out and "ended reference" in out
+
+
+def test_no_warm_start_searches_from_tpe_alone_and_is_kept_on_resume(ray_session, tmp_path):
+    from study.space import default_point
+    from study.spec import AXES
+
+    assert run(tmp_path, "cold", "--trials", "3", "--no-warm-start") == 0
+    root = tmp_path / "cold"
+    meta = json.loads((root / "study.json").read_text())
+    assert meta["spec"]["warm_start"] is False and "--no-warm-start" in meta["command"]
+    defaults = default_point(**AXES)
+    first = min(journal_study(root, "cold").trials, key=lambda t: t.number)
+    assert first.params != defaults
+    assert run(tmp_path, "cold", "--resume") == 0  # the saved spec keeps the flag
+    assert json.loads((root / "study.json").read_text())["spec"]["warm_start"] is False
 
 
 def test_same_name_without_resume_is_refused(ray_session, tmp_path, capsys):
@@ -84,8 +105,9 @@ def test_same_name_without_resume_is_refused(ray_session, tmp_path, capsys):
 
 def test_nan_reward_trial_is_recorded_failed_and_the_study_finishes(ray_session, tmp_path):
     # The reward is NaN only for batch_size 512: the first trial (the trainer's defaults) has it.
-    status = run(tmp_path, "nan", "--trials", "4", "--reward", "tests.study.nan_reward:fn",
-                 "--gpus-per-trial", "0")
+    status = run(
+        tmp_path, "nan", "--trials", "4", "--reward", "tests.study.nan_reward:fn", "--gpus-per-trial", "0"
+    )
     assert status == 0
     root = tmp_path / "nan"
     rows = [r for t in read_all(root / "trials") for r in t.to_pylist() if r["phase"] == "search"]
@@ -103,16 +125,22 @@ def test_nan_reward_trial_is_recorded_failed_and_the_study_finishes(ray_session,
 
 def test_four_quarter_gpu_trials_share_one_gpu_at_the_same_time(ray_session, tmp_path):
     resources = Resources(gpus_per_trial=0.25, cpus_per_trial=0.5, address=None, storage=None)
-    spec = StudySpec(ns=(10,), seeds=(0,), sample_budget={10: 1}, reports=1, trials=4,
-                     reward="abs", search_seed=0, max_concurrent=4)
+    spec = StudySpec(
+        ns=(10,),
+        seeds=(0,),
+        sample_budget={10: 1},
+        reports=1,
+        trials=4,
+        reward="abs",
+        search_seed=0,
+        max_concurrent=4,
+    )
     settings = trial_settings(spec, resources, gpu_mode=True)
     assert trial_resources(settings) == {"cpu": 0.5, "gpu": 0.25}
     assert trial_resources(trial_settings(spec, resources, gpu_mode=False)) == {"cpu": 0.5}
     tuner = tune.Tuner(
-        tune.with_resources(tune.with_parameters(probe, settings=settings),
-                            trial_resources(settings)),
-        param_space={"i": tune.grid_search([0, 1, 2, 3]), "folder": str(tmp_path),
-                     "expect": 4},
+        tune.with_resources(tune.with_parameters(probe, settings=settings), trial_resources(settings)),
+        param_space={"i": tune.grid_search([0, 1, 2, 3]), "folder": str(tmp_path), "expect": 4},
         run_config=tune.RunConfig(storage_path=str(tmp_path / "ray"), verbose=0),
     )
     results = [r.metrics for r in tuner.fit()]
@@ -176,13 +204,29 @@ def test_a_killed_trial_worker_is_retried_from_its_checkpoint(ray_session, tmp_p
     assert [r["training_iteration"] for r in results][-1] == 5
 
 
-def test_two_studies_in_one_results_folder_at_once_keep_to_their_own_files(
-        ray_session, tmp_path, ray_tmpdir):
+def test_two_studies_in_one_results_folder_at_once_keep_to_their_own_files(ray_session, tmp_path, ray_tmpdir):
     other = subprocess.Popen(
-        [BANDITUNE, "study", "--results", str(tmp_path), "--name", "beta", *TINY,
-         "--trials", "1", "--gpus-per-trial", "0", "--seed", "1"],
-        cwd=REPO, env=subprocess_env(ray_tmpdir), stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True)
+        [
+            BANDITUNE,
+            "study",
+            "--results",
+            str(tmp_path),
+            "--name",
+            "beta",
+            *TINY,
+            "--trials",
+            "1",
+            "--gpus-per-trial",
+            "0",
+            "--seed",
+            "1",
+        ],
+        cwd=REPO,
+        env=subprocess_env(ray_tmpdir),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         assert run(tmp_path, "alpha", "--trials", "1", "--gpus-per-trial", "0") == 0
     finally:
@@ -195,7 +239,8 @@ def test_two_studies_in_one_results_folder_at_once_keep_to_their_own_files(
         assert len(tables) == 2 * 2  # a trial and the reference, trials/ and curves/
         assert {s for t in tables for s in t.column("study").to_pylist()} == {name}
         storage = optuna.storages.JournalStorage(
-            optuna.storages.journal.JournalFileBackend(str(root / "optuna.journal")))
+            optuna.storages.journal.JournalFileBackend(str(root / "optuna.journal"))
+        )
         assert optuna.get_all_study_names(storage) == [name]
         assert len(optuna.load_study(study_name=name, storage=storage).trials) == 1
         assert str(root) in json.loads((root / "study.json").read_text())["ray_experiment"]

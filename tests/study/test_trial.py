@@ -8,15 +8,28 @@ from study.space import axis_values
 from study.trial import TrialRun, summary
 from trainable import TrainingDiverged
 
-POINT = {"encoding": "onehot", "baseline": "rloo", "reward_scale": "range", "lr": 3e-3,
-         "use_entropy": True, "entropy_coef": 0.01, "batch_size": 64, "hidden": 32,
-         "group_size": 4}
+POINT = {
+    "encoding": "onehot",
+    "baseline": "rloo",
+    "reward_scale": "range",
+    "lr": 3e-3,
+    "entropy_coef": 0.01,
+    "batch_size": 64,
+    "hidden": 32,
+    "group_size": 4,
+}
 
 
 def make(reward="abs", seeds=(0, 1), **point):
-    return TrialRun(values=axis_values({**POINT, **point}), ns=(10, 30), seeds=seeds,
-                    sample_budget={10: 2_000, 30: 5_000}, reports=4, reward=reward,
-                    device="cpu")
+    return TrialRun(
+        values=axis_values({**POINT, **point}),
+        ns=(10, 30),
+        seeds=seeds,
+        sample_budget={10: 2_000, 30: 5_000},
+        reports=4,
+        reward=reward,
+        device="cpu",
+    )
 
 
 def test_each_report_advances_every_n_by_its_share_of_the_budget():
@@ -42,14 +55,14 @@ def test_a_checkpoint_folder_continues_exactly_like_an_uninterrupted_run(tmp_pat
     resumed.restore(tmp_path)
     resumed.step()
     resumed.step()
-    strip = [{k: v for k, v in r.items() if k not in ("wall_s", "samples_per_s")}
-             for r in straight.rows]
-    assert [{k: v for k, v in r.items() if k not in ("wall_s", "samples_per_s")}
-            for r in resumed.rows] == strip
+    strip = [{k: v for k, v in r.items() if k not in ("wall_s", "samples_per_s")} for r in straight.rows]
+    assert [
+        {k: v for k, v in r.items() if k not in ("wall_s", "samples_per_s")} for r in resumed.rows
+    ] == strip
 
 
-def test_entropy_flag_off_means_zero_and_groups_only_where_used():
-    assert axis_values({**POINT, "use_entropy": False})["entropy_coef"] == 0.0
+def test_a_preset_without_entropy_means_zero_and_groups_only_where_used():
+    assert axis_values({k: v for k, v in POINT.items() if k != "entropy_coef"})["entropy_coef"] == 0.0
     assert axis_values({**POINT, "baseline": "ema"})["group_size"] == 1
     assert make(baseline="ema").trainers[10].config.baseline == "ema"
 
@@ -58,8 +71,7 @@ def test_summary_reports_per_n_means_and_per_seed_values():
     run = make()
     run.step()
     s = summary(run.rows, 0)
-    assert s["exact_match_n10"] == pytest.approx((s["exact_match_n10_s0"]
-                                                  + s["exact_match_n10_s1"]) / 2)
+    assert s["exact_match_n10"] == pytest.approx((s["exact_match_n10_s0"] + s["exact_match_n10_s1"]) / 2)
     assert s["samples_n30"] == 1280 and s["auc_n30_s1"] == s["exact_match_n30_s1"]
 
 

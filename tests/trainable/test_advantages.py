@@ -14,8 +14,8 @@ def test_rloo_is_reward_minus_mean_of_the_other_samples_of_its_group(rewards):
     adv = advantages.rloo(rewards, k)
     for s in range(3):
         for i in range(24):
-            group = rewards[s, (i // k) * k:(i // k + 1) * k]
-            others = torch.cat([group[: i % k], group[i % k + 1:]])
+            group = rewards[s, (i // k) * k : (i // k + 1) * k]
+            others = torch.cat([group[: i % k], group[i % k + 1 :]])
             assert float(adv[s, i]) == pytest.approx(float(rewards[s, i] - others.mean()), abs=1e-6)
 
 

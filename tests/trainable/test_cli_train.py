@@ -15,8 +15,9 @@ def run_cli(capsys, *argv):
 
 
 def test_json_result_is_the_last_line_with_per_seed_lists(capsys):
-    code, out, _ = run_cli(capsys, "--n", "10", "--seeds", "0", "1", "--sample-budget", "4096",
-                           "--batch-size", "256", "--json")
+    code, out, _ = run_cli(
+        capsys, "--n", "10", "--seeds", "0", "1", "--sample-budget", "4096", "--batch-size", "256", "--json"
+    )
     assert code == 0
     result = json.loads(out.strip().splitlines()[-1])
     assert result["n"] == 10 and result["seeds"] == [0, 1] and result["samples"] == 4096
@@ -26,8 +27,9 @@ def test_json_result_is_the_last_line_with_per_seed_lists(capsys):
 
 
 def test_summary_names_every_seed(capsys):
-    code, out, _ = run_cli(capsys, "--preset", "forum", "--n", "10", "--num-seeds", "3",
-                           "--sample-budget", "2000")
+    code, out, _ = run_cli(
+        capsys, "--preset", "forum", "--n", "10", "--num-seeds", "3", "--sample-budget", "2000"
+    )
     assert code == 0
     rows = [line.split() for line in out.splitlines()]
     assert [row[0] for row in rows if row and row[0].isdigit()] == ["0", "1", "2"]
@@ -37,37 +39,42 @@ def test_summary_names_every_seed(capsys):
 def test_flags_override_the_preset_and_the_config_file(tmp_path, capsys):
     config = tmp_path / "best.json"
     config.write_text(json.dumps({"encoding": "fourier", "lr": 0.01, "n": 12}))
-    code, out, _ = run_cli(capsys, "--config", str(config), "--lr", "0.002",
-                           "--sample-budget", "1000")
+    code, out, _ = run_cli(capsys, "--config", str(config), "--lr", "0.002", "--sample-budget", "1000")
     assert code == 0
     assert "n=12" in out and "encoding=fourier" in out and "lr=0.002" in out
 
 
-@pytest.mark.parametrize("argv, expected", [
-    (["--n", "1"], "--n=1 is not allowed; expected an integer >= 2"),
-    (["--n", "ten"], "argument --n: invalid int value: 'ten'"),
-    (["--encoding", "ascii"], "--encoding='ascii' is not allowed; expected one of scalar"),
-    (["--baseline", "critic"], "--baseline='critic' is not allowed"),
-    (["--reward-scale", "log"], "--reward-scale='log' is not allowed"),
-    (["--lr", "0"], "--lr=0.0 is not allowed; expected a finite number > 0"),
-    (["--lr", "-1"], "--lr=-1.0 is not allowed"),
-    (["--entropy-coef", "-0.5"], "--entropy-coef=-0.5 is not allowed; expected a finite number >= 0"),
-    (["--batch-size", "0"], "--batch-size=0 is not allowed"),
-    (["--sample-budget", "-5"], "--sample-budget=-5 is not allowed"),
-    (["--sample-budget", "lots"], "argument --sample-budget: invalid int value: 'lots'"),
-    (["--device", "tpu"], "--device='tpu' is not allowed"),
-    pytest.param(["--device", "cuda"], "--device='cuda' is not allowed; expected auto or cpu",
-                 marks=pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA present")),
-    (["--config", "tests/trainable/test_cli_train.py"], "not valid JSON or YAML"),
-    (["--num-seeds", "0"], "--num-seeds 0 is not allowed"),
-    (["--seeds", "1", "1"], "a non-empty list of distinct integers >= 0"),
-    (["--preset", "reddit"], "--preset 'reddit' is not allowed; expected one of forum"),
-    (["--reward", "no_such_pkg:f"], "--reward='no_such_pkg:f': cannot import 'no_such_pkg'"),
-    (["--reward", "tests.trainable.test_rewards:wrong_shape"], "expected a floating tensor"),
-    (["--reward", "tests.trainable.test_rewards:wrong_dtype"], "torch.int64 tensor"),
-    (["--reward", "tests.trainable.test_rewards:not_a_function"], "is not a callable"),
-    (["--config", "/no/such/file.json"], "no such file"),
-])
+@pytest.mark.parametrize(
+    "argv, expected",
+    [
+        (["--n", "1"], "--n=1 is not allowed; expected an integer >= 2"),
+        (["--n", "ten"], "argument --n: invalid int value: 'ten'"),
+        (["--encoding", "ascii"], "--encoding='ascii' is not allowed; expected one of scalar"),
+        (["--baseline", "critic"], "--baseline='critic' is not allowed"),
+        (["--reward-scale", "log"], "--reward-scale='log' is not allowed"),
+        (["--lr", "0"], "--lr=0.0 is not allowed; expected a finite number > 0"),
+        (["--lr", "-1"], "--lr=-1.0 is not allowed"),
+        (["--entropy-coef", "-0.5"], "--entropy-coef=-0.5 is not allowed; expected a finite number >= 0"),
+        (["--batch-size", "0"], "--batch-size=0 is not allowed"),
+        (["--sample-budget", "-5"], "--sample-budget=-5 is not allowed"),
+        (["--sample-budget", "lots"], "argument --sample-budget: invalid int value: 'lots'"),
+        (["--device", "tpu"], "--device='tpu' is not allowed"),
+        pytest.param(
+            ["--device", "cuda"],
+            "--device='cuda' is not allowed; expected auto or cpu",
+            marks=pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA present"),
+        ),
+        (["--config", "tests/trainable/test_cli_train.py"], "not valid JSON or YAML"),
+        (["--num-seeds", "0"], "--num-seeds 0 is not allowed"),
+        (["--seeds", "1", "1"], "a non-empty list of distinct integers >= 0"),
+        (["--preset", "reddit"], "--preset 'reddit' is not allowed; expected one of forum"),
+        (["--reward", "no_such_pkg:f"], "--reward='no_such_pkg:f': cannot import 'no_such_pkg'"),
+        (["--reward", "tests.trainable.test_rewards:wrong_shape"], "expected a floating tensor"),
+        (["--reward", "tests.trainable.test_rewards:wrong_dtype"], "torch.int64 tensor"),
+        (["--reward", "tests.trainable.test_rewards:not_a_function"], "is not a callable"),
+        (["--config", "/no/such/file.json"], "no such file"),
+    ],
+)
 def test_bad_input_exits_2_with_one_line_naming_it(capsys, argv, expected):
     try:
         code = main(["train", *argv])
@@ -82,8 +89,9 @@ def test_bad_input_exits_2_with_one_line_naming_it(capsys, argv, expected):
 def test_bad_input_from_the_shell_has_no_traceback(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("n: [unclosed")
-    result = subprocess.run([sys.executable, "-m", "study.cli", "train", "--config", str(bad)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "study.cli", "train", "--config", str(bad)], capture_output=True, text=True
+    )
     assert result.returncode == 2
     assert result.stderr.startswith("banditune train: error: --config")
     assert "Traceback" not in result.stderr and result.stdout == ""
@@ -102,23 +110,48 @@ def fails_after_ten_calls(x, a, n):
 
 def test_a_reward_failing_during_training_exits_1_naming_it_with_its_traceback(capsys):
     _calls["count"] = 0
-    code, out, err = run_cli(capsys, "--n", "10", "--sample-budget", "20000", "--batch-size",
-                             "256", "--reward", f"{__name__}:fails_after_ten_calls")
+    code, out, err = run_cli(
+        capsys,
+        "--n",
+        "10",
+        "--sample-budget",
+        "20000",
+        "--batch-size",
+        "256",
+        "--reward",
+        f"{__name__}:fails_after_ten_calls",
+    )
     assert code == 1 and _calls["count"] == 11
     assert "Traceback (most recent call last)" in err
     assert "in fails_after_ten_calls" in err  # the frame that raised is kept
     last = err.strip().splitlines()[-1]
-    assert last.startswith("banditune train: failed during work: FileNotFoundError:"
-                           " lookup table missing (raised in fails_after_ten_calls at")
+    assert last.startswith(
+        "banditune train: failed during work: FileNotFoundError:"
+        " lookup table missing (raised in fails_after_ten_calls at"
+    )
 
 
 def test_progress_on_a_pipe_is_one_plain_line_per_evaluation():
     result = subprocess.run(
-        [sys.executable, "-m", "study.cli", "train", "--n", "10", "--sample-budget", "4096",
-         "--eval-every", "1024", "--batch-size", "256"], capture_output=True, text=True)
+        [
+            sys.executable,
+            "-m",
+            "study.cli",
+            "train",
+            "--n",
+            "10",
+            "--sample-budget",
+            "4096",
+            "--eval-every",
+            "1024",
+            "--batch-size",
+            "256",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
     lines = result.stderr.splitlines()
     assert "\r" not in result.stderr
-    assert [line.split()[1] for line in lines] == ["1,024/4,096", "2,048/4,096", "3,072/4,096",
-                                                    "4,096/4,096"]
+    assert [line.split()[1] for line in lines] == ["1,024/4,096", "2,048/4,096", "3,072/4,096", "4,096/4,096"]
     assert all(line.startswith("n=10: ") and "exact_match=" in line for line in lines)

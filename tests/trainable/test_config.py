@@ -5,27 +5,30 @@ import pytest
 from trainable import PRESETS, TrainConfig, from_preset, read_config_file
 
 
-@pytest.mark.parametrize("field, value, allowed", [
-    ("n", 1, "an integer >= 2"),
-    ("n", 2.5, "an integer >= 2"),
-    ("encoding", "ascii", "one of scalar, scalar01, onehot, embedding, fourier, binary"),
-    ("baseline", "critic", "one of none, ema, batch_mean, rloo, grpo, value"),
-    ("reward_scale", "log", "one of raw, range, gap, standardize"),
-    ("lr", 0.0, "a finite number > 0"),
-    ("lr", -1e-3, "a finite number > 0"),
-    ("lr", float("nan"), "a finite number > 0"),
-    ("entropy_coef", -0.1, "a finite number >= 0"),
-    ("batch_size", 0, "an integer >= 1"),
-    ("hidden", 0, "an integer >= 1"),
-    ("group_size", 0, "an integer >= 1"),
-    ("seeds", (), "a non-empty list of distinct integers >= 0"),
-    ("seeds", (1, 1), "a non-empty list of distinct integers >= 0"),
-    ("sample_budget", 0, "an integer >= 1"),
-    ("eval_every", -5, "an integer >= 1"),
-    ("device", "tpu", "one of auto, cpu, cuda"),
-    ("inputs", "sorted", "one of uniform, cycle"),
-    ("gamma", 1.0, "a number in [0, 1)"),
-])
+@pytest.mark.parametrize(
+    "field, value, allowed",
+    [
+        ("n", 1, "an integer >= 2"),
+        ("n", 2.5, "an integer >= 2"),
+        ("encoding", "ascii", "one of scalar, scalar01, onehot, embedding, fourier, binary"),
+        ("baseline", "critic", "one of none, ema, batch_mean, rloo, grpo, value"),
+        ("reward_scale", "log", "one of raw, range, gap, standardize"),
+        ("lr", 0.0, "a finite number > 0"),
+        ("lr", -1e-3, "a finite number > 0"),
+        ("lr", float("nan"), "a finite number > 0"),
+        ("entropy_coef", -0.1, "a finite number >= 0"),
+        ("batch_size", 0, "an integer >= 1"),
+        ("hidden", 0, "an integer >= 1"),
+        ("group_size", 0, "an integer >= 1"),
+        ("seeds", (), "a non-empty list of distinct integers >= 0"),
+        ("seeds", (1, 1), "a non-empty list of distinct integers >= 0"),
+        ("sample_budget", 0, "an integer >= 1"),
+        ("eval_every", -5, "an integer >= 1"),
+        ("device", "tpu", "one of auto, cpu, cuda"),
+        ("inputs", "sorted", "one of uniform, cycle"),
+        ("gamma", 1.0, "a number in [0, 1)"),
+    ],
+)
 def test_bad_values_name_the_field_the_value_and_what_is_allowed(field, value, allowed):
     with pytest.raises(ValueError) as error:
         TrainConfig(**{field: value})
@@ -60,7 +63,11 @@ def test_budget_and_eval_interval_resolve_by_n():
 def test_presets_and_overrides():
     forum = from_preset("forum", n=100, seeds=[0, 1])
     assert (forum.encoding, forum.baseline, forum.entropy_coef, forum.batch_size) == (
-        "scalar", "none", 1e-4, 50)
+        "scalar",
+        "none",
+        1e-4,
+        50,
+    )
     assert forum.n == 100 and forum.seeds == (0, 1)
     original = from_preset("forum-original", lr=0.01)
     assert original.gamma == 0.99 and original.minibatch_size == 1 and original.lr == 0.01
@@ -73,8 +80,7 @@ def test_config_round_trips_through_json_and_yaml(tmp_path):
     config = TrainConfig(n=20, baseline="grpo", group_size=8, seeds=(3, 4), lr=0.01)
     (tmp_path / "c.json").write_text(json.dumps(config.to_dict()))
     assert TrainConfig.from_dict(read_config_file(tmp_path / "c.json")) == config
-    (tmp_path / "c.yaml").write_text("n: 20\nbaseline: grpo\ngroup_size: 8\nseeds: [3, 4]\n"
-                                     "lr: 0.01\n")
+    (tmp_path / "c.yaml").write_text("n: 20\nbaseline: grpo\ngroup_size: 8\nseeds: [3, 4]\nlr: 0.01\n")
     assert TrainConfig.from_dict(read_config_file(tmp_path / "c.yaml")) == config
 
 

@@ -60,16 +60,20 @@ def test_a_config_is_bit_identical_run_to_run(overrides):
 @pytest.mark.parametrize("overrides", VARIANTS)
 def test_a_seed_alone_matches_it_batched_to_rounding(overrides):
     short = {**SMALL, "sample_budget": 512, "eval_every": 512}
-    together, alone = (Trainer(TrainConfig(seeds=seeds, **short, **overrides))
-                       for seeds in ((0, 1, 2), (1,)))
+    together, alone = (Trainer(TrainConfig(seeds=seeds, **short, **overrides)) for seeds in ((0, 1, 2), (1,)))
     batched, single = together.run(512), alone.run(512)
     for name, stacked in together.policy.named_parameters():
-        np.testing.assert_allclose(stacked[1].detach().numpy(),
-                                   dict(alone.policy.named_parameters())[name][0].detach().numpy(),
-                                   rtol=0, atol=ATOL, err_msg=name)
+        np.testing.assert_allclose(
+            stacked[1].detach().numpy(),
+            dict(alone.policy.named_parameters())[name][0].detach().numpy(),
+            rtol=0,
+            atol=ATOL,
+            err_msg=name,
+        )
     for field in ("p_correct", "entropy", "reward_mean"):
-        np.testing.assert_allclose(getattr(batched, field)[1], getattr(single, field)[0],
-                                   rtol=1e-5, atol=ATOL, err_msg=field)
+        np.testing.assert_allclose(
+            getattr(batched, field)[1], getattr(single, field)[0], rtol=1e-5, atol=ATOL, err_msg=field
+        )
     # the comparison is of the right row: seed 1 alone is not seed 0 batched
     assert (alone.policy.w1[0] - together.policy.w1[0]).abs().max() > 1e-3
 
@@ -128,8 +132,7 @@ def test_defaults_learn_a_reward_whose_answer_is_not_x():
 @pytest.mark.slow
 def test_reward_scale_and_offset_do_not_change_what_defaults_learn():
     base = final(TrainConfig(n=10, seeds=(0,), sample_budget=50_000))
-    scaled = final(TrainConfig(n=10, seeds=(0,), sample_budget=50_000,
-                               reward=f"{__name__}:scaled_abs"))
+    scaled = final(TrainConfig(n=10, seeds=(0,), sample_budget=50_000, reward=f"{__name__}:scaled_abs"))
     np.testing.assert_allclose(scaled.p_correct, base.p_correct, atol=0.02)
 
 
@@ -147,7 +150,40 @@ def test_both_promises_hold_on_another_kernel_path():
 
     env = {**os.environ, "ATEN_CPU_CAPABILITY": "default"}
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", __file__, "-k",
-         "bit_identical or to_rounding"], env=env, capture_output=True, text=True)
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            __file__,
+            "-k",
+            "bit_identical or to_rounding",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout[-2000:]
     assert "12 passed" in result.stdout
+
+
+def policy_choosing(action_of, *, n: int, reward: str = "abs", logit: float = 10.0):
+    """The metrics of a one-hot policy whose greedy action for x is action_of(x), with
+    probability about e^logit / (e^logit + n - 1) on it."""
+    trainer = Trainer(TrainConfig(n=n, reward=reward, hidden=n, sample_budget=8, batch_size=8))
+    with torch.no_grad():
+        for p in trainer.policy.parameters():
+            p.zero_()
+        for x in range(n):
+            trainer.policy.w1[0, x, x] = 1.0  # hidden unit x is on for input x only
+            trainer.policy.w2[0, x, action_of(x)] = logit
+    return trainer.evaluate()
+
+
+def test_stuck_counts_wrong_greedy_actions_held_with_probability_at_least_0_9():
+    confident = policy_choosing(lambda x: (x + 3) % 10 if x < 4 else x, n=10, logit=10.0)
+    assert confident.exact_match[0] == pytest.approx(0.6) and confident.stuck[0] == 4
+    unsure = policy_choosing(lambda x: (x + 3) % 10 if x < 4 else x, n=10, logit=2.0)
+    assert unsure.exact_match[0] == pytest.approx(0.6) and unsure.stuck[0] == 0  # p = e^2/(e^2+9) = 0.45
