@@ -43,7 +43,7 @@ EXPERIMENT = "tune"
 REFERENCE_PRESET = "forum"
 MAX_FAILURES = 2  # retries of a trial whose worker died (from its last checkpoint)
 KEEP_CHECKPOINTS = 4
-STARTUP_TRIALS = 20  # random trials before TPE models the results
+STARTUP_TRIALS = 30  # random trials before TPE models the results
 
 
 def run_study(

@@ -1,8 +1,5 @@
-"""Fake study folders that follow the documented Parquet contract (README / issue 4).
-
-The column types are written out here, independently of analysis.load, so a reader that drifts
-from the contract fails these tests.
-"""
+"""Fake study folders in the results contract's schemas (contract/schema.py), with planted
+winners, a decoy, failures and a reference; rows leave out the columns a writer may leave null."""
 
 from __future__ import annotations
 
@@ -14,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from contract.schema import CURVE_SCHEMA, TRIAL_SCHEMA
 
 NS = (10, 100)
 SEEDS = (0, 1, 2, 3, 4)
@@ -32,62 +31,6 @@ FORUM = {
     "group_size": 1,
 }
 
-TRIAL_TYPES = {
-    "study": pa.string(),
-    "trial_id": pa.string(),
-    "phase": pa.string(),
-    "status": pa.string(),
-    "error": pa.string(),
-    "n": pa.int64(),
-    "seed": pa.int64(),
-    "reward": pa.string(),
-    "encoding": pa.string(),
-    "baseline": pa.string(),
-    "reward_scale": pa.string(),
-    "lr": pa.float64(),
-    "entropy_coef": pa.float64(),
-    "batch_size": pa.int64(),
-    "hidden": pa.int64(),
-    "group_size": pa.int64(),
-    "sample_budget": pa.int64(),
-    "exact_match": pa.float64(),
-    "p_correct": pa.float64(),
-    "mae": pa.float64(),
-    "regret": pa.float64(),
-    "entropy": pa.float64(),
-    "distinct_actions": pa.int64(),
-    "reward_mean": pa.float64(),
-    "samples": pa.int64(),
-    "samples_to_95": pa.int64(),
-    "best_exact_match": pa.float64(),
-    "auc_exact_match": pa.float64(),
-    "wall_s": pa.float64(),
-    "samples_per_s": pa.float64(),
-    "objective": pa.float64(),
-    "device": pa.string(),
-    "torch_version": pa.string(),
-    "ray_version": pa.string(),
-    "optuna_version": pa.string(),
-    "git_commit": pa.string(),
-}
-CURVE_TYPES = {
-    "study": pa.string(),
-    "trial_id": pa.string(),
-    "phase": pa.string(),
-    "n": pa.int64(),
-    "seed": pa.int64(),
-    "report": pa.int64(),
-    "samples": pa.int64(),
-    "exact_match": pa.float64(),
-    "p_correct": pa.float64(),
-    "mae": pa.float64(),
-    "regret": pa.float64(),
-    "entropy": pa.float64(),
-    "distinct_actions": pa.int64(),
-    "reward_mean": pa.float64(),
-    "wall_s": pa.float64(),
-    "samples_per_s": pa.float64(),
-}
 METRICS = (
     "exact_match",
     "p_correct",
@@ -206,10 +149,10 @@ def write_study(
     (root / "curves").mkdir()
     for t in trials:
         name = f"{t['rows'][0]['trial_id']}-{t['rows'][0]['phase']}.parquet"
-        pq.write_table(pa.Table.from_pylist(t["rows"], schema=pa.schema(TRIAL_TYPES)), root / "trials" / name)
+        pq.write_table(pa.Table.from_pylist(t["rows"], schema=TRIAL_SCHEMA), root / "trials" / name)
         if t["curves"]:
             pq.write_table(
-                pa.Table.from_pylist(t["curves"], schema=pa.schema(CURVE_TYPES)),
+                pa.Table.from_pylist(t["curves"], schema=CURVE_SCHEMA),
                 root / "curves" / name,
             )
     meta = {
