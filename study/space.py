@@ -56,6 +56,19 @@ def default_point(*, encodings, baselines, reward_scales) -> dict | None:
     return point
 
 
+def with_defaults(axes: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    """`axes` with the trainer's default value added to each axis that lacks it (so that the
+    warm start, the defaults, is a point of the space)."""
+    from trainable import TrainConfig
+
+    d = TrainConfig()
+    defaults = {"encodings": d.encoding, "baselines": d.baseline, "reward_scales": d.reward_scale}
+    return {
+        axis: values if defaults[axis] in values else (*values, defaults[axis])
+        for axis, values in axes.items()
+    }
+
+
 def describe(axes: dict[str, tuple[str, ...]]) -> dict:
     """The space as plain JSON, for study.json."""
     return {

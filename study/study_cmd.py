@@ -155,6 +155,7 @@ OPTION_OF = {
 def spec_from_args(args: argparse.Namespace, base=None):
     """The StudySpec of the flags given, else `base`'s values (on --resume), else the
     defaults. ValueError for a bad value."""
+    from study.space import with_defaults
     from study.spec import StudySpec, check, check_axes, parse_budget, study_sample_budget
 
     def pick(option, saved, default):
@@ -184,10 +185,15 @@ def spec_from_args(args: argparse.Namespace, base=None):
         "baselines": args.baselines,
         "reward_scales": args.reward_scales,
     }
-    axes = check_axes(restricted) if base is None or any(restricted.values()) else base.axes
+    warm_start = pick("warm_start", base and base.warm_start, True)
+    if base is not None and not any(restricted.values()):
+        axes = base.axes
+    else:
+        axes = check_axes(restricted)
+        if warm_start and not any(restricted.values()):
+            axes = with_defaults(axes)  # the warm start must be a point of the space
     reward = pick("reward", base and base.reward, DEFAULTS["reward"])
     check_reward(reward, ns)
-    warm_start = pick("warm_start", base and base.warm_start, True)
     return StudySpec(
         ns=ns,
         seeds=tuple(range(num_seeds)),

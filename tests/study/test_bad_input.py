@@ -146,3 +146,16 @@ def test_the_default_axes_leave_out_the_raw_scalar_encodings_unless_asked():
     assert axes["baselines"] == spec.AXES["baselines"]
     asked = spec.check_axes({"encodings": ["scalar", "onehot"]})
     assert asked["encodings"] == ("scalar", "onehot")
+
+
+@pytest.mark.parametrize("warm", [True, False])
+def test_a_warm_start_study_adds_the_defaults_values_to_the_default_axes(warm):
+    from study.cli import build_parser
+    from study.space import default_point
+    from study.study_cmd import spec_from_args
+
+    argv = ["study"] + ([] if warm else ["--no-warm-start"])
+    built = spec_from_args(build_parser().parse_args(argv))
+    assert ("range" in built.axes["reward_scales"]) is warm  # the defaults' scale
+    assert (default_point(**built.axes) is not None) is warm
+    assert built.warm_start is warm
