@@ -79,7 +79,8 @@ def _answer(f: Findings) -> str:
     if both:
         lines.append(
             f"**{len(both)} config(s) are above {f.threshold:g} at every n** (the lower end of the "
-            f"95% interval of the IQM over seeds is at or above {f.threshold:g}). The best:"
+            f"95% interval of the IQM over seeds is at or above {f.threshold:g}). The one to use "
+            f"({f.best['reason']}):"
         )
     else:
         lines.append(

@@ -116,16 +116,26 @@ def score_record(row: pd.Series, configs: pd.DataFrame) -> dict:
 
 
 def pick_best(scores: pd.DataFrame, configs: pd.DataFrame, long: pd.DataFrame | None = None) -> dict:
-    """The config to use: the top long-horizon confirmation winner at every n with no stuck
-    input (`long`: score_configs of the long-horizon confirmations), else the top search winner
-    at every n, else the best joint IQM, else the best IQM. `scores` are reported either way."""
+    """The config to use. With long-horizon confirmations (`long`: score_configs of them): the
+    top one above the threshold at every n there with no stuck input, else the top one there
+    (fewest stuck inputs first). Without: the top search winner at every n, else the best joint
+    IQM, else the best IQM. Its search `scores` are reported either way."""
     both = ranked(scores, key=BOTH)
-    held = ranked(long, key=BOTH) if long is not None and len(long) else both.iloc[:0]
-    held = held[held["winner"] & (held["stuck"] == 0)]
     won = bool(both["winner"].any())
+    confirmed = ranked(long, key=BOTH) if long is not None and len(long) else both.iloc[:0]
+    held = confirmed[confirmed["winner"] & (confirmed["stuck"] == 0)]
     if len(held):
-        top = both[both["trial_id"] == held.iloc[0]["trial_id"]].iloc[0]
+        chosen = held.iloc[0]["trial_id"]
         reason = "above the threshold at every n on fresh seeds at the long horizon, with no stuck input"
+    elif len(confirmed):
+        chosen = confirmed.sort_values(
+            ["stuck", "iqm", "ci_low", "trial_id"], ascending=[True, False, False, True]
+        ).iloc[0]["trial_id"]
+        reason = (
+            "no confirmed config held at the long horizon without stuck inputs: the one with the fewest there"
+        )
+    if len(confirmed) and chosen in set(both["trial_id"]):
+        top = both[both["trial_id"] == chosen].iloc[0]
     elif won:
         top, reason = both[both["winner"]].iloc[0], "above the threshold at every n"
     elif len(both):
