@@ -132,12 +132,19 @@ def _configs(*trial_ids):
 def test_the_best_config_is_the_one_that_held_at_the_long_horizon():
     from analysis.scoring import pick_best
 
-    search = score_configs(_runs({"fast": {10: [1.0] * 5, 100: [1.0] * 5},
-                                  "steady": {10: [1.0] * 5, 100: [0.99] * 5}}),
-                           ns=[10, 100], threshold=0.95)
-    long = score_configs(_runs({"fast": {10: [1.0] * 5, 100: [0.98] * 5},
-                                "steady": {10: [1.0] * 5, 100: [1.0] * 5}}, stuck={"fast": 2}),
-                         ns=[10, 100], threshold=0.95)
+    search = score_configs(
+        _runs({"fast": {10: [1.0] * 5, 100: [1.0] * 5}, "steady": {10: [1.0] * 5, 100: [0.99] * 5}}),
+        ns=[10, 100],
+        threshold=0.95,
+    )
+    long = score_configs(
+        _runs(
+            {"fast": {10: [1.0] * 5, 100: [0.98] * 5}, "steady": {10: [1.0] * 5, 100: [1.0] * 5}},
+            stuck={"fast": 2},
+        ),
+        ns=[10, 100],
+        threshold=0.95,
+    )
     configs = _configs("fast", "steady")
     assert pick_best(search, configs)["trial_id"] == "fast"  # the search alone prefers it
     best = pick_best(search, configs, long)
@@ -147,11 +154,18 @@ def test_the_best_config_is_the_one_that_held_at_the_long_horizon():
 def test_when_nothing_held_the_best_is_the_confirmed_one_with_fewest_stuck_inputs():
     from analysis.scoring import pick_best
 
-    search = score_configs(_runs({"a": {10: [1.0] * 5, 100: [1.0] * 5},
-                                  "b": {10: [1.0] * 5, 100: [1.0] * 5}}), ns=[10, 100],
-                           threshold=0.95)
-    long = score_configs(_runs({"a": {10: [1.0] * 5, 100: [0.98] * 5},
-                                "b": {10: [1.0] * 5, 100: [0.97] * 5}}, stuck={"a": 3, "b": 1}),
-                         ns=[10, 100], threshold=0.95)
+    search = score_configs(
+        _runs({"a": {10: [1.0] * 5, 100: [1.0] * 5}, "b": {10: [1.0] * 5, 100: [1.0] * 5}}),
+        ns=[10, 100],
+        threshold=0.95,
+    )
+    long = score_configs(
+        _runs(
+            {"a": {10: [1.0] * 5, 100: [0.98] * 5}, "b": {10: [1.0] * 5, 100: [0.97] * 5}},
+            stuck={"a": 3, "b": 1},
+        ),
+        ns=[10, 100],
+        threshold=0.95,
+    )
     best = pick_best(search, _configs("a", "b"), long)
     assert best["trial_id"] == "b" and best["reason"].startswith("no confirmed config held")
