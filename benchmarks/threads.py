@@ -16,6 +16,10 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
+
+# benchmarks/study.py would shadow the study package: keep this folder off the path.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 DEFAULT_SAMPLES = {100: 600_000, 1000: 300_000}
 
