@@ -25,6 +25,7 @@ import pyarrow as pa
 
 from contract.layout import StudyPaths
 from contract.schema import DIAGNOSE_SCHEMA
+from contract.schema import DIAGNOSE_SETTINGS as SETTINGS  # COMMON and every AXES field
 from contract.write import write_atomic
 from study.options import DEFAULT_NS, add_threads, apply_threads, check_ns, check_threads
 
@@ -45,7 +46,6 @@ AXES = {
 }
 COMMON = ("reward", "device")  # the target's, in every variant
 PER_RUN = ("n", "seeds", "sample_budget", "eval_every")  # diagnose's own
-SETTINGS = (*COMMON, *(f for fields in AXES.values() for f in fields))
 
 
 @dataclass(frozen=True)

@@ -270,3 +270,9 @@ def test_bad_input_exits_2_with_one_line(argv, message, tmp_path, capsys, no_tra
     assert err.count("\n") == 1 and err.startswith("banditune diagnose: error: ")
     assert message in err
     assert not (tmp_path / "diagnose.parquet").exists()
+
+
+def test_the_settings_columns_are_the_common_fields_and_every_axis_field():
+    from study.diagnose import AXES, COMMON, SETTINGS
+
+    assert SETTINGS == (*COMMON, *(f for fields in AXES.values() for f in fields))
