@@ -27,13 +27,14 @@ AXIS_COLUMNS = (
     "baseline",
     "reward_scale",
     "lr",
+    "lr_schedule",
     "entropy_coef",
     "batch_size",
     "hidden",
     "group_size",
 )
 CONFIG_COLUMNS = ("reward", *AXIS_COLUMNS)
-CATEGORICAL = ("reward", "encoding", "baseline", "reward_scale")
+CATEGORICAL = ("reward", "encoding", "baseline", "reward_scale", "lr_schedule")
 
 # Per-seed metrics of one evaluation (trainable.Metrics), in curve rows and trial rows.
 CURVE_METRICS = (
@@ -65,6 +66,7 @@ _TYPES = {
     "baseline": pa.string(),
     "reward_scale": pa.string(),
     "lr": pa.float64(),
+    "lr_schedule": pa.string(),
     "entropy_coef": pa.float64(),
     "batch_size": pa.int64(),
     "hidden": pa.int64(),
@@ -141,6 +143,7 @@ DIAGNOSE_SETTINGS = (
     "value_coef",
     "reward_scale",
     "lr",
+    "lr_schedule",
     "entropy_coef",
     "batch_size",
     "minibatch_size",

@@ -37,7 +37,7 @@ AXES = {
     "encoding": ("encoding",),
     "baseline": ("baseline", "group_size", "ema_decay", "value_coef"),
     "reward_scale": ("reward_scale",),
-    "lr": ("lr",),
+    "lr": ("lr", "lr_schedule"),
     "entropy_coef": ("entropy_coef",),
     "batch_size": ("batch_size", "minibatch_size"),
     "hidden": ("hidden",),

@@ -21,12 +21,13 @@ BATCH_SIZES = (64, 128, 256, 512, 1024)
 HIDDEN = (32, 64, 128, 256)
 
 
-def search_space(trial, *, encodings, baselines, reward_scales) -> None:
+def search_space(trial, *, encodings, baselines, reward_scales, lr_schedules) -> None:
     """Define-by-run space for OptunaSearch (bind the choices with functools.partial)."""
     trial.suggest_categorical("encoding", list(encodings))
     baseline = trial.suggest_categorical("baseline", list(baselines))
     trial.suggest_categorical("reward_scale", list(reward_scales))
     trial.suggest_float("lr", *LR, log=True)
+    trial.suggest_categorical("lr_schedule", list(lr_schedules))
     trial.suggest_float("entropy_coef", *ENTROPY_COEF, log=True)
     trial.suggest_categorical("batch_size", list(BATCH_SIZES))
     trial.suggest_categorical("hidden", list(HIDDEN))
@@ -34,19 +35,26 @@ def search_space(trial, *, encodings, baselines, reward_scales) -> None:
         trial.suggest_categorical("group_size", list(GROUP_SIZES))
 
 
-def default_point(*, encodings, baselines, reward_scales) -> dict | None:
+def default_point(*, encodings, baselines, reward_scales, lr_schedules) -> dict | None:
     """The trainer's defaults as a point of the space (the search's first trial), or None when
     the axes leave them out."""
     from trainable import TrainConfig
 
     d = TrainConfig()
-    if d.encoding not in encodings or d.baseline not in baselines or d.reward_scale not in reward_scales:
+    chosen = (
+        (d.encoding, encodings),
+        (d.baseline, baselines),
+        (d.reward_scale, reward_scales),
+        (d.lr_schedule, lr_schedules),
+    )
+    if any(value not in values for value, values in chosen):
         return None
     point = {
         "encoding": d.encoding,
         "baseline": d.baseline,
         "reward_scale": d.reward_scale,
         "lr": d.lr,
+        "lr_schedule": d.lr_schedule,
         "entropy_coef": d.entropy_coef,
         "batch_size": d.batch_size,
         "hidden": d.hidden,
@@ -62,7 +70,12 @@ def with_defaults(axes: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]
     from trainable import TrainConfig
 
     d = TrainConfig()
-    defaults = {"encodings": d.encoding, "baselines": d.baseline, "reward_scales": d.reward_scale}
+    defaults = {
+        "encodings": d.encoding,
+        "baselines": d.baseline,
+        "reward_scales": d.reward_scale,
+        "lr_schedules": d.lr_schedule,
+    }
     return {
         axis: values if defaults[axis] in values else (*values, defaults[axis])
         for axis, values in axes.items()
@@ -76,6 +89,7 @@ def describe(axes: dict[str, tuple[str, ...]]) -> dict:
         "baseline": {"categorical": list(axes["baselines"])},
         "reward_scale": {"categorical": list(axes["reward_scales"])},
         "lr": {"log_uniform": list(LR)},
+        "lr_schedule": {"categorical": list(axes["lr_schedules"])},
         "entropy_coef": {"log_uniform": list(ENTROPY_COEF)},
         "batch_size": {"categorical": list(BATCH_SIZES)},
         "hidden": {"categorical": list(HIDDEN)},
@@ -99,6 +113,7 @@ def axis_values(point: dict) -> dict:
         "baseline": point["baseline"],
         "reward_scale": point["reward_scale"],
         "lr": float(point["lr"]),
+        "lr_schedule": point.get("lr_schedule", "constant"),
         "entropy_coef": float(entropy),
         "batch_size": int(point["batch_size"]),
         "hidden": int(point["hidden"]),

@@ -14,8 +14,14 @@ from pathlib import Path
 
 from contract.layout import StudyPaths
 from trainable.config import BASELINES, ENCODINGS, REWARD_SCALES
+from trainable.schedules import SCHEDULES
 
-AXES = {"encodings": ENCODINGS, "baselines": BASELINES, "reward_scales": REWARD_SCALES}
+AXES = {
+    "encodings": ENCODINGS,
+    "baselines": BASELINES,
+    "reward_scales": REWARD_SCALES,
+    "lr_schedules": SCHEDULES,
+}
 # What a study searches unless told: every value but two kinds, on evidence. The raw-scalar
 # encodings never passed 0.12 at n=100 (the first study and this round's pilots, 64 trials): one
 # input line cut into a few ReLU pieces cannot give 100 inputs 100 outputs. And of 1005 trials in
@@ -67,7 +73,8 @@ class StudySpec:
             reward=d["reward"],
             search_seed=d["search_seed"],
             max_concurrent=d["max_concurrent"],
-            axes={k: tuple(v) for k, v in d["axes"].items()},
+            # studies from before the lr_schedule axis trained at a constant lr
+            axes={"lr_schedules": ("constant",), **{k: tuple(v) for k, v in d["axes"].items()}},
             warm_start=d.get("warm_start", True),
         )
 

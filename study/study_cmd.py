@@ -94,6 +94,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         ("encodings", "encoding"),
         ("baselines", "baseline"),
         ("reward-scales", "reward scale"),
+        ("lr-schedules", "lr schedule"),
     ):
         p.add_argument(
             "--" + axis,
@@ -147,7 +148,7 @@ OPTION_OF = {
     "reward": "--reward",
     "search_seed": "--seed",
     "max_concurrent": "--max-concurrent",
-    "axes": "--encodings/--baselines/--reward-scales",
+    "axes": "--encodings/--baselines/--reward-scales/--lr-schedules",
     "warm_start": "--no-warm-start",
 }
 
@@ -184,6 +185,7 @@ def spec_from_args(args: argparse.Namespace, base=None):
         "encodings": args.encodings,
         "baselines": args.baselines,
         "reward_scales": args.reward_scales,
+        "lr_schedules": args.lr_schedules,
     }
     warm_start = pick("warm_start", base and base.warm_start, True)
     if base is not None and not any(restricted.values()):

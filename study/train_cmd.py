@@ -18,6 +18,7 @@ CONFIG_OPTIONS = {
     "baseline": str,
     "reward_scale": str,
     "lr": float,
+    "lr_schedule": str,
     "entropy_coef": float,
     "batch_size": int,
     "hidden": int,
@@ -37,6 +38,8 @@ OPTION_HELP = {
     "baseline": "what is subtracted from the reward: one of {BASELINES}",
     "reward_scale": "how rewards are scaled before the update: one of {REWARD_SCALES}",
     "lr": "Adam learning rate, a number > 0",
+    "lr_schedule": "how lr changes over the sample budget: one of {SCHEDULES} (linear and cosine"
+    " anneal it to 0 at the budget's end)",
     "entropy_coef": "entropy bonus weight, a number >= 0",
     "batch_size": "samples per update, an integer >= 1 (a multiple of --group-size for rloo and grpo)",
     "hidden": "hidden units of the policy network, an integer >= 1",
@@ -52,7 +55,10 @@ def config_help(name: str) -> str:
     from trainable import config
 
     text = OPTION_HELP[name].format(
-        **{k: ", ".join(getattr(config, k)) for k in ("ENCODINGS", "BASELINES", "REWARD_SCALES", "DEVICES")}
+        **{
+            k: ", ".join(getattr(config, k))
+            for k in ("ENCODINGS", "BASELINES", "REWARD_SCALES", "SCHEDULES", "DEVICES")
+        }
     )
     if name == "sample_budget":
         return text + " (default: 30k per input, between 200k and 30M)"
@@ -199,6 +205,7 @@ def _summary(config, metrics) -> str:
     lines = [
         f"n={config.n} reward={config.reward} encoding={config.encoding}"
         f" baseline={config.baseline} reward_scale={config.reward_scale} lr={config.lr:g}"
+        f" lr_schedule={config.lr_schedule}"
         f" entropy_coef={config.entropy_coef:g} batch_size={config.batch_size}",
         f"{metrics.samples:,} samples per seed in {metrics.wall_s:.1f} s"
         f" ({metrics.samples_per_s:,.0f} samples/s per seed); stuck: inputs whose greedy"

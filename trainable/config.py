@@ -12,6 +12,7 @@ import yaml
 
 from trainable.baselines import BASELINES as BASELINE_TABLE
 from trainable.baselines import GROUP_BASELINES
+from trainable.schedules import SCHEDULES
 
 BASELINES = tuple(BASELINE_TABLE)
 ENCODINGS = ("scalar", "scalar01", "onehot", "embedding", "fourier", "binary")
@@ -36,6 +37,7 @@ class TrainConfig:
     baseline: str = "grpo"
     reward_scale: str = "range"
     lr: float = 3e-3
+    lr_schedule: str = "constant"
     entropy_coef: float = 0.4
     batch_size: int = 512
     hidden: int = 128
@@ -167,6 +169,7 @@ def _validate(c: TrainConfig) -> None:
         c.reward_scale in REWARD_SCALES, "reward_scale", c.reward_scale, "one of " + ", ".join(REWARD_SCALES)
     )
     _check(_is_number(c.lr) and c.lr > 0, "lr", c.lr, "a finite number > 0")
+    _check(c.lr_schedule in SCHEDULES, "lr_schedule", c.lr_schedule, "one of " + ", ".join(SCHEDULES))
     _check(
         _is_number(c.entropy_coef) and c.entropy_coef >= 0,
         "entropy_coef",

@@ -23,6 +23,7 @@ from trainable import advantages
 from trainable.baselines import BASELINES
 from trainable.config import TrainConfig
 from trainable.encodings import EMBEDDING_DIM, feature_dim, features
+from trainable.schedules import lr_scheduler
 from trainable.rewards import RewardTable, build_reward_table, call_reward, input_chunks
 
 # samples_to_95 and samples_to_99: the first evaluation at or above these exact matches
@@ -146,6 +147,8 @@ class Trainer:
         self.rewards: RewardTable = build_reward_table(config.reward, config.n, self.device)
         self.policy = BatchedPolicy(config, self.device)
         self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=config.lr)
+        steps = math.ceil(config.sample_budget / config.batch_size)
+        self.scheduler = lr_scheduler(self.optimizer, schedule=config.lr_schedule, steps=steps)
         self.generators = [torch.Generator(device=self.device).manual_seed(s) for s in config.seeds]
         num_seeds = len(config.seeds)
         self.samples = 0
@@ -165,6 +168,7 @@ class Trainer:
         start = time.perf_counter()
         for _ in range(steps):
             self._step()
+            self.scheduler.step()
         self._sync()
         self.train_s += time.perf_counter() - start
         self.samples += steps * self.config.batch_size
@@ -324,6 +328,7 @@ class Trainer:
             {
                 "policy": self.policy.state_dict(),
                 "optimizer": self.optimizer.state_dict(),
+                "scheduler": self.scheduler.state_dict(),
                 "generators": [g.get_state() for g in self.generators],
                 "ema": self.ema,
                 "samples": self.samples,
@@ -336,6 +341,7 @@ class Trainer:
     def load_state_dict(self, state: dict) -> None:
         self.policy.load_state_dict(state["policy"])
         self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
         for g, s in zip(self.generators, state["generators"], strict=True):
             g.set_state(s)
         self.ema = state["ema"].to(self.device)

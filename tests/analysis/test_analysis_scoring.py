@@ -94,6 +94,7 @@ def test_best_config_leaves_out_group_size_where_the_baseline_uses_no_groups():
         "baseline": "ema",
         "reward_scale": "raw",
         "lr": 1e-3,
+        "lr_schedule": "constant",
         "entropy_coef": 0.0,
         "batch_size": 64,
         "hidden": 32,

@@ -36,6 +36,7 @@ CASES = [
     (["--encodings", "onehot", "morse"], "--encodings 'morse' is not allowed"),
     (["--baselines", "critic"], "--baselines 'critic' is not allowed"),
     (["--reward-scales", "log"], "--reward-scales 'log' is not allowed"),
+    (["--lr-schedules", "step"], "--lr-schedules 'step' is not allowed"),
     (["--reward", "no_such_module:fn"], "--reward 'no_such_module:fn': cannot import"),
     (["--n", "1"], "--n 1 is not allowed"),
     (["--n", "10", "10"], "--n '10 10' is not allowed"),
@@ -133,7 +134,7 @@ def test_resume_refuses_options_that_change_the_saved_study(tmp_path, capsys, no
         (["--trials", "7"], ("--trials 7 is not allowed; expected the saved study's value 6")),
         (["--n", "10"], "--n '10' is not allowed"),
         (["--sample-budget", "1k"], "--sample-budget"),
-        (["--baselines", "rloo"], "--encodings/--baselines/--reward-scales"),
+        (["--baselines", "rloo"], "--encodings/--baselines/--reward-scales/--lr-schedules"),
         (["--storage", "s3://b/p"], "--storage 's3://b/p' is not allowed"),
     ):
         assert cli.main([*base, *extra]) == 2

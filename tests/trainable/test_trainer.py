@@ -78,8 +78,9 @@ def test_a_seed_alone_matches_it_batched_to_rounding(overrides):
     assert (alone.policy.w1[0] - together.policy.w1[0]).abs().max() > 1e-3
 
 
-def test_checkpoint_continues_exactly():
-    config = TrainConfig(seeds=(0, 1), **SMALL)
+@pytest.mark.parametrize("schedule", ["constant", "linear"])
+def test_checkpoint_continues_exactly(schedule):
+    config = TrainConfig(seeds=(0, 1), lr_schedule=schedule, **SMALL)
     straight = Trainer(config)
     straight.run(4_096)
     state = straight.state_dict()
@@ -89,6 +90,7 @@ def test_checkpoint_continues_exactly():
     got = resumed.run(4_096)
     np.testing.assert_array_equal(got.p_correct, expected.p_correct)
     assert got.samples == expected.samples == 8_192
+    assert resumed.optimizer.param_groups[0]["lr"] == straight.optimizer.param_groups[0]["lr"]
 
 
 def test_metrics_report_samples_and_per_seed_arrays():

@@ -1,0 +1,47 @@
+import pytest
+
+from trainable import TrainConfig, Trainer
+from trainable.schedules import lr_factor
+
+
+@pytest.mark.parametrize(
+    ("schedule", "expected"),
+    [
+        ("constant", [1.0, 1.0, 1.0]),
+        ("linear", [1.0, 0.5, 0.0]),
+        ("cosine", [1.0, 0.5, 0.0]),
+    ],
+)
+def test_factor_at_start_middle_and_end_of_the_budget(schedule, expected):
+    got = [lr_factor(schedule, p) for p in (0.0, 0.5, 1.0)]
+    assert got == pytest.approx(expected, abs=1e-12)
+
+
+def test_cosine_anneals_slower_than_linear_early_and_faster_late():
+    assert lr_factor("cosine", 0.25) > lr_factor("linear", 0.25)
+    assert lr_factor("cosine", 0.75) < lr_factor("linear", 0.75)
+
+
+def test_progress_past_the_budget_stays_at_the_end_value():
+    assert lr_factor("linear", 1.5) == 0.0 and lr_factor("cosine", -1.0) == 1.0
+
+
+@pytest.mark.parametrize("schedule", ["linear", "cosine"])
+def test_trainer_anneals_lr_over_its_sample_budget(schedule):
+    config = TrainConfig(n=10, lr=0.01, lr_schedule=schedule, batch_size=256, sample_budget=256 * 40)
+    trainer = Trainer(config)
+    trainer.run(256 * 20)
+    assert trainer.optimizer.param_groups[0]["lr"] == pytest.approx(0.005, rel=1e-9)
+    trainer.run(256 * 20)
+    assert trainer.optimizer.param_groups[0]["lr"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_constant_schedule_keeps_lr():
+    trainer = Trainer(TrainConfig(n=10, lr=0.01, batch_size=256, sample_budget=256 * 8))
+    trainer.run(256 * 8)
+    assert trainer.optimizer.param_groups[0]["lr"] == 0.01
+
+
+def test_unknown_schedule_is_refused_naming_the_choices():
+    with pytest.raises(ValueError, match=r"lr_schedule='step'.*constant, linear, cosine"):
+        TrainConfig(lr_schedule="step")
