@@ -23,8 +23,8 @@ from trainable import advantages
 from trainable.baselines import BASELINES
 from trainable.config import TrainConfig
 from trainable.encodings import EMBEDDING_DIM, feature_dim, features
-from trainable.schedules import lr_scheduler
 from trainable.rewards import RewardTable, build_reward_table, call_reward, input_chunks
+from trainable.schedules import lr_scheduler
 
 # samples_to_95 and samples_to_99: the first evaluation at or above these exact matches
 REACHED = {"samples_to_95": 0.95, "samples_to_99": 0.99}
