@@ -1,0 +1,148 @@
+"""How the best lr and entropy bonus move with n, from one or more studies (Parquet only).
+
+At each n of the studies, the top configs are the `top` best search configs by IQM exact match at that
+n (ties: interval, stuck inputs, area; analysis.scoring.ranked). Their lr and entropy_coef give a
+point (the geometric median) and an interval (the smallest and largest of them). The rule is a
+power law fitted by least squares in log-log space to the points: value = c * n ** b.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from analysis.load import check_study_dir, load_study  # noqa: E402
+from analysis.scoring import competing_runs, config_table, ranked, score_configs  # noqa: E402
+from contract.schema import SEARCH, THRESHOLD  # noqa: E402
+
+PARAMETERS = ("lr", "entropy_coef")
+
+
+@dataclass(frozen=True)
+class PowerLaw:
+    """value = coef * n ** exponent."""
+
+    coef: float
+    exponent: float
+
+    def __call__(self, n) -> np.ndarray:
+        return self.coef * np.asarray(n, dtype=float) ** self.exponent
+
+
+def fit_power_law(ns: np.ndarray, values: np.ndarray) -> PowerLaw:
+    """Least squares of log(values) on log(ns): (k,), (k,) -> the power law (k >= 2)."""
+    exponent, intercept = np.polyfit(np.log(ns), np.log(values), 1)
+    return PowerLaw(coef=float(np.exp(intercept)), exponent=float(exponent))
+
+
+def top_configs(results: list[str | Path], *, top: int, threshold: float = THRESHOLD) -> pd.DataFrame:
+    """One row per (n, rank) for the `top` search configs at each n of the studies, with the
+    config's columns, its IQM and whether it won (interval lower bound >= threshold)."""
+    rows = []
+    for folder in results:
+        data = load_study(check_study_dir(folder))
+        configs = config_table(data.trials, phase=SEARCH)
+        scores = score_configs(competing_runs(data.trials, phase=SEARCH), ns=data.ns, threshold=threshold)
+        for n in data.ns:
+            at_n = ranked(scores, key=str(n))
+            for rank, (_, score) in enumerate(at_n.head(top).iterrows(), start=1):
+                config = configs.loc[score["trial_id"]]
+                rows.append(
+                    {
+                        "study": data.root.name,
+                        "n": n,
+                        "rank": rank,
+                        "trial_id": score["trial_id"],
+                        "iqm": score["iqm"],
+                        "winner": bool(score["winner"]),
+                        "winners_at_n": int(at_n["winner"].sum()),
+                        **config.to_dict(),
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def trend(top: pd.DataFrame) -> pd.DataFrame:
+    """Per n: each parameter's geometric median over the top configs and its [min, max]."""
+    out = []
+    for n, group in top.groupby("n", sort=True):
+        row = {"n": int(n), "winners": int(group["winners_at_n"].iloc[0]), "best_iqm": group["iqm"].max()}
+        for p in PARAMETERS:
+            values = group[p].to_numpy(float)
+            row[p] = float(np.exp(np.median(np.log(values))))
+            row[p + "_low"], row[p + "_high"] = float(values.min()), float(values.max())
+        out.append(row)
+    return pd.DataFrame(out)
+
+
+def study_ns(results: list[str | Path]) -> list[int]:
+    """The distinct n of the studies (study.json's "n"); ValueError (one line) for a folder that
+    is not a study."""
+    ns = set()
+    for folder in results:
+        root = check_study_dir(folder)
+        ns.update(int(n) for n in json.loads((root / "study.json").read_text()).get("n", []))
+    return sorted(ns)
+
+
+def write_scale(results: list[str | Path], *, out: str | Path, top: int) -> dict:
+    """Fit the rule; write scale.json, scale.md and scale.png under `out`; return the JSON."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    table = trend(top_configs(results, top=top))
+    ns = table["n"].to_numpy(float)
+    rules = {p: fit_power_law(ns, table[p].to_numpy(float)) for p in PARAMETERS}
+    summary = {
+        "studies": [Path(r).name for r in results],
+        "top": top,
+        "rule": {p: {"coef": r.coef, "exponent": r.exponent} for p, r in rules.items()},
+        "per_n": table.to_dict(orient="records"),
+    }
+    (out / "scale.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (out / "scale.md").write_text(_markdown(table, rules, top=top))
+    _plot(table, rules, path=out / "scale.png", top=top)
+    return summary
+
+
+def _markdown(table: pd.DataFrame, rules: dict[str, PowerLaw], *, top: int) -> str:
+    lines = [
+        f"| n | configs above {THRESHOLD:g} | best IQM | lr (top {top}: median [min, max]) |"
+        f" entropy_coef (top {top}) |",
+        "|---|---|---|---|---|",
+    ]
+    for _, r in table.iterrows():
+        lines.append(
+            f"| {int(r['n'])} | {int(r['winners'])} | {r['best_iqm']:.3f} |"
+            f" {r['lr']:.2g} [{r['lr_low']:.2g}, {r['lr_high']:.2g}] |"
+            f" {r['entropy_coef']:.2g} [{r['entropy_coef_low']:.2g}, {r['entropy_coef_high']:.2g}] |"
+        )
+    lines.append("")
+    for p, rule in rules.items():
+        lines.append(f"- fitted: {p} = {rule.coef:.3g} * n^{rule.exponent:.3f}")
+    return "\n".join(lines) + "\n"
+
+
+def _plot(table: pd.DataFrame, rules: dict[str, PowerLaw], *, path: Path, top: int) -> None:
+    ns = table["n"].to_numpy(float)
+    grid = np.geomspace(ns.min(), 1000, 50)
+    fig, axes = plt.subplots(1, len(PARAMETERS), figsize=(9, 3.6))
+    for ax, p in zip(axes, PARAMETERS, strict=True):
+        point = table[p].to_numpy(float)
+        below = point - table[p + "_low"].to_numpy(float)
+        above = table[p + "_high"].to_numpy(float) - point
+        ax.errorbar(ns, point, yerr=[below, above], fmt="o", capsize=3, label=f"top {top} configs")
+        rule = rules[p]
+        ax.plot(grid, rule(grid), "--", label=f"{rule.coef:.3g} n^{rule.exponent:.2f}")
+        ax.set(xscale="log", yscale="log", xlabel="n", ylabel=p, title=f"best {p} against n")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
