@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The evidence behind the trainer's default lr and entropy bonus at each n (docs/FINDINGS.md,
+# "Scale in n"): one study per n in the defaults' family (one-hot inputs, GRPO advantages, lr
+# annealed linearly to 0), searching lr, the entropy bonus, batch size, hidden units and group
+# size, then `banditune scale` over them. About 25 minutes on a 2-core CPU. Writes results/scale-n*/
+# (ignored by git) and docs/scale/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export RAY_USAGE_STATS_ENABLED=0
+B=.venv/bin/banditune
+for n in 10 30 100 300; do
+  $B study --name "scale-n$n" --n "$n" --no-warm-start --seed 0 --trials 40 \
+    --encodings onehot --baselines grpo --reward-scales range --lr-schedules linear
+done
+$B scale results/scale-n10 results/scale-n30 results/scale-n100 results/scale-n300 --out docs/scale
