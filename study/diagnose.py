@@ -134,9 +134,10 @@ def plan_from_args(args: argparse.Namespace) -> dict:
     results = Path(args.results).expanduser()
     if args.study is not None:
         root, target, study_ns = _study_target(results, args.study)
+        ns = check_ns(args.n or study_ns or DEFAULT_NS)
     else:
-        root, target, study_ns = results, _file_target(args.config), None
-    ns = check_ns(args.n or study_ns or DEFAULT_NS)
+        ns = check_ns(args.n or DEFAULT_NS)
+        root, target = results, _file_target(args.config, n=max(ns))
     check(args.num_seeds >= 1, "--num-seeds", args.num_seeds, "an integer >= 1")
     budgets = (
         {n: default_sample_budget(n) for n in ns}
@@ -359,12 +360,13 @@ def _study_target(results: Path, name: str) -> tuple[Path, dict, tuple[int, ...]
     return root, _named(values, f"--study {name!r}: {best}"), ns
 
 
-def _file_target(path: str | None) -> dict:
-    """The settings of --config FILE; with no file, the trainer's defaults."""
+def _file_target(path: str | None, *, n: int) -> dict:
+    """The settings of --config FILE; with no file, the trainer's defaults at `n` (the largest
+    n diagnosed: their lr and entropy bonus follow n)."""
     from trainable import TrainConfig, read_config_file
 
     if path is None:
-        return settings_of(TrainConfig())
+        return settings_of(TrainConfig(n=n))
     return _named(read_config_file(path), f"--config {path!r}")
 
 

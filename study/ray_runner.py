@@ -143,7 +143,8 @@ def _trainable(settings: dict):
 
 def _new_tuner(*, name, spec, paths, settings, storage) -> tune.Tuner:
     space = functools.partial(search_space, **spec.axes)
-    start = default_point(**spec.axes) if spec.warm_start else None  # the trainer's defaults
+    # the trainer's defaults, at the largest n (the hardest) where their lr and entropy follow n
+    start = default_point(n=max(spec.ns), **spec.axes) if spec.warm_start else None
     searcher = StudySearch(
         space,
         metric="objective",

@@ -35,12 +35,12 @@ def search_space(trial, *, encodings, baselines, reward_scales, lr_schedules) ->
         trial.suggest_categorical("group_size", list(GROUP_SIZES))
 
 
-def default_point(*, encodings, baselines, reward_scales, lr_schedules) -> dict | None:
-    """The trainer's defaults as a point of the space (the search's first trial), or None when
-    the axes leave them out."""
+def default_point(*, n: int, encodings, baselines, reward_scales, lr_schedules) -> dict | None:
+    """The trainer's defaults at `n` (their lr and entropy bonus follow n) as a point of the
+    space (the search's first trial), or None when the axes leave them out."""
     from trainable import TrainConfig
 
-    d = TrainConfig()
+    d = TrainConfig(n=n)
     chosen = (
         (d.encoding, encodings),
         (d.baseline, baselines),

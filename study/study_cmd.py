@@ -16,7 +16,7 @@ from study.spec import DEFAULT_AXES
 
 # Laptop-sized: about 10 minutes on 2 CPU cores. Scale up with --trials, --sample-budget and
 # --num-seeds on a bigger machine or cluster.
-DEFAULTS = {"trials": 180, "num_seeds": 3, "reports": 10, "seed": 0, "max_concurrent": 2, "reward": "abs"}
+DEFAULTS = {"trials": 100, "num_seeds": 5, "reports": 10, "seed": 0, "max_concurrent": 2, "reward": "abs"}
 
 
 def register(commands: argparse._SubParsersAction) -> None:

@@ -158,5 +158,5 @@ def test_a_warm_start_study_adds_the_defaults_values_to_the_default_axes(warm):
     argv = ["study"] + ([] if warm else ["--no-warm-start"])
     built = spec_from_args(build_parser().parse_args(argv))
     assert ("range" in built.axes["reward_scales"]) is warm  # the defaults' scale
-    assert (default_point(**built.axes) is not None) is warm
+    assert (default_point(n=100, **built.axes) is not None) is warm
     assert built.warm_start is warm
