@@ -12,6 +12,7 @@ import yaml
 
 from trainable.baselines import BASELINES as BASELINE_TABLE
 from trainable.baselines import GROUP_BASELINES
+from trainable.contexts import DEFAULT_HOLDOUT
 
 BASELINES = tuple(BASELINE_TABLE)
 ENCODINGS = ("scalar", "scalar01", "onehot", "embedding", "fourier", "binary")
@@ -22,7 +23,8 @@ DEVICES = ("auto", "cpu", "cuda")
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """One REINFORCE run on the bandit x -> a in 0..n-1, for every seed in `seeds`.
+    """One REINFORCE run on the bandit x -> a in 0..n-1, for every seed in `seeds`; with
+    `contexts`, on that context set instead (n and encoding unused), a share `holdout` held out.
 
     `sample_budget` and `eval_every` of None resolve to sizes that suit `n`. The defaults learn
     at n=10, 100 and 1000 whatever the reward's scale, offset or shape (abs or squared): one-hot
@@ -31,6 +33,8 @@ class TrainConfig:
     """
 
     n: int = 10
+    contexts: str | None = None  # a context set (trainable.contexts) instead of the integer bandit
+    holdout: float = DEFAULT_HOLDOUT
     reward: str = "abs"
     encoding: str = "onehot"
     baseline: str = "grpo"
@@ -54,7 +58,8 @@ class TrainConfig:
         _validate(self)
         object.__setattr__(self, "seeds", tuple(int(s) for s in self.seeds))
         if self.sample_budget is None:
-            object.__setattr__(self, "sample_budget", default_sample_budget(self.n))
+            budget = default_sample_budget(self.n) if self.contexts is None else CONTEXTS_SAMPLE_BUDGET
+            object.__setattr__(self, "sample_budget", budget)
         if self.eval_every is None:
             every = max(self.batch_size, self.sample_budget // 50)
             object.__setattr__(self, "eval_every", every)
@@ -89,6 +94,9 @@ class TrainConfig:
         if unknown:
             raise ValueError(f"unknown config key(s) {unknown}; allowed: {sorted(known)}")
         return cls(**values)
+
+
+CONTEXTS_SAMPLE_BUDGET = 1_000_000  # a context set's default samples per seed (digits: 0.95+ held out)
 
 
 def default_sample_budget(n: int) -> int:
@@ -155,6 +163,13 @@ def _is_number(value) -> bool:
 
 def _validate(c: TrainConfig) -> None:
     _check(_is_int(c.n) and c.n >= 2, "n", c.n, "an integer >= 2")
+    _check(
+        c.contexts is None or (isinstance(c.contexts, str) and c.contexts != ""),
+        "contexts",
+        c.contexts,
+        "digits or package.module:function",
+    )
+    _check(_is_number(c.holdout) and 0 < c.holdout < 1, "holdout", c.holdout, "a number in (0, 1)")
     _check(
         isinstance(c.reward, str) and c.reward != "",
         "reward",
