@@ -116,7 +116,7 @@ def test_diagnose_writes_every_variant_at_every_n_and_seed(tmp_path, capsys):
     out = capsys.readouterr().out
     lines = out.splitlines()[1 : 1 + len(names)]
     assert [line.split("  ")[0].strip() for line in lines] == names
-    shown = diagnosis_table(rows).loc["+lr=0.01", ("exact_match", 100)]
+    shown = diagnosis_table(rows).loc["+lr=0.01", ("exact_match", "100")]
     assert f"{shown:.3f}" in out.splitlines()[3]
 
 
