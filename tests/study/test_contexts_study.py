@@ -47,3 +47,19 @@ def test_a_study_trains_every_trial_on_every_task_and_analysis_scores_each(ray_s
     assert "held out" in report
     best = json.loads((root / "report" / "best_config.json").read_text())
     assert best["n"] == 10
+    # confirm and diagnose read the study's tasks and holdout, and analyze reads what they write
+    assert cli.main(["confirm", str(root), "--top", "1", "--num-seeds", "2", "--long-horizon", "2"]) == 0
+    confirmed = [
+        r for p in (root / "trials").glob("confirm-long-*.parquet") for r in pq.read_table(p).to_pylist()
+    ]
+    assert {r["task"] for r in confirmed} == {"10", BLOBS}
+    assert {r["sample_budget"] for r in confirmed} == {40_000}
+    assert all(r["heldout_exact_match"] is not None for r in confirmed if r["task"] == BLOBS)
+    diagnose = ["--study", "ctx", "--results", str(tmp_path), "--num-seeds", "2"]
+    assert cli.main(["diagnose", *diagnose, "--sample-budget", f"10=2000,{BLOBS}=2000"]) == 0
+    capsys.readouterr()
+    assert cli.main(["analyze", str(root)]) == 0
+    summary = json.loads((root / "report" / "summary.json").read_text())
+    assert {row["n"] for row in summary["confirmation"]} == {"10", BLOBS, "both"}
+    report = (root / "report" / "report.md").read_text()
+    assert f"exact match {BLOBS}" in report and f"- {BLOBS}: mean exact match >= 0.95 with" in report
