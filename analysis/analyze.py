@@ -60,37 +60,41 @@ def analyze(results_dir: str | Path, *, threshold: float = THRESHOLD, out: str |
     summary = summarize(findings, data)
     _write_json(out_dir / "summary.json", summary)
     if findings.best is not None:
-        _write_json(out_dir / "best_config.json", best_config(findings.best, data.trials, ns=findings.ns))
+        _write_json(
+            out_dir / "best_config.json", best_config(findings.best, data.trials, tasks=findings.tasks)
+        )
     (out_dir / "report.md").write_text(render(findings))
     return summary
 
 
 def compute(data: StudyData, *, threshold: float) -> Findings:
     """Every table of the report, from the loaded study."""
-    ns, trials = data.ns, data.trials
+    tasks, trials = data.tasks, data.trials
     configs = config_table(trials, phase=SEARCH)
     runs = competing_runs(trials, phase=SEARCH)
-    scores = score_configs(runs, ns=ns, threshold=threshold)
+    scores = score_configs(runs, tasks=tasks, threshold=threshold)
     scored = configs.loc[scores["trial_id"].unique()]
     axes = varying_axes(scored)
     labels = axis_labels(scored, axes=axes, orders=search_orders(data.meta))
     collapsed = collapsed_configs(runs)
     search = trials[(trials["phase"] == SEARCH) & trials["objective"].notna()]
-    long = score_configs(competing_runs(trials, phase=CONFIRM, horizon="long"), ns=ns, threshold=threshold)
+    long = score_configs(
+        competing_runs(trials, phase=CONFIRM, horizon="long"), tasks=tasks, threshold=threshold
+    )
     return Findings(
         study=str(data.meta.get("name") or data.root.name),
         threshold=threshold,
-        ns=ns,
-        seeds=int(runs.groupby(["trial_id", "n"])["seed"].nunique().max()) if len(runs) else 0,
+        tasks=tasks,
+        seeds=int(runs.groupby(["trial_id", "task"])["seed"].nunique().max()) if len(runs) else 0,
         counts=trial_counts(trials, phase=SEARCH),
         configs=configs,
         labels=labels,
         axes=axes,
         scores=scores,
-        winners=winners(scores, configs, ns=ns),
+        winners=winners(scores, configs, tasks=tasks),
         best=pick_best(scores, configs, long) if len(scores) else None,
-        reference=_reference(trials, ns=ns, threshold=threshold),
-        per_axis=axis_table(scores, labels, keys=[str(n) for n in ns]),
+        reference=_reference(trials, tasks=tasks, threshold=threshold),
+        per_axis=axis_table(scores, labels, keys=tasks),
         collapsed=collapsed,
         collapse=collapse_shares(collapsed, labels),
         failures=failed_trials(trials, phase=SEARCH),
@@ -98,7 +102,7 @@ def compute(data: StudyData, *, threshold: float) -> Findings:
             search.groupby("trial_id")["objective"].first(), configs, axes=axes, direction="maximize"
         ),
         direction="maximize",
-        confirmation=confirmation(trials, scores, ns=ns, threshold=threshold),
+        confirmation=confirmation(trials, scores, tasks=tasks, threshold=threshold),
         diagnosis=diagnosis_table(data.diagnose)
         if data.diagnose is not None and len(data.diagnose)
         else None,
@@ -108,7 +112,7 @@ def compute(data: StudyData, *, threshold: float) -> Findings:
 
 def draw(f: Findings, data: StudyData, *, out_dir: Path) -> dict[str, tuple[str, str]]:
     """Render the figures into `out_dir`: {name: (file name, caption)} of those drawn."""
-    keys = [str(n) for n in f.ns]
+    keys = list(f.tasks)
     color_key = BOTH if (f.scores["key"] == BOTH).any() else keys[-1]
     order = ranked(f.scores, key=color_key)["trial_id"].tolist()
     reference_configs = config_table(data.trials, phase=REFERENCE)
@@ -124,13 +128,14 @@ def draw(f: Findings, data: StudyData, *, out_dir: Path) -> dict[str, tuple[str,
                 data.curves,
                 top=top,
                 reference=forum,
-                ns=f.ns,
+                tasks=f.tasks,
                 threshold=f.threshold,
                 path=out_dir / "learning_curves.png",
             ),
             (
                 f"Exact match during training of the {len(top)} best configs (solid) and the forum preset "
-                "(dashed, black) at each n: the line is the median over seeds, the band spans min to max."
+                "(dashed, black) on each task (held-out exact match on a context set): the line is the "
+                "median over seeds, the band spans min to max."
             ),
         ),
         "parallel": (
@@ -146,7 +151,7 @@ def draw(f: Findings, data: StudyData, *, out_dir: Path) -> dict[str, tuple[str,
             ),
             (
                 f"The {min(TOP_PARALLEL, len(order))} best configs, one line each, across the axes and their "
-                "exact match per n (colour = score); the forum preset is the dashed black line."
+                "exact match per task (colour = score); the forum preset is the dashed black line."
             ),
         ),
         "axes": (
@@ -159,7 +164,7 @@ def draw(f: Findings, data: StudyData, *, out_dir: Path) -> dict[str, tuple[str,
             ),
             (
                 "Exact match of every config (IQM over its seeds) grouped by the value of each axis, one "
-                "box per n; the dotted red line is the threshold."
+                "box per task; the dotted red line is the threshold."
             ),
         ),
         "lr_entropy": (
@@ -173,18 +178,18 @@ def draw(f: Findings, data: StudyData, *, out_dir: Path) -> dict[str, tuple[str,
             ),
             (
                 "Learning rate against entropy bonus (log-log), one dot per config coloured by its exact "
-                "match at each n; red rings are winners, the star is the forum preset."
+                "match on each task; red rings are winners, the star is the forum preset."
             ),
         ),
     }
     if f.diagnosis is not None:
         drawn["diagnosis"] = (
             figures.diagnosis_bars(
-                f.diagnosis, ns=f.ns, threshold=f.threshold, path=out_dir / "diagnosis.png"
+                f.diagnosis, tasks=f.tasks, threshold=f.threshold, path=out_dir / "diagnosis.png"
             ),
             (
                 "Mean exact match of the forum preset with one axis changed to the best config's value "
-                "(and all at once, or all but one), one bar per n."
+                "(and all at once, or all but one), one bar per task."
             ),
         )
     return {name: (path.name, caption) for name, (path, caption) in drawn.items() if path is not None}
@@ -196,7 +201,7 @@ def summarize(f: Findings, data: StudyData) -> dict:
         "study": f.study,
         "results": str(data.root),
         "threshold": f.threshold,
-        "n": f.ns,
+        "tasks": f.tasks,
         "winners": f.winners,
         "best": f.best,
         "counts": f.counts,
@@ -213,11 +218,11 @@ def summarize(f: Findings, data: StudyData) -> dict:
     return summary
 
 
-def _reference(trials: pd.DataFrame, *, ns: list[int], threshold: float) -> dict:
+def _reference(trials: pd.DataFrame, *, tasks: list[str], threshold: float) -> dict:
     """{label: {"trial_id", "config", "scores", "collapsed"}} for each reference (forum) trial."""
     configs = config_table(trials, phase=REFERENCE)
     runs = competing_runs(trials, phase=REFERENCE)
-    scores = score_configs(runs, ns=ns, threshold=threshold)
+    scores = score_configs(runs, tasks=tasks, threshold=threshold)
     collapsed = collapsed_configs(runs)
     result = {}
     for trial_id in configs.index:
@@ -234,7 +239,7 @@ def _reference(trials: pd.DataFrame, *, ns: list[int], threshold: float) -> dict
                 }
                 for _, r in mine.iterrows()
             },
-            "collapsed": {int(r["n"]): float(r["collapsed_share"]) for _, r in share.iterrows()},
+            "collapsed": {r["task"]: float(r["collapsed_share"]) for _, r in share.iterrows()},
         }
     return result
 

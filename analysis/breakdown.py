@@ -12,7 +12,8 @@ import math
 import pandas as pd
 
 from analysis.metrics import percentile_95, stratified_bootstrap_ci
-from analysis.scoring import ranked
+from analysis.scoring import ranked, scored
+from contract.schema import INTEGER_ONLY, is_integer_task
 
 TOP_FRACTION = 0.05
 COLLAPSE_MAX_DISTINCT = 2
@@ -21,7 +22,8 @@ COLLAPSE_MAX_DISTINCT = 2
 def axis_table(scores: pd.DataFrame, labels: pd.DataFrame, *, keys: list[str]) -> pd.DataFrame:
     """Rows (axis, value, key): configs, p95, p95_low, p95_high, top_share, all_share.
 
-    scores: `score_configs` output; labels: `axis_labels` indexed by trial_id.
+    scores: `score_configs` output; labels: `axis_labels` indexed by trial_id. Axes that only
+    the integer bandit reads (the encoding) have no rows at a context set's key.
     """
     rows = []
     for key in keys:
@@ -30,6 +32,8 @@ def axis_table(scores: pd.DataFrame, labels: pd.DataFrame, *, keys: list[str]) -
             continue
         top = iqm.index[: max(1, math.ceil(TOP_FRACTION * len(iqm)))]
         for axis in labels.columns:
+            if axis in INTEGER_ONLY and not is_integer_task(key):
+                continue
             values = labels.loc[iqm.index, axis]
             for value in labels[axis].cat.categories:
                 group = iqm[values == value].to_numpy()
@@ -55,29 +59,31 @@ def axis_table(scores: pd.DataFrame, labels: pd.DataFrame, *, keys: list[str]) -
 
 
 def collapsed_configs(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per (trial_id, n): the share of seeds whose greedy policy collapsed (distinct_actions <= 2),
-    and `collapsed` when that is more than half of them."""
+    """Per (trial_id, task): the share of seeds whose greedy policy collapsed (distinct_actions
+    <= 2), and `collapsed` when that is more than half of them."""
     hit = (runs["distinct_actions"] <= COLLAPSE_MAX_DISTINCT).rename("collapsed_share")
-    share = hit.groupby([runs["trial_id"], runs["n"]]).mean().reset_index()
+    share = hit.groupby([runs["trial_id"], runs["task"]]).mean().reset_index()
     share["collapsed"] = share["collapsed_share"] > 0.5
     return share
 
 
 def collapse_shares(collapsed: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
-    """Rows (n, axis, value): how many collapsed configs have the value, their share, and the
-    share of the value among all scored configs at that n (the base rate to compare with)."""
+    """Rows (task, axis, value): how many collapsed configs have the value, their share, and the
+    share of the value among all scored configs on that task (the base rate to compare with)."""
     rows = []
-    for n, at_n in collapsed.groupby("n"):
+    for task, at_n in collapsed.groupby("task", sort=False):
         hit = at_n.loc[at_n["collapsed"], "trial_id"]
         if hit.empty:
             continue
         for axis in labels.columns:
+            if axis in INTEGER_ONLY and not is_integer_task(task):
+                continue
             for value in labels[axis].cat.categories:
                 in_all = labels.loc[at_n["trial_id"], axis] == value
                 in_hit = labels.loc[hit, axis] == value
                 rows.append(
                     {
-                        "n": int(n),
+                        "task": task,
                         "axis": axis,
                         "value": value,
                         "collapsed": int(in_hit.sum()),
@@ -99,12 +105,15 @@ def failed_trials(trials: pd.DataFrame, *, phase: str) -> pd.DataFrame:
 
 
 def diagnosis_table(diagnose: pd.DataFrame) -> pd.DataFrame:
-    """Mean exact match and p_correct per variant (rows, in file order) and n: columns (metric, n),
-    plus ("changed", "") naming the axis each variant changes."""
+    """Mean exact match (held out on a context set) and p_correct per variant (rows, in file
+    order) and task: columns (metric, task), plus ("changed", "") naming the axis each variant
+    changes."""
     order = list(dict.fromkeys(diagnose["variant"]))
-    table = diagnose.pivot_table(
-        index="variant", columns="n", values=["exact_match", "p_correct"], aggfunc="mean"
-    ).reindex(order)
+    table = (
+        diagnose.assign(exact_match=scored(diagnose))
+        .pivot_table(index="variant", columns="task", values=["exact_match", "p_correct"], aggfunc="mean")
+        .reindex(order)
+    )
     changed = diagnose.groupby("variant")["changed"].first().reindex(order).fillna("")
     table[("changed", "")] = changed
     return table

@@ -6,7 +6,7 @@ import argparse
 import functools
 import sys
 
-from contract.schema import THRESHOLD
+from contract.schema import THRESHOLD, is_integer_task, task_label
 
 DEFAULT_TOP = 5  # configs per n behind `banditune scale`'s point and interval
 
@@ -59,8 +59,9 @@ def run(results: str, *, threshold: float, out: str | None, out_dir) -> int:
     from analysis.analyze import analyze
 
     summary = analyze(results, threshold=threshold, out=out)
+    every = "every n" if all(map(is_integer_task, summary["tasks"])) else "every task"
     for key, found in summary["winners"].items():
-        where = "every n" if key == "both" else f"n = {key}"
+        where = every if key == "both" else task_label(key)
         print(f"above {summary['threshold']:g} at {where}: {len(found)} config(s)")
     if summary["best"] is not None:
         print(f"best: {summary['best']['trial_id']} ({summary['best']['reason']})")

@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 
 from analysis.axes import CATEGORICAL, LOG_SCALE, category_order, format_value, log_floor
+from analysis.scoring import scored
+from contract.schema import is_integer_task, task_label
 
 DPI = 110
 
@@ -27,11 +29,12 @@ def learning_curves(
     *,
     top: dict[str, str],
     reference: dict[str, str],
-    ns: list[int],
+    tasks: list[str],
     threshold: float,
     path: Path,
 ) -> Path | None:
-    """Exact match vs samples per n: median over seeds with a min-max band.
+    """Exact match (held out on a context set) vs samples per task: median over seeds with a
+    min-max band.
 
     top / reference: {trial_id: legend label} of search / reference trials.
     """
@@ -40,13 +43,16 @@ def learning_curves(
     wanted = curves[curves["trial_id"].isin([s[0] for s in series])]
     if wanted.empty:
         return None
+    wanted = wanted.assign(exact_match=scored(wanted))
     plt = _pyplot()
     fig, axes = plt.subplots(
-        1, len(ns), figsize=(6.5 * len(ns), 5.2), squeeze=False, sharey=True, layout="constrained"
+        1, len(tasks), figsize=(6.5 * len(tasks), 5.2), squeeze=False, sharey=True, layout="constrained"
     )
-    for ax, n in zip(axes[0], ns):
+    for ax, task in zip(axes[0], tasks):
         for trial_id, phase, label, index, style in series:
-            rows = wanted[(wanted["trial_id"] == trial_id) & (wanted["phase"] == phase) & (wanted["n"] == n)]
+            rows = wanted[
+                (wanted["trial_id"] == trial_id) & (wanted["phase"] == phase) & (wanted["task"] == task)
+            ]
             if rows.empty:
                 continue
             curve = rows.groupby("report").agg(
@@ -68,9 +74,10 @@ def learning_curves(
             )
             ax.fill_between(curve["samples"], curve["low"], curve["high"], color=color, alpha=0.15)
         ax.axhline(threshold, color="red", lw=0.9, ls=":", label=f"threshold {threshold:g}")
-        ax.set(title=f"n = {n}", xlabel="training samples", ylim=(-0.02, 1.02))
+        title = task_label(task) if is_integer_task(task) else f"{task} (held-out contexts)"
+        ax.set(title=title, xlabel="training samples", ylim=(-0.02, 1.02))
         ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel("exact match (greedy, all n inputs)")
+    axes[0][0].set_ylabel("exact match (greedy, all n inputs / held-out contexts)")
     _legend_below(fig, axes)
     fig.suptitle(
         "Learning curves: best configs vs the forum preset (dashed)\n"
@@ -120,7 +127,7 @@ def axis_distributions(
         ax.set_visible(False)
     handles = [plt.Rectangle((0, 0), 1, 1, color=plt.cm.tab10(k), alpha=0.5) for k in range(len(keys))]
     handles.append(plt.Line2D([], [], color="red", ls=":"))
-    names = [f"n = {key}" for key in keys] + [f"threshold {threshold:g}"]
+    names = [task_label(key) for key in keys] + [f"threshold {threshold:g}"]
     fig.legend(handles, names, loc="outside lower center", ncol=len(names))
     fig.suptitle(
         "Exact match of each config (IQM over its seeds) by axis value\n"
@@ -182,7 +189,7 @@ def lr_entropy_scatter(
         ):
             _log_axis(ax, name, values)
         ax.set(
-            title=f"n = {key}",
+            title=task_label(key),
             xlabel="learning rate (lr)",
             ylabel="entropy_coef (0 = no entropy bonus)",
         )
@@ -249,28 +256,29 @@ def parallel_coordinates(
                 ha="left",
                 bbox={"facecolor": "white", "alpha": 0.7, "lw": 0, "pad": 0.5},
             )
-    ax.set_xticks(x, [c.replace("iqm ", "exact match\nn = ") for c in columns], fontsize=9)
+    ax.set_xticks(x, ["exact match\n" + task_label(c.removeprefix("iqm ")) for c in columns], fontsize=9)
     ax.set(yticks=[], ylim=(-0.06, 1.06), xlim=(-0.3, len(columns) - 0.3))
     ax.spines[["left", "right", "top"]].set_visible(False)
     if len(ref):
         fig.legend(loc="outside lower left", fontsize=9)
     colorbar = fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap="viridis"), ax=ax, pad=0.02)
-    colorbar.set_label(f"exact match (IQM), {'all n' if color_key == 'both' else 'n = ' + color_key}")
-    ranking = "all n" if color_key == "both" else f"n = {color_key}"
+    ranking = "all tasks" if color_key == "both" else task_label(color_key)
+    colorbar.set_label(f"exact match (IQM), {ranking}")
     fig.suptitle(
         f"Top {len(ranked_ids)} configs by exact match ({ranking}): their settings and exact match per n"
     )
     return _save(fig, path)
 
 
-def diagnosis_bars(table: pd.DataFrame, *, ns: list[int], threshold: float, path: Path) -> Path | None:
-    """Horizontal bars of mean exact match per diagnosis variant, one bar per n.
+def diagnosis_bars(table: pd.DataFrame, *, tasks: list[str], threshold: float, path: Path) -> Path | None:
+    """Horizontal bars of mean exact match per diagnosis variant, one bar per task.
 
-    table: index = variant (in display order), columns ("exact_match", n) for each n.
+    table: index = variant (in display order), columns ("exact_match", task) for each task.
     """
     if table.empty:
         return None
     plt = _pyplot()
+    ns = tasks
     fig, ax = plt.subplots(figsize=(8, 0.45 * len(table) * len(ns) + 1.8), layout="constrained")
     height = 0.8 / len(ns)
     y = np.arange(len(table))
@@ -281,7 +289,7 @@ def diagnosis_bars(table: pd.DataFrame, *, ns: list[int], threshold: float, path
             else np.full(len(y), np.nan)
         )
         offset = (k - (len(ns) - 1) / 2) * height
-        ax.barh(y + offset, values, height=height * 0.9, color=plt.cm.tab10(k), label=f"n = {n}")
+        ax.barh(y + offset, values, height=height * 0.9, color=plt.cm.tab10(k), label=task_label(n))
         for yi, v in zip(y + offset, values):
             if np.isfinite(v):
                 ax.text(v + 0.01, yi, f"{v:.2f}", va="center", fontsize=8)

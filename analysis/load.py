@@ -24,6 +24,8 @@ from contract.schema import (
     DIAGNOSE_SCHEMA,
     TRIAL_REQUIRED,
     TRIAL_SCHEMA,
+    integer_task,
+    is_integer_task,
 )
 
 __all__ = ["CONFIG_COLUMNS", "SkippedFileWarning", "StudyData", "check_study_dir", "load_study"]
@@ -45,12 +47,11 @@ class StudyData:
     skipped: list[str] = field(default_factory=list)
 
     @property
-    def ns(self) -> list[int]:
-        """The study's n values: study.json's "n" where given, else the trial rows'."""
-        given = self.meta.get("n")
-        if isinstance(given, list) and given:
-            return sorted(int(n) for n in given)
-        return sorted(int(n) for n in self.trials["n"].dropna().unique())
+    def tasks(self) -> list[str]:
+        """The study's tasks, integer bandits by n then context sets: study.json's "tasks" (or,
+        before tasks, its "n") where given, else the trial rows'."""
+        given = self.meta.get("tasks") or [integer_task(n) for n in self.meta.get("n") or []]
+        return ordered_tasks(given or self.trials["task"].dropna().unique())
 
 
 def check_study_dir(results_dir: str | Path) -> Path:
@@ -117,7 +118,16 @@ def load_study(results_dir: str | Path) -> StudyData:
             diagnose_path, schema=DIAGNOSE_SCHEMA, required=DIAGNOSE_REQUIRED, skipped=skipped
         )
         diagnose = None if table is None else table.to_pandas()
+    for frame in (trials, curves, diagnose):
+        if frame is not None:  # files written before tasks: the integer bandit at n
+            frame["task"] = frame["task"].fillna(frame["n"].map(integer_task, na_action="ignore"))
     return StudyData(root, _read_meta(root, skipped), trials, curves, diagnose, skipped)
+
+
+def ordered_tasks(tasks) -> list[str]:
+    """Integer bandits by n, then context sets in the order given."""
+    tasks = list(dict.fromkeys(str(t) for t in tasks))
+    return sorted(filter(is_integer_task, tasks), key=int) + [t for t in tasks if not is_integer_task(t)]
 
 
 def _parquet_files(folder: Path) -> list[Path]:

@@ -10,6 +10,7 @@ from analysis.axes import format_value
 from analysis.breakdown import COLLAPSE_MAX_DISTINCT, TOP_FRACTION
 from analysis.metrics import BOOTSTRAP_REPS
 from analysis.scoring import BOTH, ranked
+from contract.schema import INTEGER_ONLY, is_integer_task, task_label
 
 MAX_ROWS = 20
 
@@ -20,7 +21,7 @@ class Findings:
 
     study: str
     threshold: float
-    ns: list[int]
+    tasks: list[str]  # "10" (the integer bandit at n=10), "digits" (a context set)
     seeds: int
     counts: dict
     configs: pd.DataFrame
@@ -29,7 +30,7 @@ class Findings:
     scores: pd.DataFrame
     winners: dict
     best: dict | None
-    reference: dict  # {label: {"config": dict, "scores": {key: {...}}, "collapsed": {n: share}}}
+    reference: dict  # {label: {"config": dict, "scores": {key: {...}}, "collapsed": {task: share}}}
     per_axis: pd.DataFrame
     collapsed: pd.DataFrame
     collapse: pd.DataFrame
@@ -59,15 +60,27 @@ def render(f: Findings) -> str:
     return "\n\n".join(s for s in sections if s).rstrip() + "\n"
 
 
+def _every(f: Findings) -> str:
+    """'every n' for a study of integer bandits, 'every task' once it has a context set."""
+    return "every n" if all(map(is_integer_task, f.tasks)) else "every task"
+
+
+def _key_label(key: str, f: Findings) -> str:
+    return _every(f).replace("every", "all") if key == BOTH else task_label(key)
+
+
 def _header(f: Findings) -> str:
     c = f.counts
-    ns = ", ".join(str(n) for n in f.ns)
+    integer = [t for t in f.tasks if is_integer_task(t)]
+    contexts = [t for t in f.tasks if not is_integer_task(t)]
+    where = [f"n = {', '.join(integer)}"] if integer else []
+    where += [f"{t} (exact match on its held-out contexts)" for t in contexts]
     return (
         f"# banditune analysis: {f.study}\n\n"
         f"Question: which settings make REINFORCE reach at least {f.threshold:g} exact match at "
-        f"every n = {ns}, reliably across seeds?\n\n"
+        f"every {' and on '.join(where)}, reliably across seeds?\n\n"
         f"Data: {sum(c.values())} search trials ({c['finished']} finished, {c['stopped_early']} "
-        f"stopped early by the scheduler, {c['failed']} failed), up to {f.seeds} seeds per config and n."
+        f"stopped early by the scheduler, {c['failed']} failed), up to {f.seeds} seeds per config and task."
     )
 
 
@@ -78,15 +91,16 @@ def _answer(f: Findings) -> str:
         return "\n".join(lines + ["No search trial finished: there is nothing to score."])
     if both:
         lines.append(
-            f"**{len(both)} config(s) are above {f.threshold:g} at every n** (the lower end of the "
+            f"**{len(both)} config(s) are above {f.threshold:g} at {_every(f)}** (the lower end of the "
             f"95% interval of the IQM over seeds is at or above {f.threshold:g}). The one to use "
             f"({f.best['reason']}):"
         )
     else:
         lines.append(
-            f"**No config is above {f.threshold:g} at every n.** The best over all n ({f.best['reason']}):"
+            f"**No config is above {f.threshold:g} at {_every(f)}.** The best over"
+            f" {_key_label(BOTH, f)} ({f.best['reason']}):"
         )
-    lines += ["", _config_block(f.best, f.ns)]
+    lines += ["", _config_block(f.best, f)]
     for label, ref in f.reference.items():
         lines += [
             "",
@@ -98,12 +112,12 @@ def _answer(f: Findings) -> str:
     return "\n".join(lines)
 
 
-def _config_block(best: dict, ns: list[int]) -> str:
+def _config_block(best: dict, f: Findings) -> str:
     scores = best["scores"]
-    keys = [str(n) for n in ns] + [BOTH]
+    keys = [*f.tasks, BOTH]
     rows = [
         [
-            f"n = {k}" if k != BOTH else "all n",
+            _key_label(k, f),
             _ci(scores[k]),
             _frac(scores[k]),
             _num(scores[k].get("stuck")),
@@ -122,16 +136,17 @@ def _config_block(best: dict, ns: list[int]) -> str:
 
 def _reference_line(label: str, ref: dict, f: Findings) -> str:
     parts = []
-    for n in f.ns:
-        score = ref["scores"].get(str(n))
+    for task in f.tasks:
+        score = ref["scores"].get(task)
         if score is None:
             continue
-        collapsed = ref["collapsed"].get(n, 0.0)
+        collapsed = ref["collapsed"].get(task, 0.0)
         note = f", collapsed on {collapsed:.0%} of seeds" if collapsed else ""
         stuck = score.get("stuck")
         if stuck is not None and not pd.isna(stuck):
-            note += f", **{stuck:.1f} of {n} inputs stuck** on a wrong action per seed"
-        parts.append(f"n = {n}: {_ci(score)}{note}")
+            note += f", **{stuck:.1f} of {task} inputs stuck** on a wrong action per seed"
+        held = "" if is_integer_task(task) else " held out"
+        parts.append(f"{task_label(task)}: {_ci(score)}{held}{note}")
     scored = "; ".join(parts) if parts else "no finished runs"
     return f"The {label} scores {scored}."
 
@@ -150,8 +165,9 @@ def _difference(reference: dict, best: dict, axes: list[str]) -> str:
 def _method(f: Findings) -> str:
     return (
         "## How configs are scored\n\n"
-        "Each config is scored at each n by the interquartile mean (IQM: the mean of the middle 50% of "
-        "its seeds, as `scipy.stats.trim_mean(x, 0.25)`, rliable) of its seeds' final exact match, with "
+        "Each config is scored at each n (each task) by the interquartile mean (IQM: the mean of the "
+        "middle 50% of its seeds, as `scipy.stats.trim_mean(x, 0.25)`, rliable) of its seeds' final "
+        "exact match (on a context set: on its held-out contexts, never trained on), with "
         f"a 95% percentile interval from a stratified bootstrap ({BOOTSTRAP_REPS} resamples of the "
         "seeds, with replacement, within each n). A config is a **winner** at n when the interval's "
         f"lower end is at or above {f.threshold:g}, so one lucky seed never makes a winner; "
@@ -164,22 +180,33 @@ def _method(f: Findings) -> str:
 
 def _winners(f: Findings) -> str:
     lines = ["## Winners"]
-    for key in [str(n) for n in f.ns] + [BOTH]:
-        title = f"n = {key}" if key != BOTH else "every n (scored over all n)"
+    for key in [*f.tasks, BOTH]:
+        title = task_label(key) if key != BOTH else f"{_every(f)} (scored over {_key_label(BOTH, f)})"
         found = f.winners[key]
+        axes = [a for a in f.axes if is_integer_task(key) or key == BOTH or a not in INTEGER_ONLY]
         lines += ["", f"### Above {f.threshold:g} at {title}: {len(found)} config(s)", ""]
         if found:
             rows = found[:MAX_ROWS]
             more = len(found) - len(rows)
-            lines.append(_score_table(rows, f.axes))
+            lines.append(_score_table(rows + _references(f, key), axes))
             if more:
                 lines.append(f"\n... and {more} more in summary.json.")
         else:
             top = ranked(f.scores, key=key).head(5)
             lines.append("None. The five best by IQM (not winners):\n")
-            lines.append(_score_table([_record(row, f) for _, row in top.iterrows()], f.axes))
+            records = [_record(row, f) for _, row in top.iterrows()]
+            lines.append(_score_table(records + _references(f, key), axes))
     lines.append(_figure(f, "parallel"))
     return "\n".join(lines)
+
+
+def _references(f: Findings, key: str) -> list[dict]:
+    """The forum preset's score at `key`, as a last row beside the winners."""
+    return [
+        {"trial_id": label, **ref["scores"][key], **ref["config"]}
+        for label, ref in f.reference.items()
+        if key in ref["scores"]
+    ]
 
 
 def _record(row: pd.Series, f: Findings) -> dict:
@@ -208,9 +235,11 @@ def _axes(f: Findings) -> str:
     ]
     if f.per_axis.empty:
         return "\n".join(lines + ["", "No axis varies in this study."])
-    keys = [str(n) for n in f.ns]
+    keys = list(f.tasks)
     for axis, rows in f.per_axis.groupby("axis", sort=False):
-        header = ["value", "configs"] + [h for k in keys for h in (f"p95 n={k} [CI]", f"top share n={k}")]
+        header = ["value", "configs"] + [
+            h for k in keys for h in (f"p95 {_short(k)} [CI]", f"top share {_short(k)}")
+        ]
         body = []
         for value, by_value in rows.groupby("value", sort=False, observed=True):
             at = by_value.set_index("key")
@@ -225,7 +254,9 @@ def _axes(f: Findings) -> str:
                     f"{r['top_share']:.0%} (of all: {r['all_share']:.0%})",
                 ]
             body.append(cells)
-        lines += ["", f"### {axis}", "", _table(header, body)]
+        only = " (the integer bandit only: a context set's network reads its features)"
+        lines += ["", f"### {axis}{only if axis in INTEGER_ONLY and keys != _integer(f) else ''}"]
+        lines += ["", _table(header, body)]
     lines += [_figure(f, "axes"), _figure(f, "lr_entropy")]
     return "\n".join(lines)
 
@@ -259,11 +290,12 @@ def _failures(f: Findings) -> str:
         "",
         (
             "A config collapsed at n when more than half of its seeds ended with at most "
-            f"{COLLAPSE_MAX_DISTINCT} distinct greedy outputs over the n inputs."
+            f"{COLLAPSE_MAX_DISTINCT} distinct greedy outputs over the n inputs (a context set's "
+            "training contexts)."
         ),
     ]
-    for n in f.ns:
-        lines += _collapse_at(f, n)
+    for task in f.tasks:
+        lines += _collapse_at(f, task)
     lines += ["", "### Failed trials", ""]
     if f.failures.empty:
         lines.append("None.")
@@ -276,14 +308,17 @@ def _failures(f: Findings) -> str:
     return "\n".join(lines)
 
 
-def _collapse_at(f: Findings, n: int) -> list[str]:
-    """How many configs collapsed at n, and the axis values over-represented among them."""
-    at_n = f.collapsed[f.collapsed["n"] == n]
+def _collapse_at(f: Findings, task: str) -> list[str]:
+    """How many configs collapsed on a task, and the axis values over-represented among them."""
+    at_n = f.collapsed[f.collapsed["task"] == task]
     hit = int(at_n["collapsed"].sum())
-    lines = ["", f"At n = {n}: **{hit} of {len(at_n)} configs collapsed**."]
+    where = f"At {task_label(task)}" if is_integer_task(task) else f"On {task}"
+    lines = ["", f"{where}: **{hit} of {len(at_n)} configs collapsed**."]
     if not hit:
         return lines
-    shares = f.collapse[(f.collapse["n"] == n) & (f.collapse["collapsed_share"] > f.collapse["all_share"])]
+    shares = f.collapse[
+        (f.collapse["task"] == task) & (f.collapse["collapsed_share"] > f.collapse["all_share"])
+    ]
     common = shares[
         (shares["collapsed_share"] >= 0.5) & (shares["collapsed_share"] >= 1.5 * shares["all_share"])
     ]
@@ -314,7 +349,7 @@ def _confirmation(f: Findings) -> str:
         rows.append(
             [
                 f"`{r.trial_id}`",
-                "all n" if r.n == BOTH else f"n = {r.n}",
+                _key_label(r.n, f),
                 _interval(r.iqm_search, r.ci_low_search, r.ci_high_search),
                 _interval(r.iqm_confirm, r.ci_low_confirm, r.ci_high_confirm),
                 f"{r.frac_seeds_above_confirm:.0%} of {r.seeds_confirm}",
@@ -353,31 +388,45 @@ def _diagnosis(f: Findings) -> str:
     if f.diagnosis is None:
         return ""
     table = f.diagnosis
-    header = ["variant", "changed"] + [h for n in f.ns for h in (f"exact match n={n}", f"p_correct n={n}")]
+    tasks = [t for t in f.tasks if ("exact_match", t) in table] or [
+        c for m, c in table.columns if m == "exact_match"
+    ]
+    header = ["variant", "changed"] + [
+        h for t in tasks for h in (f"exact match {_short(t)}", f"p_correct {_short(t)}")
+    ]
     rows = []
     for variant, r in table.iterrows():
         cells = [str(variant), str(r[("changed", "")])]
-        for n in f.ns:
-            cells += [_num(r.get(("exact_match", n))), _num(r.get(("p_correct", n)))]
+        for t in tasks:
+            cells += [_num(r.get(("exact_match", t))), _num(r.get(("p_correct", t)))]
         rows.append(cells)
     return (
         "## Diagnosis: which single change fixes the forum setup\n\n"
         "Starting from the forum preset, one axis at a time is set to the best config's value "
         '(and all at once; "all but X" rows, when present, change every axis except X); means'
         " over seeds.\n\n"
-        + "\n".join(_fixes(table, n, f.threshold) for n in f.ns)
+        + "\n".join(_fixes(table, t, f.threshold) for t in tasks)
         + "\n\n"
         + _table(header, rows)
         + _figure(f, "diagnosis")
     )
 
 
-def _fixes(table: pd.DataFrame, n: int, threshold: float) -> str:
-    """One line: the variants whose mean exact match at n reaches the threshold."""
-    column = ("exact_match", n)
+def _fixes(table: pd.DataFrame, task: str, threshold: float) -> str:
+    """One line: the variants whose mean exact match on a task reaches the threshold."""
+    column = ("exact_match", task)
     reached = [str(v) for v, x in table[column].items() if x >= threshold] if column in table else []
     names = ", ".join(f"`{v}`" for v in reached) or "none"
-    return f"- n = {n}: mean exact match >= {threshold:g} with {names}."
+    return f"- {task_label(task)}: mean exact match >= {threshold:g} with {names}."
+
+
+def _short(task: str) -> str:
+    """'n=10' or 'digits', for table headers."""
+    return task_label(task).replace(" ", "")
+
+
+def _integer(f: Findings) -> list[str]:
+    return [t for t in f.tasks if is_integer_task(t)]
 
 
 def _skipped(f: Findings) -> str:

@@ -1,9 +1,10 @@
 """Score each config over its seeds and apply the winner rule.
 
-A config is a trial_id of one phase. At each n it is scored by the IQM of its seeds' exact match
-with a 95% bootstrap interval; it is a winner at n when the interval's lower bound is at or above
-the threshold. Key "both" scores all its (n, seed) runs together (strata = n) and is a winner when
-the config is a winner at every n of the study.
+A config is a trial_id of one phase. On each task it is scored by the IQM of its seeds' exact
+match (held-out exact match on a context set) with a 95% bootstrap interval; it is a winner on a
+task when the interval's lower bound is at or above the threshold. Key "both" scores all its
+(task, seed) runs together (strata = tasks) and is a winner when the config is a winner on every
+task of the study. Keys are task ids: "10" for the integer bandit at n=10, "digits".
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.metrics import stratified_bootstrap_ci
-from contract.schema import COMPETING, CONFIG_COLUMNS, CONFIRM, STATUSES
+from contract.schema import COMPETING, CONFIG_COLUMNS, CONFIRM, HELDOUT_METRIC, STATUSES, is_integer_task
 
 BOTH = "both"
 EPS = 1e-9  # exact matches are k/n; float sums of them may land one ulp below the threshold
@@ -30,16 +31,21 @@ SCORE_COLUMNS = (
 )
 
 
+def scored(rows: pd.DataFrame) -> pd.Series:
+    """What each row is judged by: held-out exact match on a context set, else exact match."""
+    return rows[HELDOUT_METRIC].fillna(rows["exact_match"])
+
+
 def competing_runs(trials: pd.DataFrame, *, phase: str, horizon: str = "search") -> pd.DataFrame:
     """Rows of `phase` at `horizon` (search: the search's budget; long: a confirmation's longer
-    one) that finished or stopped early with an exact match, one per (trial, n, seed)."""
+    one) that finished or stopped early with an exact match, one per (trial, task, seed)."""
     rows = trials[
         (trials["phase"] == phase)
         & (trials["horizon"].fillna("search") == horizon)
         & trials["status"].isin(COMPETING)
         & trials["exact_match"].notna()
     ]
-    return rows.drop_duplicates(["trial_id", "n", "seed"], keep="last")
+    return rows.drop_duplicates(["trial_id", "task", "seed"], keep="last")
 
 
 def trial_status(trials: pd.DataFrame) -> pd.Series:
@@ -63,20 +69,24 @@ def trial_counts(trials: pd.DataFrame, *, phase: str) -> dict[str, int]:
     return {s: int((status == s).sum()) for s in STATUSES}
 
 
-def score_configs(runs: pd.DataFrame, *, ns: list[int], threshold: float) -> pd.DataFrame:
-    """Scores per (trial_id, key) with key str(n) for each n present and "both" when all are."""
+def score_configs(runs: pd.DataFrame, *, tasks: list[str], threshold: float) -> pd.DataFrame:
+    """Scores per (trial_id, key) with key the task for each task present and "both" when all
+    are. A context set's stuck count is left out (held-out contexts are scored, not stuck)."""
     rows = []
     for trial_id, group in runs.groupby("trial_id", sort=True):
-        at = {n: group[group["n"] == n] for n in ns}
-        strata = {n: g["exact_match"].to_numpy(float) for n, g in at.items() if len(g)}
-        aucs = {n: g["auc_exact_match"].to_numpy(float) for n, g in at.items() if len(g)}
-        stuck = {n: g["stuck"].to_numpy(float) for n, g in at.items() if len(g)}
+        at = {t: group[group["task"] == t] for t in tasks}
+        strata = {t: scored(g).to_numpy(float) for t, g in at.items() if len(g)}
+        aucs = {t: g["auc_exact_match"].to_numpy(float) for t, g in at.items() if len(g)}
+        stuck = {
+            t: g["stuck"].to_numpy(float) if is_integer_task(t) else np.full(len(g), np.nan)
+            for t, g in at.items()
+            if len(g)
+        }
         per_n = [
-            _score(trial_id, str(n), [s], [aucs[n]], [stuck[n]], threshold=threshold)
-            for n, s in strata.items()
+            _score(trial_id, t, [s], [aucs[t]], [stuck[t]], threshold=threshold) for t, s in strata.items()
         ]
         rows += per_n
-        if len(strata) == len(ns):
+        if len(strata) == len(tasks):
             joint = _score(
                 trial_id,
                 BOTH,
@@ -99,9 +109,9 @@ def ranked(scores: pd.DataFrame, *, key: str) -> pd.DataFrame:
     )
 
 
-def winners(scores: pd.DataFrame, configs: pd.DataFrame, *, ns: list[int]) -> dict[str, list[dict]]:
-    """For each str(n) and "both": the winners, best first, with their config columns."""
-    keys = [str(n) for n in ns] + [BOTH]
+def winners(scores: pd.DataFrame, configs: pd.DataFrame, *, tasks: list[str]) -> dict[str, list[dict]]:
+    """For each task and "both": the winners, best first, with their config columns."""
+    keys = [*tasks, BOTH]
     return {
         key: [score_record(row, configs) for _, row in ranked(scores, key=key).iterrows() if row["winner"]]
         for key in keys
@@ -157,31 +167,35 @@ def pick_best(scores: pd.DataFrame, configs: pd.DataFrame, long: pd.DataFrame | 
     }
 
 
-def best_config(best: dict, trials: pd.DataFrame, *, ns: list[int]) -> dict:
-    """The TrainConfig fields of `best` at the study's largest n, for `banditune train --config`."""
-    n = max(ns)
-    at_n = trials[trials["n"] == n]
+def best_config(best: dict, trials: pd.DataFrame, *, tasks: list[str]) -> dict:
+    """The TrainConfig fields of `best` at the study's largest n (a study of context sets only:
+    its first context set), for `banditune train --config`."""
+    integer = [t for t in tasks if is_integer_task(t)]
+    task = max(integer, key=int) if integer else tasks[0]
+    at_n = trials[trials["task"] == task]
     own = at_n.loc[at_n["trial_id"] == best["trial_id"], "sample_budget"].dropna()
     budget = own if len(own) else at_n["sample_budget"].dropna()
     # group_size is 1 in the Parquet where the baseline uses no groups; the trainer wants >= 2
     # there too and ignores it, so the file leaves it to the trainer's default.
     config = {c: best[c] for c in CONFIG_COLUMNS if not (c == "group_size" and best[c] < 2)}
-    config["n"] = int(n)
+    config.update({"n": int(task)} if integer else {"contexts": task})
     if len(budget):
         config["sample_budget"] = int(budget.iloc[0])
     return config
 
 
 def confirmation(
-    trials: pd.DataFrame, search_scores: pd.DataFrame, *, ns: list[int], threshold: float
+    trials: pd.DataFrame, search_scores: pd.DataFrame, *, tasks: list[str], threshold: float
 ) -> pd.DataFrame:
-    """Per (trial_id, n) with n = str(n) or "both": the search scores (columns ending _search)
+    """Per (trial_id, n) with n = a task or "both": the search scores (columns ending _search)
     next to those of the confirmation re-runs on fresh seeds at the search's budget (_confirm)
     and at the long horizon (_long)."""
-    confirm = score_configs(competing_runs(trials, phase=CONFIRM), ns=ns, threshold=threshold)
+    confirm = score_configs(competing_runs(trials, phase=CONFIRM), tasks=tasks, threshold=threshold)
     if confirm.empty:
         return confirm
-    long = score_configs(competing_runs(trials, phase=CONFIRM, horizon="long"), ns=ns, threshold=threshold)
+    long = score_configs(
+        competing_runs(trials, phase=CONFIRM, horizon="long"), tasks=tasks, threshold=threshold
+    )
     merged = confirm.merge(
         search_scores, on=["trial_id", "key"], how="left", suffixes=("_confirm", "_search")
     )
@@ -190,7 +204,7 @@ def confirmation(
         on=["trial_id", "key"],
         how="left",
     )
-    order = {key: i for i, key in enumerate([str(n) for n in ns] + [BOTH])}
+    order = {key: i for i, key in enumerate([*tasks, BOTH])}
     merged = merged.sort_values(["trial_id", "key"], key=lambda s: s.map(order) if s.name == "key" else s)
     return merged.rename(columns={"key": "n"})
 

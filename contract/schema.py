@@ -1,9 +1,12 @@
 """The Parquet schemas of a study, their columns and the names that fill them.
 
-trials/<id>.parquet: one row per (n, seed) of a trial, its final metrics and its config;
-curves/<id>.parquet: one row per (n, seed, report); diagnose.parquet: one row per
-(variant, n, seed). Every metric is per seed; `stuck` counts the inputs whose greedy action is
-wrong while the policy puts >= 0.9 on it.
+trials/<id>.parquet: one row per (task, seed) of a trial, its final metrics and its config;
+curves/<id>.parquet: one row per (task, seed, report); diagnose.parquet: one row per
+(variant, task, seed). A task is the integer bandit at n (task "10", "100") or a context set
+("digits", "package.module:function"; n is then its number of actions). Every metric is per seed;
+`stuck` counts the inputs whose greedy action is wrong while the policy puts >= 0.9 on it;
+`heldout_exact_match` is a context set's exact match on its held-out contexts (null for the
+integer bandit), and the score a context set is judged by.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ AXIS_COLUMNS = (
 )
 CONFIG_COLUMNS = ("reward", *AXIS_COLUMNS)
 CATEGORICAL = ("reward", "encoding", "baseline", "reward_scale", "lr_schedule")
+INTEGER_ONLY = ("encoding",)  # axes that only the integer bandit reads (a context set: its features)
+HELDOUT_METRIC = "heldout_exact_match"  # a context set's score; the integer bandit's is exact_match
 
 # Per-seed metrics of one evaluation (trainable.Metrics), in curve rows and trial rows.
 CURVE_METRICS = (
@@ -57,6 +62,7 @@ _TYPES = {
     "status": pa.string(),
     "error": pa.string(),
     "horizon": pa.string(),
+    "task": pa.string(),
     "n": pa.int64(),
     "seed": pa.int64(),
     "report": pa.int64(),
@@ -92,6 +98,7 @@ _TYPES = {
     "inputs": pa.string(),
     "gamma": pa.float64(),
     **{m: (pa.int64() if m in COUNT_METRICS else pa.float64()) for m in CURVE_METRICS},
+    HELDOUT_METRIC: pa.float64(),
 }
 PROVENANCE = ("device", "torch_version", "ray_version", "optuna_version", "git_commit")
 TRIAL_COLUMNS = (
@@ -101,11 +108,13 @@ TRIAL_COLUMNS = (
     "horizon",
     "status",
     "error",
+    "task",
     "n",
     "seed",
     *CONFIG_COLUMNS,
     "sample_budget",
     *FINAL_METRICS,
+    HELDOUT_METRIC,
     "samples_to_95",
     "samples_to_99",
     "best_exact_match",
@@ -118,14 +127,30 @@ CURVE_COLUMNS = (
     "trial_id",
     "phase",
     "horizon",
+    "task",
     "n",
     "seed",
     "report",
     "samples",
     *CURVE_METRICS,
+    HELDOUT_METRIC,
     "wall_s",
     "samples_per_s",
 )
+
+
+def integer_task(n: int) -> str:
+    """The task id of the integer bandit at n (also what files written before tasks hold)."""
+    return str(int(n))
+
+
+def is_integer_task(task: str) -> bool:
+    return task.isdigit()
+
+
+def task_label(task: str) -> str:
+    """'n = 100' for the integer bandit, the context set's name otherwise."""
+    return f"n = {task}" if is_integer_task(task) else task
 
 
 def schema(columns) -> pa.Schema:
@@ -154,9 +179,11 @@ DIAGNOSE_SETTINGS = (
 DIAGNOSE_COLUMNS = (
     "variant",
     "changed",
+    "task",
     "n",
     "seed",
     "exact_match",
+    HELDOUT_METRIC,
     "p_correct",
     "distinct_actions",
     "stuck",

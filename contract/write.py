@@ -1,9 +1,9 @@
 """Writing a study's files: a trial's rows from its curve rows, atomic Parquet and JSON writes.
 
-A trial's rows are built from its curve rows (one per report, n and seed): the final metrics are
-the last report's, `samples_to_95` / `samples_to_99` the first report's samples with exact match
-at or above 0.95 / 0.99, `best_exact_match` the best report, `auc_exact_match` the mean over the
-reports.
+A trial's rows are built from its curve rows (one per report, task and seed): the final metrics
+are the last report's, `samples_to_95` / `samples_to_99` the first report's samples with exact
+match at or above 0.95 / 0.99, `best_exact_match` the best report, `auc_exact_match` the mean
+over the reports of the run's score (`scored`: held-out exact match on a context set).
 """
 
 from __future__ import annotations
@@ -23,17 +23,32 @@ from contract.schema import (
     CURVE_SCHEMA,
     FAILED,
     FINAL_METRICS,
+    HELDOUT_METRIC,
     PHASES,
     STATUSES,
     TRIAL_SCHEMA,
+    integer_task,
+    is_integer_task,
 )
 
 
-def auc_by_run(curves: list[dict]) -> dict[tuple[int, int], float]:
-    """(n, seed) -> mean exact match over that run's reports (the auc_exact_match column)."""
-    runs: dict[tuple[int, int], list[float]] = {}
+def scored(row: dict) -> float:
+    """What a run is judged by at one report: held-out exact match on a context set, exact match
+    on the integer bandit."""
+    heldout = row.get(HELDOUT_METRIC)
+    return row["exact_match"] if heldout is None else heldout
+
+
+def task_of(row: dict) -> str:
+    """A curve row's task (rows checkpointed before tasks existed hold only n)."""
+    return row.get("task") or integer_task(row["n"])
+
+
+def auc_by_run(curves: list[dict]) -> dict[tuple[str, int], float]:
+    """(task, seed) -> mean score over that run's reports (the auc_exact_match column)."""
+    runs: dict[tuple[str, int], list[float]] = {}
     for row in curves:
-        runs.setdefault((row["n"], row["seed"]), []).append(row["exact_match"])
+        runs.setdefault((task_of(row), row["seed"]), []).append(scored(row))
     return {key: fmean(values) for key, values in runs.items()}
 
 
@@ -51,16 +66,17 @@ def trial_rows(
     error: str | None,
     values: dict,
     reward: str,
-    ns,
+    tasks,
     seeds,
-    sample_budget: dict[int, int],
+    sample_budget: dict[str, int],
     curves: list[dict],
     device: str,
     provenance: dict,
     objective: float | None,
     horizon: str = "search",
 ) -> list[dict]:
-    """One row per (n, seed); metric columns null when the trial failed.
+    """One row per (task, seed); metric columns null when the trial failed (n too, for a
+    context set that never reported).
 
     `values` holds AXIS_COLUMNS; `provenance` the version columns and git_commit (the writer's);
     `device` the trial worker's; `objective` the study's score of these curves.
@@ -72,10 +88,11 @@ def trial_rows(
     failed = status == FAILED
     aucs = auc_by_run(curves)
     rows = []
-    for n in ns:
+    for task in tasks:
         for seed in seeds:
-            run = [r for r in curves if r["n"] == n and r["seed"] == seed]
+            run = [r for r in curves if task_of(r) == task and r["seed"] == seed]
             last = run[-1] if run and not failed else None
+            n = run[0]["n"] if run else (int(task) if is_integer_task(task) else None)
             row = {
                 "study": study,
                 "trial_id": trial_id,
@@ -83,16 +100,18 @@ def trial_rows(
                 "horizon": horizon,
                 "status": status,
                 "error": error if failed else None,
+                "task": task,
                 "n": n,
                 "seed": seed,
                 "reward": reward,
                 **{k: values[k] for k in AXIS_COLUMNS},
-                "sample_budget": sample_budget[n],
+                "sample_budget": sample_budget[task],
                 **{k: (last[k] if last else None) for k in FINAL_METRICS},
+                HELDOUT_METRIC: last.get(HELDOUT_METRIC) if last else None,
                 "samples_to_95": samples_to(run, 0.95) if last else None,
                 "samples_to_99": samples_to(run, 0.99) if last else None,
                 "best_exact_match": max(r["exact_match"] for r in run) if last else None,
-                "auc_exact_match": aucs[(n, seed)] if last else None,
+                "auc_exact_match": aucs[(task, seed)] if last else None,
                 "objective": None if failed else objective,
                 "device": device,
                 **provenance,
@@ -104,7 +123,10 @@ def trial_rows(
 def curve_table(
     *, study: str, trial_id: str, phase: str, curves: list[dict], horizon: str = "search"
 ) -> pa.Table:
-    rows = [{"study": study, "trial_id": trial_id, "phase": phase, "horizon": horizon, **r} for r in curves]
+    rows = [
+        {"study": study, "trial_id": trial_id, "phase": phase, "horizon": horizon, **r, "task": task_of(r)}
+        for r in curves
+    ]
     return pa.Table.from_pylist(rows, schema=CURVE_SCHEMA)
 
 

@@ -1,9 +1,11 @@
 """`banditune confirm RESULTS/NAME`: re-train a study's top configs on fresh seeds, at the
 search's budget and at a longer horizon.
 
-The ranking is analysis': the IQM of exact match over a search trial's seeds at every n together.
-Each config trains in this process at every n of the study on seeds the study never used (the
-first free ones from 1000), all seeds at once, for F times its trial's per-n budget with F times
+The ranking is analysis': the IQM of exact match over a search trial's seeds on every task
+together (held-out exact match on a context set). Each config trains in this process on every
+task of the study (its n, its context sets with the study's holdout) on seeds the study never
+used (the first free ones from 1000), all seeds at once, for F times its trial's per-task budget
+with F times
 the study's reports (F = --long-horizon), so the first R reports fall where the search's did.
 Those first R reports are the search horizon, written to trials/confirm-<trial_id>.parquet; all
 of them are the long horizon, written to trials/confirm-long-<trial_id>.parquet (and curves/
@@ -21,7 +23,17 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from contract.schema import CONFIRM, CONFIRM_PREFIX, FAILED, FINISHED, SEARCH, THRESHOLD
+from contract.schema import (
+    CONFIRM,
+    CONFIRM_PREFIX,
+    FAILED,
+    FINISHED,
+    SEARCH,
+    THRESHOLD,
+    is_integer_task,
+    task_label,
+)
+from contract.write import scored
 from study.options import add_threads, apply_threads, check_threads
 from study.progress import Progress
 
@@ -38,14 +50,15 @@ class Job:
     trial_id: str
     values: dict  # contract.schema.AXIS_COLUMNS
     reward: str
-    budgets: dict[int, int]
+    budgets: dict[str, int]
 
 
 @dataclass(frozen=True)
 class Plan:
     root: Path
     study: str
-    ns: tuple[int, ...]
+    tasks: tuple[str, ...]
+    holdout: float
     seeds: tuple[int, ...]
     reports: int
     long: int  # the long horizon, in multiples of the search budget
@@ -94,7 +107,7 @@ def run(plan: Plan, *, threads: int) -> int:
     """Confirm every job of `plan`, then print the comparison table."""
     apply_threads(threads)
     print(
-        f"confirming {len(plan.jobs)} config(s) at n = {', '.join(map(str, plan.ns))} on"
+        f"confirming {len(plan.jobs)} config(s) on {', '.join(map(task_label, plan.tasks))} on"
         f" seeds {plan.seeds[0]}..{plan.seeds[-1]} ({len(plan.seeds)} seeds), to"
         f" {plan.long}x the search budget",
         flush=True,
@@ -114,32 +127,36 @@ def make_plan(results: str | Path, *, top: int, num_seeds: int, long: int = DEFA
     from analysis.load import check_study_dir, load_study
     from analysis.scoring import BOTH, competing_runs, config_table, ranked, score_configs
     from study.spec import check
-    from study.study_cmd import DEFAULTS, check_reward
+    from study.study_cmd import DEFAULTS, check_contexts, check_reward
+    from trainable.contexts import DEFAULT_HOLDOUT
 
     check(top >= 1, "--top", top, "an integer >= 1")
     check(num_seeds >= 1, "--num-seeds", num_seeds, "an integer >= 1")
     check(long >= 1, "--long-horizon", long, "an integer >= 1")
     root = check_study_dir(results)
     data = load_study(root)
-    ns, trials = tuple(data.ns), data.trials
-    scores = score_configs(competing_runs(trials, phase=SEARCH), ns=list(ns), threshold=THRESHOLD)
+    tasks, trials = tuple(data.tasks), data.trials
+    holdout = float(data.meta.get("holdout") or DEFAULT_HOLDOUT)
+    scores = score_configs(competing_runs(trials, phase=SEARCH), tasks=list(tasks), threshold=THRESHOLD)
     best = ranked(scores, key=BOTH)["trial_id"].head(top).tolist() if len(scores) else []
     check(
         bool(best),
         "RESULTS/NAME",
         str(results),
-        "a study with a search trial that finished (or stopped early) at every n",
+        "a study with a search trial that finished (or stopped early) on every task",
     )
     configs = config_table(trials, phase=SEARCH)
-    jobs = [_job(t, configs.loc[t], trials, ns) for t in best]
+    jobs = [_job(t, configs.loc[t], trials, tasks) for t in best]
+    actions = check_contexts([t for t in tasks if not is_integer_task(t)], holdout)
     for reward in {j.reward for j in jobs}:
-        check_reward(reward, ns)
+        check_reward(reward, (*(int(t) for t in tasks if is_integer_task(t)), *actions))
     for job in jobs:  # every config valid before any training
-        _configs(job, ns=ns, seeds=(0,))
+        _configs(job, tasks=tasks, holdout=holdout, seeds=(0,))
     return Plan(
         root=root,
         study=str(data.meta.get("name") or root.name),
-        ns=ns,
+        tasks=tasks,
+        holdout=holdout,
         seeds=fresh_seeds(data.meta, trials, num_seeds),
         reports=int(data.meta.get("reports") or DEFAULTS["reports"]),
         long=long,
@@ -154,32 +171,38 @@ def fresh_seeds(meta: dict, trials, count: int) -> tuple[int, ...]:
     return tuple(itertools.islice(free, count))
 
 
-def _job(trial_id: str, config, trials, ns) -> Job:
+def _job(trial_id: str, config, trials, tasks) -> Job:
     from study.space import axis_values
 
     rows = trials[(trials["trial_id"] == trial_id) & (trials["phase"] == SEARCH)]
     budgets = {}
-    for n in ns:
-        known = rows.loc[rows["n"] == n, "sample_budget"].dropna()
+    for task in tasks:
+        known = rows.loc[rows["task"] == task, "sample_budget"].dropna()
         if known.empty:
             raise ValueError(
-                f"trial {trial_id!r} has no sample_budget at n={n}; expected the study's rows to record one"
+                f"trial {trial_id!r} has no sample_budget on {task_label(task)}; expected the study's"
+                " rows to record one"
             )
-        budgets[n] = int(known.iloc[0])
+        budgets[task] = int(known.iloc[0])
     return Job(
         trial_id=trial_id, values=axis_values(config.to_dict()), reward=str(config["reward"]), budgets=budgets
     )
 
 
-def _configs(job: Job, *, ns, seeds):
+def _configs(job: Job, *, tasks, holdout: float, seeds):
     from study.space import train_kwargs
+    from study.spec import task_fields
     from trainable import TrainConfig
 
     return [
         TrainConfig(
-            n=n, reward=job.reward, seeds=seeds, sample_budget=job.budgets[n], **train_kwargs(job.values)
+            **task_fields(task, holdout),
+            reward=job.reward,
+            seeds=seeds,
+            sample_budget=job.budgets[task],
+            **train_kwargs(job.values),
         )
-        for n in ns
+        for task in tasks
     ]
 
 
@@ -194,10 +217,11 @@ def confirm_one(job: Job, plan: Plan, *, label: str) -> None:
     if all(_already_done(paths.trial_file(f), job, plan) for f in files.values()):
         print(f"{label} {job.trial_id}: already confirmed on these seeds")
         return
-    long_budget = {n: b * plan.long for n, b in job.budgets.items()}
+    long_budget = {task: b * plan.long for task, b in job.budgets.items()}
     run = TrialRun(
         values=job.values,
-        ns=plan.ns,
+        tasks=plan.tasks,
+        holdout=plan.holdout,
         seeds=plan.seeds,
         sample_budget=long_budget,
         reports=plan.reports * plan.long,
@@ -227,7 +251,7 @@ def confirm_one(job: Job, plan: Plan, *, label: str) -> None:
             error=error,
             values=job.values,
             reward=job.reward,
-            ns=plan.ns,
+            tasks=plan.tasks,
             seeds=plan.seeds,
             sample_budget=budgets,
             curves=curves,
@@ -236,8 +260,8 @@ def confirm_one(job: Job, plan: Plan, *, label: str) -> None:
             file_id=files[horizon],
         )
     finals = ", ".join(
-        f"n={n}: {_final(run.rows, n, report)}"
-        for n in plan.ns
+        f"{task_label(task).replace(' ', '')}: {_final(run.rows, task, report)}"
+        for task in plan.tasks
         for report in (plan.reports - 1, run.reports - 1)
     )
     print(
@@ -247,11 +271,11 @@ def confirm_one(job: Job, plan: Plan, *, label: str) -> None:
     )
 
 
-def _final(rows: list[dict], n: int, report: int) -> str:
-    at = [r for r in rows if r["n"] == n and r["report"] == report]
+def _final(rows: list[dict], task: str, report: int) -> str:
+    at = [r for r in rows if r["task"] == task and r["report"] == report]
     if not at:
         return "-"
-    return f"{sum(r['exact_match'] for r in at) / len(at):.3f} / {sum(r['stuck'] for r in at) / len(at):.1f}"
+    return f"{sum(scored(r) for r in at) / len(at):.3f} / {sum(r['stuck'] for r in at) / len(at):.1f}"
 
 
 def _already_done(path: Path, job: Job, plan: Plan) -> bool:
@@ -260,12 +284,12 @@ def _already_done(path: Path, job: Job, plan: Plan) -> bool:
     if not path.is_file():
         return False
     try:
-        done = pq.read_table(path, columns=["n", "seed", "sample_budget", "horizon"]).to_pylist()
+        done = pq.read_table(path, columns=["task", "seed", "sample_budget", "horizon"]).to_pylist()
     except (OSError, ValueError):  # unreadable (pyarrow errors are ValueErrors): train again
         return False
     factor = plan.long if done and done[0]["horizon"] == "long" else 1
-    wanted = {(n, s, job.budgets[n] * factor) for n in plan.ns for s in plan.seeds}
-    return {(r["n"], r["seed"], r["sample_budget"]) for r in done} == wanted
+    wanted = {(t, s, job.budgets[t] * factor) for t in plan.tasks for s in plan.seeds}
+    return {(r["task"], r["seed"], r["sample_budget"]) for r in done} == wanted
 
 
 def comparison(root: Path) -> str:
@@ -274,10 +298,10 @@ def comparison(root: Path) -> str:
     from analysis.scoring import competing_runs, confirmation, score_configs
 
     data = load_study(root)
-    search = score_configs(competing_runs(data.trials, phase=SEARCH), ns=data.ns, threshold=THRESHOLD)
-    table = confirmation(data.trials, search, ns=data.ns, threshold=THRESHOLD)
+    search = score_configs(competing_runs(data.trials, phase=SEARCH), tasks=data.tasks, threshold=THRESHOLD)
+    table = confirmation(data.trials, search, tasks=data.tasks, threshold=THRESHOLD)
     head = (
-        f"{'trial':<24} {'n':>5}  {'search IQM [95% CI]':>24}  {'confirmed IQM [95% CI]':>24}"
+        f"{'trial':<24} {'task':>5}  {'search IQM [95% CI]':>24}  {'confirmed IQM [95% CI]':>24}"
         f"  {'long IQM [95% CI]':>24}  {'long stuck':>10}"
     )
     lines = [head]

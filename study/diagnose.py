@@ -1,14 +1,15 @@
 """`banditune diagnose`: from the forum preset, change one axis at a time to a target config's
-value (and all at once), train each at every n, and write a table of what each change fixes.
+value (and all at once), train each on every task (each n, each context set), and write a table
+of what each change fixes.
 
 The target is a study's best config (RESULTS/NAME/report/best_config.json, written by
 `banditune analyze`), a config file, or the trainer's defaults. With --leave-one-out, each
 changed axis also gets "all but AXIS": the target with that axis back at the preset's value,
 which shows the changes that are needed together. Every variant uses the target's
-reward and device; n, seeds and budgets are diagnose's own. A variant that sets a group baseline
+reward and device; tasks, seeds and budgets are diagnose's own. A variant that sets a group baseline
 on a batch that is not a multiple of its group size rounds the batch to the nearest multiple
 (its name says so). The rows go to diagnose.parquet (temp file, then rename): one per
-(variant, n, seed), the columns analysis.load reads first, then the variant's settings.
+(variant, task, seed), the columns analysis.load reads first, then the variant's settings.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ AXES = {
     "gamma": ("gamma",),
 }
 COMMON = ("reward", "device")  # the target's, in every variant
-PER_RUN = ("n", "seeds", "sample_budget", "eval_every")  # diagnose's own
+PER_RUN = ("n", "contexts", "holdout", "seeds", "sample_budget", "eval_every")  # diagnose's own
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,23 @@ def register(commands: argparse._SubParsersAction) -> None:
         nargs="+",
         default=None,
         metavar="N",
-        help="bandit sizes (default: the study's with --study, else 10 100)",
+        help="bandit sizes (default: the study's with --study, else 10 100; none when"
+        " --contexts is given alone)",
+    )
+    p.add_argument(
+        "--contexts",
+        nargs="+",
+        default=None,
+        metavar="SPEC",
+        help="context sets to train on as well: digits or package.module:function (imports and"
+        " runs that code; default: the study's with --study, else none)",
+    )
+    p.add_argument(
+        "--holdout",
+        type=float,
+        default=None,
+        metavar="F",
+        help="share of each context set held out, a number in (0, 1) (default: the study's, else 0.25)",
     )
     p.add_argument(
         "--num-seeds",
@@ -94,8 +111,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--sample-budget",
         default=None,
         metavar="SPEC",
-        help="samples per seed: one count or per n, e.g. 10=200k,100=3M"
-        " (default: the trainer's default budget at each n)",
+        help="samples per seed: one count or per task, e.g. 10=200k,100=3M,digits=1M"
+        " (default: the trainer's default budget on each task)",
     )
     p.add_argument(
         "--leave-one-out",
@@ -128,35 +145,59 @@ def plan_from_args(args: argparse.Namespace) -> dict:
     """Everything checked before training: {"path": output file, "train": train_all kwargs}.
     ValueError (one line naming the option) for bad input."""
     from study.spec import check, check_writable, parse_budget
-    from study.study_cmd import check_reward
-    from trainable.config import default_sample_budget
+    from study.study_cmd import check_contexts, check_reward
+    from trainable.contexts import DEFAULT_HOLDOUT
 
     results = Path(args.results).expanduser()
     if args.study is not None:
-        root, target, study_ns = _study_target(results, args.study)
-        ns = check_ns(args.n or study_ns or DEFAULT_NS)
+        root, target, meta = _study_target(results, args.study)
     else:
-        ns = check_ns(args.n or DEFAULT_NS)
-        root, target = results, _file_target(args.config, n=max(ns))
+        # the defaults at the largest n asked for (their lr and entropy bonus follow n)
+        largest = max(args.n or DEFAULT_NS)
+        root, target, meta = results, _file_target(args.config, n=largest), {}
+    explicit = args.n is not None or args.contexts is not None
+    study_ns = tuple(int(n) for n in meta.get("n") or ())
+    ns = check_ns(
+        args.n or (() if explicit else study_ns or (DEFAULT_NS if not meta.get("contexts") else ()))
+    )
+    contexts = tuple(args.contexts or (() if explicit else meta.get("contexts") or ()))
+    holdout = args.holdout if args.holdout is not None else meta.get("holdout", DEFAULT_HOLDOUT)
+    check(0 < holdout < 1, "--holdout", holdout, "a number in (0, 1)")
+    tasks = (*map(str, ns), *contexts)
     check(args.num_seeds >= 1, "--num-seeds", args.num_seeds, "an integer >= 1")
     budgets = (
-        {n: default_sample_budget(n) for n in ns}
+        {t: _default_budget(t) for t in tasks}
         if args.sample_budget is None
-        else parse_budget(args.sample_budget, ns, default=default_sample_budget)
+        else parse_budget(args.sample_budget, tasks, default=_default_budget)
     )
     all_variants = variants(target, leave_one_out=args.leave_one_out)
     seeds = tuple(range(args.num_seeds))
     for v in all_variants:  # every config valid before any training
-        for n in ns:
-            _config(v.settings, n=n, seeds=seeds, budget=budgets[n])
-    check_reward(target["reward"], ns)
+        for task in tasks:
+            _config(v.settings, task=task, holdout=holdout, seeds=seeds, budget=budgets[task])
+    actions = check_contexts(contexts, holdout)
+    check_reward(target["reward"], (*ns, *actions))
     check_writable(
         root, *(("--study", args.study) if args.study is not None else ("--results", args.results))
     )
     return {
         "path": StudyPaths(root).diagnose,
-        "train": {"variants": all_variants, "ns": ns, "seeds": seeds, "budgets": budgets},
+        "train": {
+            "variants": all_variants,
+            "tasks": tasks,
+            "holdout": holdout,
+            "seeds": seeds,
+            "budgets": budgets,
+        },
     }
+
+
+def _default_budget(task: str) -> int:
+    """The trainer's default budget on a task."""
+    from contract.schema import is_integer_task
+    from trainable.config import CONTEXTS_SAMPLE_BUDGET, default_sample_budget
+
+    return default_sample_budget(int(task)) if is_integer_task(task) else CONTEXTS_SAMPLE_BUDGET
 
 
 def target_settings(values: dict):
@@ -231,18 +272,22 @@ def _fit_groups(settings: dict) -> tuple[dict, list[str]]:
     return {**settings, "batch_size": fitted, "minibatch_size": None}, ["batch_size"]
 
 
-def train_all(*, variants: list[Variant], ns, seeds, budgets: dict[int, int]) -> list[dict]:
-    """Train every variant at every n (seeds together); one row per (variant, n, seed)."""
+def train_all(
+    *, variants: list[Variant], tasks, seeds, budgets: dict[str, int], holdout: float
+) -> list[dict]:
+    """Train every variant on every task (seeds together); one row per (variant, task, seed)."""
+    from contract.schema import task_label
     from study.export import git_commit
 
-    rows, total, start = [], len(variants) * len(ns), time.perf_counter()
-    for i, (v, n) in enumerate(((v, n) for v in variants for n in ns), start=1):
+    rows, total, start = [], len(variants) * len(tasks), time.perf_counter()
+    for i, (v, task) in enumerate(((v, t) for v in variants for t in tasks), start=1):
         t0 = time.perf_counter()
-        new = train_variant(v, n=n, seeds=seeds, budget=budgets[n])
+        new = train_variant(v, task=task, holdout=holdout, seeds=seeds, budget=budgets[task])
         rows += [{**r, "git_commit": git_commit()} for r in new]
         shown = _means(new)
         print(
-            f"[{i}/{total}] {v.name} n={n}: {shown} ({time.perf_counter() - t0:.0f} s,"
+            f"[{i}/{total}] {v.name} {task_label(task).replace(' ', '')}: {shown}"
+            f" ({time.perf_counter() - t0:.0f} s,"
             f" {time.perf_counter() - start:.0f} s in all)",
             file=sys.stderr,
             flush=True,
@@ -250,20 +295,22 @@ def train_all(*, variants: list[Variant], ns, seeds, budgets: dict[int, int]) ->
     return rows
 
 
-def train_variant(variant: Variant, *, n: int, seeds, budget: int) -> list[dict]:
-    """Rows of one variant at one n; a run that diverges gives null metrics and its error."""
-    from trainable import TrainingDiverged, train
+def train_variant(variant: Variant, *, task: str, holdout: float, seeds, budget: int) -> list[dict]:
+    """Rows of one variant on one task; a run that diverges gives null metrics and its error."""
+    from trainable import Trainer, TrainingDiverged
 
-    config = _config(variant.settings, n=n, seeds=seeds, budget=budget)
-    last, error = None, None
+    config = _config(variant.settings, task=task, holdout=holdout, seeds=seeds, budget=budget)
+    trainer, last, error = Trainer(config), None, None
     try:
-        *_, last = train(config)
+        while trainer.samples < budget:
+            last = trainer.run(min(config.eval_every, budget - trainer.samples))
     except TrainingDiverged as diverged:
-        error = str(diverged)
+        last, error = None, str(diverged)
     base = {
         "variant": variant.name,
         "changed": variant.changed,
-        "n": n,
+        "task": task,
+        "n": trainer.task.num_actions,
         "sample_budget": budget,
         "error": error,
         **{f: getattr(config, f) for f in SETTINGS},
@@ -276,6 +323,7 @@ def _final(m, i: int) -> dict:
         return dict.fromkeys(
             (
                 "exact_match",
+                "heldout_exact_match",
                 "p_correct",
                 "distinct_actions",
                 "stuck",
@@ -286,9 +334,10 @@ def _final(m, i: int) -> dict:
                 "wall_s",
             )
         )
-    reached = m.samples_to_95[i]
+    reached, heldout = m.samples_to_95[i], m.heldout_exact_match[i]
     return {
         "exact_match": float(m.exact_match[i]),
+        "heldout_exact_match": None if math.isnan(heldout) else float(heldout),
         "p_correct": float(m.p_correct[i]),
         "distinct_actions": int(m.distinct_actions[i]),
         "stuck": int(m.stuck[i]),
@@ -301,20 +350,23 @@ def _final(m, i: int) -> dict:
 
 
 def format_table(rows: list[dict]) -> str:
-    """Variant x n: mean exact match and p_correct over the seeds (diverged runs: nan)."""
+    """Variant x task: mean exact match (held out on a context set) and p_correct over the seeds
+    (diverged runs: nan)."""
     import pandas as pd
 
     from analysis.breakdown import diagnosis_table
+    from contract.schema import task_label
 
     table = diagnosis_table(pd.DataFrame(rows))
-    ns = sorted({r["n"] for r in rows})
+    tasks = list(dict.fromkeys(r["task"] for r in rows))
+    names = {t: task_label(t).replace(" ", "") for t in tasks}
     width = max(len(v) for v in table.index)
     head = f"{'variant':<{width}}  {'changed':<12}" + "".join(
-        f"  {f'exact n={n}':>12}  {f'p_corr n={n}':>12}" for n in ns
+        f"  {f'exact {names[t]}':>12}  {f'p_corr {names[t]}':>12}" for t in tasks
     )
     lines = [head]
     for variant, r in table.iterrows():
-        cells = "".join(f"  {r[('exact_match', n)]:>12.3f}  {r[('p_correct', n)]:>12.3f}" for n in ns)
+        cells = "".join(f"  {r[('exact_match', t)]:>12.3f}  {r[('p_correct', t)]:>12.3f}" for t in tasks)
         lines.append(f"{variant:<{width}}  {r[('changed', '')]:<12}{cells}")
     return "\n".join(lines)
 
@@ -326,14 +378,15 @@ def _means(rows: list[dict]) -> str:
     return f"exact_match {exact:.3f}, p_correct {p_correct:.3f}"
 
 
-def _config(settings: dict, *, n: int, seeds, budget: int):
+def _config(settings: dict, *, task: str, holdout: float, seeds, budget: int):
+    from study.spec import task_fields
     from trainable import TrainConfig
 
-    return TrainConfig(**settings, n=n, seeds=seeds, sample_budget=budget)
+    return TrainConfig(**settings, **task_fields(task, holdout), seeds=seeds, sample_budget=budget)
 
 
-def _study_target(results: Path, name: str) -> tuple[Path, dict, tuple[int, ...] | None]:
-    """(study folder, its best config's settings, the study's n) for --study NAME."""
+def _study_target(results: Path, name: str) -> tuple[Path, dict, dict]:
+    """(study folder, its best config's settings, its study.json or {}) for --study NAME."""
     import json
 
     from study.spec import NAME_PATTERN, check
@@ -354,10 +407,9 @@ def _study_target(results: Path, name: str) -> tuple[Path, dict, tuple[int, ...]
         raise ValueError(f"--study {name!r}: {best} is not valid JSON ({error})") from None
     try:
         meta = json.loads((root / "study.json").read_text())
-        ns = tuple(int(n) for n in meta["n"]) or None
-    except (OSError, ValueError, KeyError, TypeError):
-        ns = None
-    return root, _named(values, f"--study {name!r}: {best}"), ns
+    except (OSError, ValueError):
+        meta = {}
+    return root, _named(values, f"--study {name!r}: {best}"), meta if isinstance(meta, dict) else {}
 
 
 def _file_target(path: str | None, *, n: int) -> dict:

@@ -1,6 +1,6 @@
 """The study's objective, from curve rows (one per report, n and seed); no torch, no Ray.
 
-A config must reach a high exact match and hold it. After k reports a run (n, seed) scores
+A config must reach a high exact match and hold it. After k reports a run (task, seed) scores
 
     AUC_WEIGHT * auc + (1 - AUC_WEIGHT) * hold
 
@@ -9,8 +9,10 @@ mean over the last third of them of exact_match * max(0, 1 - STUCK_PENALTY * stu
 input stuck on a wrong action (probability >= 0.9 on it, so REINFORCE almost never samples its
 way out) takes STUCK_PENALTY / n off the score's share, beside the 1 / n it costs in exact match.
 Multiplying keeps the order right at the bottom too: a policy that learns with inputs stuck
-still scores above one that learns nothing. The objective is the mean over n of the seeds' mean
-score. A config that reaches 0.98 fast with 2 of 100 inputs stuck scores below one that reaches
+still scores above one that learns nothing. On a context set both parts use held-out exact
+match instead, with no stuck term (a context that is never trained on cannot be stuck in
+REINFORCE's sense). The objective is the mean over tasks of the seeds' mean score. A config
+that reaches 0.98 fast with 2 of 100 inputs stuck scores below one that reaches
 0.99 in the last third of the budget with none (tests/study/test_objective.py).
 """
 
@@ -19,7 +21,8 @@ from __future__ import annotations
 import math
 from statistics import fmean
 
-from contract.write import auc_by_run
+from contract.schema import HELDOUT_METRIC
+from contract.write import auc_by_run, task_of
 
 AUC_WEIGHT = 0.2
 STUCK_PENALTY = 5.0
@@ -31,23 +34,29 @@ OBJECTIVE_NAME = (
 )
 
 
-def run_scores(rows: list[dict]) -> dict[tuple[int, int], float]:
-    """(n, seed) -> that run's score over its reports so far."""
-    runs: dict[tuple[int, int], list[dict]] = {}
+def run_scores(rows: list[dict]) -> dict[tuple[str, int], float]:
+    """(task, seed) -> that run's score over its reports so far."""
+    runs: dict[tuple[str, int], list[dict]] = {}
     for row in rows:
-        runs.setdefault((row["n"], row["seed"]), []).append(row)
+        runs.setdefault((task_of(row), row["seed"]), []).append(row)
     aucs = auc_by_run(rows)
     scores = {}
-    for (n, seed), run in runs.items():
+    for key, run in runs.items():
         window = run[-max(1, math.ceil(len(run) * HOLD_SHARE)) :]
-        hold = fmean(r["exact_match"] * max(0.0, 1 - STUCK_PENALTY * r["stuck"] / n) for r in window)
-        scores[(n, seed)] = AUC_WEIGHT * aucs[(n, seed)] + (1 - AUC_WEIGHT) * hold
+        hold = fmean(_held(r) for r in window)
+        scores[key] = AUC_WEIGHT * aucs[key] + (1 - AUC_WEIGHT) * hold
     return scores
 
 
+def _held(row: dict) -> float:
+    if row.get(HELDOUT_METRIC) is not None:
+        return row[HELDOUT_METRIC]
+    return row["exact_match"] * max(0.0, 1 - STUCK_PENALTY * row["stuck"] / row["n"])
+
+
 def objective(rows: list[dict]) -> float:
-    """Mean over n of the seeds' mean score (0 with no rows)."""
-    by_n: dict[int, list[float]] = {}
-    for (n, _), score in run_scores(rows).items():
-        by_n.setdefault(n, []).append(score)
-    return fmean(fmean(v) for v in by_n.values()) if by_n else 0.0
+    """Mean over tasks of the seeds' mean score (0 with no rows)."""
+    by_task: dict[str, list[float]] = {}
+    for (task, _), score in run_scores(rows).items():
+        by_task.setdefault(task, []).append(score)
+    return fmean(fmean(v) for v in by_task.values()) if by_task else 0.0

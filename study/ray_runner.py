@@ -27,15 +27,16 @@ from ray.tune.search import ConcurrencyLimiter
 from ray.tune.search.optuna import OptunaSearch
 
 from contract.layout import StudyPaths, is_search_file
-from contract.schema import FAILED, FINISHED, REFERENCE, REFERENCE_ID, SEARCH, STOPPED_EARLY
+from contract.schema import FAILED, FINISHED, REFERENCE, REFERENCE_ID, SEARCH, STOPPED_EARLY, task_label
 from contract.write import write_json_atomic
 from study import export
 from study.objective import OBJECTIVE_NAME, objective
 from study.space import axis_values, default_point, search_space
 from study.spec import Resources, StudySpec
 from study.summary import print_summary
-from study.trial import TrialRun, load_curves, summary, write_result
+from study.trial import TrialRun, load_curves, result_key, summary, write_result
 from trainable.config import PRESETS
+from trainable.contexts import SPLIT_SEED
 from trainable.rewards import RewardError
 from trainable.trainer import TrainingDiverged
 
@@ -57,7 +58,7 @@ def run_study(
         settings = trial_settings(spec, resources, gpu_mode=gpu_mode)
         each = ", ".join(f"{v:g} {k.upper()}" for k, v in trial_resources(settings).items())
         print(
-            f"study {name!r}: {spec.trials} trials at n = {', '.join(map(str, spec.ns))},"
+            f"study {name!r}: {spec.trials} trials on {', '.join(map(task_label, spec.tasks))},"
             f" {each} each; results in {paths.root}",
             flush=True,
         )
@@ -120,7 +121,8 @@ def connect(address: str | None) -> bool:
 def trial_settings(spec: StudySpec, resources: Resources, *, gpu_mode: bool) -> dict:
     """What every trial of the study shares (passed to the trainable)."""
     return {
-        "ns": list(spec.ns),
+        "tasks": list(spec.tasks),
+        "holdout": spec.holdout,
         "seeds": list(spec.seeds),
         "sample_budget": dict(spec.sample_budget),
         "reports": spec.reports,
@@ -221,7 +223,10 @@ class ProgressLines(tune.Callback):
     def _line(self, trial, what: str) -> None:
         result = trial.last_result or {}
         done = count_search_trials(self.paths)
-        scores = " ".join(f"n={n}:{result.get(f'exact_match_n{n}', float('nan')):.3f}" for n in self.spec.ns)
+        scores = " ".join(
+            f"{task_label(t).replace(' ', '')}:{result.get(f'exact_match_{result_key(t)}', float('nan')):.3f}"
+            for t in self.spec.tasks
+        )
         failure = f" FAILED: {result['failure']}" if result.get("failed") else ""
         print(
             f"{what} {trial.trial_id} after {result.get('reports_done', 0)}/"
@@ -292,7 +297,7 @@ def _write(paths: StudyPaths, *, name: str, spec: StudySpec, **result) -> None:
         paths,
         study=name,
         reward=spec.reward,
-        ns=spec.ns,
+        tasks=spec.tasks,
         seeds=spec.seeds,
         sample_budget=spec.sample_budget,
         **result,
@@ -377,9 +382,13 @@ def _begin_meta(*, name, spec, paths, resources, resume, command) -> dict:
             "command": command,
             "search_space": describe(spec.axes),
             "n": list(spec.ns),
+            "tasks": list(spec.tasks),
+            "contexts": list(spec.contexts),
+            "holdout": spec.holdout,
+            "split_seed": SPLIT_SEED,
             "seeds": list(spec.seeds),
             "trials": spec.trials,
-            "sample_budget": {str(n): b for n, b in spec.sample_budget.items()},
+            "sample_budget": dict(spec.sample_budget),
             "reports": spec.reports,
             "reward": spec.reward,
             "search_seed": spec.search_seed,
@@ -425,7 +434,7 @@ def assigned_device(gpus_per_trial: float) -> tuple[str, str]:
 
 def study_trainable(config: dict, *, settings: dict) -> None:
     """Tune function trainable. `config`: a point of study.space; `settings`: what all trials
-    share (ns, seeds, sample_budget, reports, reward, gpus_per_trial, cpus_per_trial)."""
+    share (tasks, holdout, seeds, sample_budget, reports, reward, gpus_per_trial, cpus_per_trial)."""
     logging.getLogger("ray.train._internal.storage").setLevel(logging.WARNING)  # per report
     device, label = assigned_device(settings["gpus_per_trial"])
     torch.set_num_threads(max(1, int(settings["cpus_per_trial"])))
@@ -465,7 +474,8 @@ def reference_run(values: dict, *, settings: dict) -> dict:
 def _trial_run(values: dict, settings: dict, device: str) -> TrialRun:
     return TrialRun(
         values=values,
-        ns=settings["ns"],
+        tasks=settings["tasks"],
+        holdout=settings["holdout"],
         seeds=settings["seeds"],
         sample_budget=settings["sample_budget"],
         reports=settings["reports"],

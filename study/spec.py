@@ -13,7 +13,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from contract.layout import StudyPaths
+from contract.schema import integer_task, is_integer_task
 from trainable.config import BASELINES, ENCODINGS, REWARD_SCALES
+from trainable.contexts import DEFAULT_HOLDOUT
 from trainable.schedules import SCHEDULES
 
 AXES = {
@@ -39,16 +41,22 @@ DEFAULT_AXES = {
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 ADDRESS_PATTERN = re.compile(r"^(auto|[^\s:/]+:\d+)$")
 _SUFFIX = {"k": 1_000, "m": 1_000_000}
-_BUDGET_HELP = "a positive integer (200000, 200k, 3M) or per-n pairs such as 10=200000,100=3000000"
+_BUDGET_HELP = (
+    "a positive integer (200000, 200k, 3M) or per-task pairs such as 10=200000,100=3000000,digits=1M"
+)
+CONTEXTS_STUDY_BUDGET = 300_000  # a context set's default samples per seed in a study
 
 
 @dataclass(frozen=True)
 class StudySpec:
-    """Everything that defines a study's results; saved in study.json and fixed on --resume."""
+    """Everything that defines a study's results; saved in study.json and fixed on --resume.
+
+    Its tasks are the integer bandit at each n, then each context set; `sample_budget` is keyed
+    by task ("10", "digits")."""
 
     ns: tuple[int, ...]
     seeds: tuple[int, ...]
-    sample_budget: dict[int, int]
+    sample_budget: dict[str, int]
     reports: int
     trials: int
     reward: str
@@ -56,18 +64,22 @@ class StudySpec:
     max_concurrent: int
     axes: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_AXES))
     warm_start: bool = True  # the first trial is the trainer's defaults
+    contexts: tuple[str, ...] = ()
+    holdout: float = DEFAULT_HOLDOUT
+
+    @property
+    def tasks(self) -> tuple[str, ...]:
+        return (*map(integer_task, self.ns), *self.contexts)
 
     def to_json(self) -> dict:
-        d = asdict(self)
-        d["sample_budget"] = {str(n): b for n, b in self.sample_budget.items()}
-        return d
+        return asdict(self)
 
     @classmethod
     def from_json(cls, d: dict) -> StudySpec:
         return cls(
             ns=tuple(d["ns"]),
             seeds=tuple(d["seeds"]),
-            sample_budget={int(n): int(b) for n, b in d["sample_budget"].items()},
+            sample_budget={str(task): int(b) for task, b in d["sample_budget"].items()},
             reports=d["reports"],
             trials=d["trials"],
             reward=d["reward"],
@@ -76,6 +88,8 @@ class StudySpec:
             # studies from before the lr_schedule axis trained at a constant lr
             axes={"lr_schedules": ("constant",), **{k: tuple(v) for k, v in d["axes"].items()}},
             warm_start=d.get("warm_start", True),
+            contexts=tuple(d.get("contexts", ())),
+            holdout=d.get("holdout", DEFAULT_HOLDOUT),
         )
 
 
@@ -101,20 +115,36 @@ def study_sample_budget(n: int) -> int:
     return max(30_000, 3_000 * n)
 
 
-def parse_budget(text: str, ns: tuple[int, ...], *, default=study_sample_budget) -> dict[int, int]:
-    """'200k' -> every n; '10=200000,100=3M' -> those n (others keep `default(n)`)."""
-    budgets = {n: default(n) for n in ns}
+def task_budget(task: str) -> int:
+    """A study's default samples per seed for a task: study_sample_budget at n, or
+    CONTEXTS_STUDY_BUDGET for a context set (the defaults pass 0.95 held out on digits by it)."""
+    return study_sample_budget(int(task)) if is_integer_task(task) else CONTEXTS_STUDY_BUDGET
+
+
+def task_fields(task: str, holdout: float) -> dict:
+    """The TrainConfig fields that make a trainer train on `task`."""
+    return {"n": int(task)} if is_integer_task(task) else {"contexts": task, "holdout": holdout}
+
+
+def parse_budget(text: str, tasks: tuple[str, ...], *, default=task_budget) -> dict[str, int]:
+    """'200k' -> every task; '10=200000,digits=1M' -> those tasks (others keep `default(task)`)."""
+    budgets = {task: default(task) for task in tasks}
     text = text.strip()
     if "=" not in text:
         value = _count(text)
         check(value is not None, "--sample-budget", text, _BUDGET_HELP)
-        return dict.fromkeys(ns, value)
+        return dict.fromkeys(tasks, value)
     for part in text.split(","):
-        key, sep, raw = part.partition("=")
-        n, value = _count(key), _count(raw)
-        check(bool(sep) and n is not None and value is not None, "--sample-budget", text, _BUDGET_HELP)
-        check(n in ns, "--sample-budget", text, f"budgets only for the study's n ({', '.join(map(str, ns))})")
-        budgets[n] = value
+        key, sep, raw = part.rpartition("=")
+        value = _count(raw)
+        check(bool(sep) and bool(key.strip()) and value is not None, "--sample-budget", text, _BUDGET_HELP)
+        check(
+            key.strip() in tasks,
+            "--sample-budget",
+            text,
+            f"budgets only for the study's tasks ({', '.join(tasks)})",
+        )
+        budgets[key.strip()] = value
     return budgets
 
 

@@ -38,7 +38,22 @@ def register(commands: argparse._SubParsersAction) -> None:
         default=None,
         metavar="N",
         help="bandit sizes every trial trains at, distinct integers >= 2 (default:"
-        f" {' '.join(map(str, DEFAULT_NS))})",
+        f" {' '.join(map(str, DEFAULT_NS))}; none when --contexts is given alone)",
+    )
+    p.add_argument(
+        "--contexts",
+        nargs="+",
+        default=None,
+        metavar="SPEC",
+        help="context sets every trial also trains on: digits or package.module:function (imports"
+        " and runs that code); judged by exact match on held-out contexts (default: none)",
+    )
+    p.add_argument(
+        "--holdout",
+        type=float,
+        default=None,
+        metavar="F",
+        help="share of each context set held out of training, a number in (0, 1) (default: 0.25)",
     )
     p.add_argument(
         "--trials",
@@ -57,8 +72,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--sample-budget",
         default=None,
         metavar="SPEC",
-        help="samples per seed: one count or per n, e.g. 10=200k,100=3M"
-        " (default: 3000*n and at least 30k: 30k at n=10, 300k at n=100)",
+        help="samples per seed: one count or per task, e.g. 10=200k,100=3M,digits=1M"
+        " (default: 3000*n and at least 30k: 30k at n=10, 300k at n=100; 300k per context set)",
     )
     p.add_argument(
         "--reports",
@@ -141,6 +156,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 OPTION_OF = {
     "ns": "--n",
+    "contexts": "--contexts",
+    "holdout": "--holdout",
     "seeds": "--num-seeds",
     "sample_budget": "--sample-budget",
     "reports": "--reports",
@@ -157,14 +174,20 @@ def spec_from_args(args: argparse.Namespace, base=None):
     """The StudySpec of the flags given, else `base`'s values (on --resume), else the
     defaults. ValueError for a bad value."""
     from study.space import with_defaults
-    from study.spec import StudySpec, check, check_axes, parse_budget, study_sample_budget
+    from study.spec import StudySpec, check, check_axes, parse_budget, task_budget
+    from trainable.contexts import DEFAULT_HOLDOUT
 
     def pick(option, saved, default):
         value = getattr(args, option)
         return value if value is not None else (saved if base else default)
 
-    ns = tuple(pick("n", base and base.ns, DEFAULT_NS))
+    contexts = tuple(pick("contexts", base and base.contexts, ()))
+    holdout = pick("holdout", base and base.holdout, DEFAULT_HOLDOUT)
+    ns = tuple(pick("n", base and base.ns, () if args.contexts else DEFAULT_NS))
     check_ns(ns)
+    check(len(set(contexts)) == len(contexts), "--contexts", " ".join(contexts), "distinct context sets")
+    check(0 < holdout < 1, "--holdout", holdout, "a number in (0, 1)")
+    tasks = (*map(str, ns), *contexts)
     num_seeds = pick("num_seeds", base and len(base.seeds), DEFAULTS["num_seeds"])
     trials = pick("trials", base and base.trials, DEFAULTS["trials"])
     reports = pick("reports", base and base.reports, DEFAULTS["reports"])
@@ -176,11 +199,11 @@ def spec_from_args(args: argparse.Namespace, base=None):
     check(seed >= 0, "--seed", seed, "an integer >= 0")
     check(max_concurrent >= 1, "--max-concurrent", max_concurrent, "an integer >= 1")
     if args.sample_budget is not None:
-        budgets = parse_budget(args.sample_budget, ns)
-    elif base and set(base.sample_budget) == set(ns):
+        budgets = parse_budget(args.sample_budget, tasks)
+    elif base and set(base.sample_budget) == set(tasks):
         budgets = dict(base.sample_budget)
     else:
-        budgets = {n: study_sample_budget(n) for n in ns}
+        budgets = {task: task_budget(task) for task in tasks}
     restricted = {
         "encodings": args.encodings,
         "baselines": args.baselines,
@@ -195,7 +218,8 @@ def spec_from_args(args: argparse.Namespace, base=None):
         if warm_start and not any(restricted.values()):
             axes = with_defaults(axes)  # the warm start must be a point of the space
     reward = pick("reward", base and base.reward, DEFAULTS["reward"])
-    check_reward(reward, ns)
+    actions = check_contexts(contexts, holdout)
+    check_reward(reward, (*ns, *actions))
     return StudySpec(
         ns=ns,
         seeds=tuple(range(num_seeds)),
@@ -207,11 +231,34 @@ def spec_from_args(args: argparse.Namespace, base=None):
         max_concurrent=max_concurrent,
         axes=axes,
         warm_start=warm_start,
+        contexts=contexts,
+        holdout=holdout,
     )
 
 
+def check_contexts(contexts, holdout: float) -> tuple[int, ...]:
+    """Load, check and split every context set on the CPU; their numbers of actions."""
+    import torch
+
+    from trainable.tasks import ContextTask
+
+    if os.getcwd() not in sys.path:  # `package.module:function` relative to where we run
+        sys.path.insert(0, os.getcwd())
+    actions = []
+    for spec in contexts:
+        try:
+            actions.append(ContextTask(spec, holdout=holdout, device=torch.device("cpu")).num_actions)
+        except ValueError as error:
+            message = str(error)
+            for field in ("contexts", "holdout"):
+                if message.startswith(field + "="):
+                    message = f"--{field} " + message.removeprefix(field + "=")
+            raise ValueError(message) from None
+    return tuple(actions)
+
+
 def check_reward(reward: str, ns) -> None:
-    """Import the reward and sweep it at every n (shape, dtype, finite), on the CPU."""
+    """Import the reward and sweep it at every n (a context set's: its actions), on the CPU."""
     import torch
 
     from trainable.rewards import build_reward_table

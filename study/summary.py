@@ -6,7 +6,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from contract.layout import StudyPaths
-from contract.schema import AXIS_COLUMNS, REFERENCE, SEARCH
+from contract.schema import AXIS_COLUMNS, HELDOUT_METRIC, REFERENCE, SEARCH, task_label
 from study.objective import OBJECTIVE_NAME
 from study.spec import StudySpec
 
@@ -21,16 +21,18 @@ def trials_frame(paths: StudyPaths) -> pd.DataFrame:
     return rows[rows["phase"].isin([SEARCH, REFERENCE])]
 
 
-def best_table(trials: pd.DataFrame, ns, top: int = TOP) -> pd.DataFrame:
-    """One line per trial: config, status, objective and mean exact match per n; the best `top`
-    search trials by objective, then the reference."""
+def best_table(trials: pd.DataFrame, tasks, top: int = TOP) -> pd.DataFrame:
+    """One line per trial: config, status, objective and mean exact match per task (held out on a
+    context set); the best `top` search trials by objective, then the reference."""
     config = ["phase", "status", "objective", *AXIS_COLUMNS]
     per_trial = trials.groupby("trial_id", sort=False)
     table = per_trial[config].first()
-    for n in ns:
-        at_n = trials[trials["n"] == n].groupby("trial_id")["exact_match"].mean()
-        table[f"exact_match_n{n}"] = at_n
-        table[f"stuck_n{n}"] = trials[trials["n"] == n].groupby("trial_id")["stuck"].mean()
+    score = trials[HELDOUT_METRIC].fillna(trials["exact_match"])
+    for task in tasks:
+        at = trials["task"] == task
+        name = task_label(task).replace(" ", "")
+        table[f"exact_match {name}"] = score[at].groupby(trials.loc[at, "trial_id"]).mean()
+        table[f"stuck {name}"] = trials[at].groupby("trial_id")["stuck"].mean()
     search = table[table["phase"] == SEARCH].sort_values("objective", ascending=False, na_position="last")
     return pd.concat([search.head(top), table[table["phase"] == REFERENCE]])
 
@@ -39,14 +41,14 @@ def print_summary(paths: StudyPaths, spec: StudySpec) -> None:
     trials = trials_frame(paths)
     search = trials[trials["phase"] == SEARCH].drop_duplicates("trial_id")
     counts = search["status"].value_counts().to_dict()
-    table = best_table(trials, spec.ns)
+    table = best_table(trials, spec.tasks)
     with pd.option_context(
         "display.width", 200, "display.max_columns", 30, "display.float_format", "{:.4g}".format
     ):
         print(
             f"\nBest configs by the objective ({OBJECTIVE_NAME}), over"
-            f" n = {', '.join(map(str, spec.ns))} and {len(spec.seeds)} seeds; stuck: inputs"
-            " stuck on a wrong action, per seed:"
+            f" {', '.join(map(task_label, spec.tasks))} and {len(spec.seeds)} seeds (held-out exact"
+            " match on a context set); stuck: inputs stuck on a wrong action, per seed:"
         )
         print(table.drop(columns=["phase"]).to_string())
     print(f"\n{len(search)} trials: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())))

@@ -13,6 +13,8 @@ from study.progress import Progress
 # Options that map one-to-one onto TrainConfig fields (option name -> type).
 CONFIG_OPTIONS = {
     "n": int,
+    "contexts": str,
+    "holdout": float,
     "reward": str,
     "encoding": str,
     "baseline": str,
@@ -32,6 +34,11 @@ CONFIG_OPTIONS = {
 # What each option means and allows; its default is TrainConfig's (see config_help).
 OPTION_HELP = {
     "n": "bandit size: inputs x and actions a in 0..n-1; an integer >= 2",
+    "contexts": "train on a context set instead of the integer bandit: digits (scikit-learn's 8x8"
+    " digits) or package.module:function returning (features (M, d) float, labels (M,) int64)"
+    " (imports and runs that code); the reward then sees each context's label where it sees x",
+    "holdout": "share of a context set's contexts held out of training (a stratified split with a"
+    " fixed seed), a number in (0, 1)",
     "reward": "r(x, a): abs (-|x-a|), squared (-(x-a)^2), exact (1 if a == x) or"
     " package.module:function (imports and runs that code)",
     "encoding": "how the network reads x: one of {ENCODINGS}",
@@ -65,7 +72,9 @@ def config_help(name: str) -> str:
     if name == "entropy_coef":
         return text + " (default: %.3g * n^%.3f, the rule in docs/FINDINGS.md)" % config.ENTROPY_RULE
     if name == "sample_budget":
-        return text + " (default: 30k per input, between 200k and 30M)"
+        return text + " (default: 30k per input, between 200k and 30M; 1M with --contexts)"
+    if name == "contexts":
+        return text + " (default: none, the integer bandit)"
     if name == "eval_every":
         return text + " (default: the budget / 50, at least one batch)"
     return f"{text} (default: {config.TrainConfig.__dataclass_fields__[name].default})"
@@ -168,7 +177,7 @@ def run(trainer, *, as_json: bool, threads: int) -> int:
     config = trainer.config
     metrics = None
     with Progress(
-        total=config.sample_budget, desc=f"n={config.n}", unit="sample", disable=as_json
+        total=config.sample_budget, desc=_task_label(config), unit="sample", disable=as_json
     ) as progress:
         while trainer.samples < config.sample_budget:
             metrics = trainer.run(min(config.eval_every, config.sample_budget - trainer.samples))
@@ -177,7 +186,8 @@ def run(trainer, *, as_json: bool, threads: int) -> int:
                 exact_match=float(metrics.exact_match.mean()),
                 samples_per_s=f"{metrics.samples_per_s:,.0f}",
             )
-    print(json.dumps(_json_result(config, metrics)) if as_json else _summary(config, metrics))
+    task = trainer.task
+    print(json.dumps(_json_result(config, metrics, task)) if as_json else _summary(config, metrics, task))
     return 0
 
 
@@ -189,13 +199,19 @@ RESULT_KEYS = (
     "stuck",
     "samples_to_95",
     "samples_to_99",
+    "heldout_exact_match",
 )
 
 
-def _json_result(config, metrics) -> dict:
+def _json_result(config, metrics, task) -> dict:
+    from trainable.contexts import SPLIT_SEED
+
     d = metrics.to_dict()
+    contexts = {} if config.contexts is None else {"holdout": config.holdout, "split_seed": SPLIT_SEED}
     return {
-        "n": config.n,
+        "task": task.name,
+        "n": task.num_actions,
+        **contexts,
         "samples": metrics.samples,
         "seeds": list(config.seeds),
         **{k: d[k] for k in RESULT_KEYS},
@@ -204,10 +220,22 @@ def _json_result(config, metrics) -> dict:
     }
 
 
-def _summary(config, metrics) -> str:
+def _task_label(config) -> str:
+    """'n=100' for the integer bandit, 'contexts=digits' for a context set."""
+    return f"n={config.n}" if config.contexts is None else f"contexts={config.contexts}"
+
+
+def _summary(config, metrics, task) -> str:
     d = metrics.to_dict()
+    contexts = config.contexts is not None
+    inputs = (
+        f"contexts={task.name} ({task.train_size} trained on, {task.num_contexts - task.train_size}"
+        f" held out; {task.feature_dim} features, {task.num_actions} actions)"
+        if contexts
+        else f"n={config.n} encoding={config.encoding}"
+    )
     lines = [
-        f"n={config.n} reward={config.reward} encoding={config.encoding}"
+        f"{inputs} reward={config.reward}"
         f" baseline={config.baseline} reward_scale={config.reward_scale} lr={config.lr:g}"
         f" lr_schedule={config.lr_schedule}"
         f" entropy_coef={config.entropy_coef:g} batch_size={config.batch_size}",
@@ -215,13 +243,15 @@ def _summary(config, metrics) -> str:
         f" ({metrics.samples_per_s:,.0f} samples/s per seed); stuck: inputs whose greedy"
         " action is wrong with probability >= 0.9",
         f"{'seed':>6} {'exact_match':>12} {'p_correct':>10} {'mae':>8} {'distinct':>9}"
-        f" {'stuck':>6} {'samples_to_95':>14} {'samples_to_99':>14}",
+        f" {'stuck':>6} {'samples_to_95':>14} {'samples_to_99':>14}"
+        + (f" {'heldout_exact':>14}" if contexts else ""),
     ]
     for i, seed in enumerate(config.seeds):
         lines.append(
             f"{seed:>6} {d['exact_match'][i]:>12.3f} {d['p_correct'][i]:>10.3f}"
             f" {d['mae'][i]:>8.3f} {d['distinct_actions'][i]:>9} {d['stuck'][i]:>6}"
             f" {_reached(d['samples_to_95'][i]):>14} {_reached(d['samples_to_99'][i]):>14}"
+            + (f" {d['heldout_exact_match'][i]:>14.3f}" if contexts else "")
         )
     return "\n".join(lines)
 

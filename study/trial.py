@@ -1,25 +1,28 @@
-"""One trial of a study without Ray: a config trained at every n, one report at a time.
+"""One trial of a study without Ray: a config trained on every task, one report at a time.
 
-Each report advances every n by 1/R of its sample budget (R = reports), so trials are compared at
-equal progress (the objective is in study.objective).
+Each report advances every task by 1/R of its sample budget (R = reports), so trials are compared
+at equal progress (the objective is in study.objective).
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 from statistics import fmean
 
 import torch
 
 from contract.layout import StudyPaths
-from contract.schema import COUNT_METRICS, CURVE_METRICS
-from contract.write import auc_by_run, curve_table, trial_rows, write_trial
+from contract.schema import COUNT_METRICS, CURVE_METRICS, HELDOUT_METRIC, is_integer_task
+from contract.write import auc_by_run, curve_table, scored, task_of, trial_rows, write_trial
 from study.export import provenance
 from study.objective import objective
 from study.space import train_kwargs
+from study.spec import task_fields
 from trainable import Metrics, TrainConfig, Trainer
+from trainable.contexts import DEFAULT_HOLDOUT
 
 STATE_FILE = "state.pt"
 CURVES_FILE = "curves.json"
@@ -27,32 +30,34 @@ CURVES_FILE = "curves.json"
 
 class TrialRun:
     """`values` (AXIS_FIELDS, plus any other TrainConfig fields such as a preset's `inputs`)
-    at every n in `ns`. Constructing it builds the trainers (ValueError for a bad reward)."""
+    on every task in `tasks` (the integer bandit's "10", a context set's "digits"). Constructing
+    it builds the trainers (ValueError for a bad reward or bad contexts)."""
 
     def __init__(
         self,
         *,
         values: dict,
-        ns,
+        tasks,
         seeds,
-        sample_budget: dict[int, int],
+        sample_budget: dict[str, int],
         reports: int,
         reward: str,
         device: str,
+        holdout: float = DEFAULT_HOLDOUT,
     ):
         self.reports = reports
         self.trainers = {
-            n: Trainer(
+            task: Trainer(
                 TrainConfig(
-                    n=n,
+                    **task_fields(task, holdout),
                     reward=reward,
                     seeds=tuple(seeds),
-                    sample_budget=sample_budget[n],
+                    sample_budget=sample_budget[task],
                     device=device,
                     **train_kwargs(values),
                 )
             )
-            for n in ns
+            for task in tasks
         }
         self.report = 0
         self.rows: list[dict] = []
@@ -62,16 +67,17 @@ class TrialRun:
         return self.report >= self.reports
 
     def step(self) -> None:
-        """Train every n up to its next report point and record a curve row per seed."""
-        for n, trainer in self.trainers.items():
+        """Train every task up to its next report point and record a curve row per seed."""
+        for task, trainer in self.trainers.items():
             target = math.ceil(trainer.config.sample_budget * (self.report + 1) / self.reports)
             metrics = trainer.run(max(0, target - trainer.samples))
-            self.rows.extend(curve_rows(n, trainer.config.seeds, self.report, metrics))
+            n = trainer.task.num_actions
+            self.rows.extend(curve_rows(task, n, trainer.config.seeds, self.report, metrics))
         self.report += 1
 
     def save(self, folder: Path) -> None:
         """Write everything needed to continue exactly here into `folder` (a checkpoint)."""
-        trainers = {n: t.state_dict() for n, t in self.trainers.items()}
+        trainers = {task: t.state_dict() for task, t in self.trainers.items()}
         torch.save({"report": self.report, "trainers": trainers}, folder / STATE_FILE)
         (folder / CURVES_FILE).write_text(json.dumps(self.rows))
 
@@ -79,8 +85,9 @@ class TrialRun:
         """Continue from a checkpoint folder that `save` wrote."""
         state = torch.load(folder / STATE_FILE, weights_only=False)
         self.report, self.rows = state["report"], load_curves(folder)
-        for n, trainer in self.trainers.items():
-            trainer.load_state_dict(state["trainers"][n])
+        saved = {str(task): s for task, s in state["trainers"].items()}  # older checkpoints: by n
+        for task, trainer in self.trainers.items():
+            trainer.load_state_dict(saved[task])
 
 
 def load_curves(folder: Path) -> list[dict]:
@@ -88,9 +95,11 @@ def load_curves(folder: Path) -> list[dict]:
     return json.loads((folder / CURVES_FILE).read_text())
 
 
-def curve_rows(n: int, seeds, report: int, m: Metrics) -> list[dict]:
+def curve_rows(task: str, n: int, seeds, report: int, m: Metrics) -> list[dict]:
+    """One curve row per seed of an evaluation on `task` (n: its number of actions)."""
     return [
         {
+            "task": task,
             "n": n,
             "seed": int(seed),
             "report": report,
@@ -99,6 +108,7 @@ def curve_rows(n: int, seeds, report: int, m: Metrics) -> list[dict]:
                 k: (int(getattr(m, k)[i]) if k in COUNT_METRICS else float(getattr(m, k)[i]))
                 for k in CURVE_METRICS
             },
+            HELDOUT_METRIC: None if math.isnan(m.heldout_exact_match[i]) else float(m.heldout_exact_match[i]),
             "wall_s": float(m.wall_s),
             "samples_per_s": float(m.samples_per_s),
         }
@@ -106,19 +116,26 @@ def curve_rows(n: int, seeds, report: int, m: Metrics) -> list[dict]:
     ]
 
 
+def result_key(task: str) -> str:
+    """A task in Tune's result names: n10 for the integer bandit, digits, my_mod_fn otherwise."""
+    return f"n{task}" if is_integer_task(task) else re.sub(r"\W", "_", task)
+
+
 def summary(rows: list[dict], report: int) -> dict:
-    """Tune result metrics of the latest report: per n means and per (n, seed) values."""
+    """Tune result metrics of the latest report: per task means and per (task, seed) values of
+    exact match (held-out exact match on a context set) and its area under the curve."""
     out = {}
     aucs = auc_by_run(rows)
     latest = [r for r in rows if r["report"] == report]
-    for n in sorted({r["n"] for r in latest}):
-        at_n = [r for r in latest if r["n"] == n]
-        out[f"exact_match_n{n}"] = fmean([r["exact_match"] for r in at_n])
-        out[f"auc_n{n}"] = fmean([aucs[(n, r["seed"])] for r in at_n])
-        out[f"samples_n{n}"] = at_n[0]["samples"]
-        for r in at_n:
-            out[f"exact_match_n{n}_s{r['seed']}"] = r["exact_match"]
-            out[f"auc_n{n}_s{r['seed']}"] = aucs[(n, r["seed"])]
+    for task in dict.fromkeys(task_of(r) for r in latest):
+        at = [r for r in latest if task_of(r) == task]
+        key = result_key(task)
+        out[f"exact_match_{key}"] = fmean([scored(r) for r in at])
+        out[f"auc_{key}"] = fmean([aucs[(task, r["seed"])] for r in at])
+        out[f"samples_{key}"] = at[0]["samples"]
+        for r in at:
+            out[f"exact_match_{key}_s{r['seed']}"] = scored(r)
+            out[f"auc_{key}_s{r['seed']}"] = aucs[(task, r["seed"])]
     return out
 
 
@@ -132,9 +149,9 @@ def write_result(
     error: str | None,
     values: dict,
     reward: str,
-    ns,
+    tasks,
     seeds,
-    sample_budget: dict[int, int],
+    sample_budget: dict[str, int],
     curves: list[dict],
     device: str,
     horizon: str = "search",
@@ -150,7 +167,7 @@ def write_result(
         error=error,
         values=values,
         reward=reward,
-        ns=ns,
+        tasks=tasks,
         seeds=seeds,
         sample_budget=sample_budget,
         curves=curves,

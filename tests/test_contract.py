@@ -102,9 +102,9 @@ def test_what_a_writer_writes_the_reader_reads_in_the_contract_schema(tmp_path):
         error=None,
         values=values,
         reward="abs",
-        ns=(10,),
+        tasks=("10",),
         seeds=(0,),
-        sample_budget={10: 100},
+        sample_budget={"10": 100},
         curves=[curve],
         device="cpu",
     )

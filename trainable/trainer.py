@@ -22,9 +22,10 @@ from torch import nn
 from trainable import advantages
 from trainable.baselines import BASELINES
 from trainable.config import TrainConfig
-from trainable.encodings import EMBEDDING_DIM, feature_dim, features
-from trainable.rewards import RewardTable, build_reward_table, call_reward, input_chunks
+from trainable.encodings import EMBEDDING_DIM
+from trainable.rewards import RewardTable, build_reward_table, call_reward
 from trainable.schedules import lr_scheduler
+from trainable.tasks import HELDOUT, TRAIN, make_task
 
 # samples_to_95 and samples_to_99: the first evaluation at or above these exact matches
 REACHED = {"samples_to_95": 0.95, "samples_to_99": 0.99}
@@ -39,8 +40,9 @@ class TrainingDiverged(RuntimeError):
 
 @dataclass(frozen=True)
 class Metrics:
-    """One evaluation on all n inputs. Per-seed fields are arrays of shape (S,); `stuck` counts
-    the inputs whose greedy action is wrong with probability >= STUCK_PROB."""
+    """One evaluation on all n inputs (a context set: its training contexts). Per-seed fields are
+    arrays of shape (S,); `stuck` counts the inputs whose greedy action is wrong with probability
+    >= STUCK_PROB; `heldout_exact_match` is on a context set's held-out contexts (NaN without)."""
 
     samples: int
     wall_s: float
@@ -56,6 +58,7 @@ class Metrics:
     samples_to_95: np.ndarray
     samples_to_99: np.ndarray
     best_exact_match: np.ndarray
+    heldout_exact_match: np.ndarray
 
     def to_dict(self) -> dict:
         """JSON-ready: per-seed lists, NaN (never reached) as None, counts as ints."""
@@ -81,15 +84,16 @@ def resolve_device(name: str) -> torch.device:
 
 
 class BatchedPolicy(nn.Module):
-    """S independent policies encoding -> Linear(d, hidden) -> ReLU -> Linear(hidden, n).
+    """S independent policies encoding -> Linear(d, hidden) -> ReLU -> Linear(hidden, A).
 
-    Initialised as PyTorch's nn.Linear (uniform in +-1/sqrt(fan_in)), one seed at a time.
+    The task gives the encoding path, d and A. Initialised as PyTorch's nn.Linear (uniform in
+    +-1/sqrt(fan_in)), one seed at a time.
     """
 
-    def __init__(self, config: TrainConfig, device: torch.device):
+    def __init__(self, config: TrainConfig, task, device: torch.device):
         super().__init__()
-        self.encoding, self.n = config.encoding, config.n
-        d, h, n = feature_dim(config.encoding, config.n), config.hidden, config.n
+        self.task, self.encoding = task, task.encoding
+        d, h, n = task.feature_dim, config.hidden, task.num_actions
         per_seed = [self._init_one(seed, d, h, n, config.baseline == "value") for seed in config.seeds]
         for name in per_seed[0]:
             stacked = torch.stack([p[name] for p in per_seed]).to(device)
@@ -115,11 +119,7 @@ class BatchedPolicy(nn.Module):
         if self.encoding == "onehot":
             pre = _lookup(self.w1, x) + self.b1.unsqueeze(1)
         else:
-            feats = (
-                _lookup(self.embed, x)
-                if self.encoding == "embedding"
-                else features(x, encoding=self.encoding, n=self.n)
-            )
+            feats = _lookup(self.embed, x) if self.encoding == "embedding" else self.task.features(x)
             pre = torch.baddbmm(self.b1.unsqueeze(1), feats, self.w1)
         hidden = torch.relu(pre)
         logits = torch.baddbmm(self.b2.unsqueeze(1), hidden, self.w2)
@@ -144,8 +144,9 @@ class Trainer:
     def __init__(self, config: TrainConfig):
         self.config = config
         self.device = resolve_device(config.device)
-        self.rewards: RewardTable = build_reward_table(config.reward, config.n, self.device)
-        self.policy = BatchedPolicy(config, self.device)
+        self.task = make_task(config, self.device)
+        self.rewards: RewardTable = build_reward_table(config.reward, self.task.num_actions, self.device)
+        self.policy = BatchedPolicy(config, self.task, self.device)
         self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=config.lr)
         steps = math.ceil(config.sample_budget / config.batch_size)
         self.scheduler = lr_scheduler(self.optimizer, schedule=config.lr_schedule, steps=steps)
@@ -153,7 +154,7 @@ class Trainer:
         num_seeds = len(config.seeds)
         self.samples = 0
         self.train_s = 0.0
-        self.ema = torch.full((num_seeds, config.n), float("nan"), device=self.device)
+        self.ema = torch.full((num_seeds, self.task.num_contexts), float("nan"), device=self.device)
         self.reached = {name: np.full(num_seeds, np.nan) for name in REACHED}
         self.best_exact_match = np.zeros(num_seeds)
         self._reward_sum = torch.zeros(num_seeds, device=self.device)
@@ -180,11 +181,12 @@ class Trainer:
         k, b = c.samples_per_input, c.batch_size
         if c.inputs == "cycle":
             start = self.samples // k
-            x = torch.arange(start, start + b // k, device=self.device) % c.n
+            x = torch.arange(start, start + b // k, device=self.device) % self.task.train_size
             x = x.expand(len(c.seeds), -1)
         else:
+            m = self.task.train_size
             x = torch.stack(
-                [torch.randint(c.n, (b // k,), generator=g, device=self.device) for g in self.generators]
+                [torch.randint(m, (b // k,), generator=g, device=self.device) for g in self.generators]
             )
         u = torch.stack([torch.rand(b, generator=g, device=self.device) for g in self.generators])
         return x.repeat_interleave(k, dim=1), u
@@ -198,11 +200,11 @@ class Trainer:
             logp = torch.log_softmax(logits, dim=-1)
         with torch.no_grad():
             probs = logp.detach().exp()
-            actions = torch.searchsorted(probs.cumsum(-1), u.unsqueeze(-1)).clamp_(max=c.n - 1)
+            a = self.task.num_actions
+            actions = torch.searchsorted(probs.cumsum(-1), u.unsqueeze(-1)).clamp_(max=a - 1)
             actions = actions.squeeze(-1)
-            raw = call_reward(
-                self.rewards.fn, x.reshape(-1), actions.reshape(-1), c.n, name=c.reward
-            ).view_as(u)
+            keys = self.task.keys(x).reshape(-1)
+            raw = call_reward(self.rewards.fn, keys, actions.reshape(-1), a, name=c.reward).view_as(u)
             self._finite &= torch.isfinite(raw).all()
             self._reward_sum += raw.mean(dim=1)
             self._reward_batches += 1
@@ -249,38 +251,16 @@ class Trainer:
     # --- evaluation -----------------------------------------------------------------------
     @torch.no_grad()
     def evaluate(self) -> Metrics:
-        """Greedy and policy metrics of every seed over all n inputs."""
+        """Greedy and policy metrics of every seed over all n inputs (a context set: its training
+        contexts, and exact match on its held-out ones)."""
         c = self.config
-        num_seeds, n = len(c.seeds), c.n
-        totals = torch.zeros(5, num_seeds, device=self.device)  # exact, p_correct, mae, regret, H
-        stuck = torch.zeros(num_seeds, device=self.device)
-        greedy_all = []
-        for xs in input_chunks(n, self.device, max_pairs=(1 << 22) // num_seeds):
-            logits, _ = self.policy(xs.expand(num_seeds, -1))
-            logp = torch.log_softmax(logits, dim=-1)
-            probs = logp.exp()
-            greedy = logits.argmax(-1)  # (S, c)
-            rows = self.rewards.rows(xs)  # (c, n)
-            optimal = self.rewards.optimal(rows, xs)  # (c, n)
-            hit = optimal.expand(num_seeds, -1, -1).gather(-1, greedy.unsqueeze(-1)).squeeze(-1)
-            actions = torch.arange(n, device=self.device)
-            distance = (actions - greedy.unsqueeze(-1)).abs().float()
-            distance = distance.masked_fill(~optimal, float("inf")).amin(-1)
-            got = rows.expand(num_seeds, -1, -1).gather(-1, greedy.unsqueeze(-1)).squeeze(-1)
-            p_greedy = probs.gather(-1, greedy.unsqueeze(-1)).squeeze(-1)
-            stuck += (~hit & (p_greedy >= STUCK_PROB)).sum(1)
-            totals += torch.stack(
-                [
-                    hit.float().sum(1),
-                    (probs * optimal).sum(-1).sum(1),
-                    distance.sum(1),
-                    (self.rewards.best[xs] - got).sum(1),
-                    -(probs * logp).sum(-1).sum(1),
-                ]
-            )
-            greedy_all.append(greedy)
-        greedy_all = torch.cat(greedy_all, dim=1)
-        used = torch.zeros(num_seeds, n, device=self.device).scatter_(1, greedy_all, 1.0)
+        num_seeds = len(c.seeds)
+        totals, stuck, used = self._evaluate_split(*self.task.splits[TRAIN])
+        heldout = np.full(num_seeds, np.nan)
+        if HELDOUT in self.task.splits:
+            start, stop = self.task.splits[HELDOUT]
+            heldout = (self._evaluate_split(start, stop)[0][0] / (stop - start)).cpu().double().numpy()
+        n = self.task.train_size
         self._check_finite()
         exact, p_correct, mae, regret, entropy = (totals / n).cpu().double().numpy()
         for name, level in REACHED.items():
@@ -303,7 +283,43 @@ class Trainer:
             reward_mean=reward_mean,
             **{name: first.copy() for name, first in self.reached.items()},
             best_exact_match=self.best_exact_match.copy(),
+            heldout_exact_match=heldout,
         )
+
+    def _evaluate_split(self, start: int, stop: int):
+        """Sums over contexts start..stop-1 of (exact, p_correct, mae, regret, entropy): (5, S);
+        stuck contexts (S,); which actions are some context's greedy one (S, A)."""
+        num_seeds, n = len(self.config.seeds), self.task.num_actions
+        totals = torch.zeros(5, num_seeds, device=self.device)
+        stuck = torch.zeros(num_seeds, device=self.device)
+        used = torch.zeros(num_seeds, n, device=self.device)
+        chunk = max(1, ((1 << 22) // num_seeds) // n)
+        for xs in torch.arange(start, stop, device=self.device).split(chunk):
+            keys = self.task.keys(xs)
+            logits, _ = self.policy(xs.expand(num_seeds, -1))
+            logp = torch.log_softmax(logits, dim=-1)
+            probs = logp.exp()
+            greedy = logits.argmax(-1)  # (S, c)
+            rows = self.rewards.rows(keys)  # (c, n)
+            optimal = self.rewards.optimal(rows, keys)  # (c, n)
+            hit = optimal.expand(num_seeds, -1, -1).gather(-1, greedy.unsqueeze(-1)).squeeze(-1)
+            actions = torch.arange(n, device=self.device)
+            distance = (actions - greedy.unsqueeze(-1)).abs().float()
+            distance = distance.masked_fill(~optimal, float("inf")).amin(-1)
+            got = rows.expand(num_seeds, -1, -1).gather(-1, greedy.unsqueeze(-1)).squeeze(-1)
+            p_greedy = probs.gather(-1, greedy.unsqueeze(-1)).squeeze(-1)
+            stuck += (~hit & (p_greedy >= STUCK_PROB)).sum(1)
+            totals += torch.stack(
+                [
+                    hit.float().sum(1),
+                    (probs * optimal).sum(-1).sum(1),
+                    distance.sum(1),
+                    (self.rewards.best[keys] - got).sum(1),
+                    -(probs * logp).sum(-1).sum(1),
+                ]
+            )
+            used.scatter_(1, greedy, 1.0)
+        return totals, stuck, used
 
     def _check_finite(self) -> None:
         if not bool(self._finite):

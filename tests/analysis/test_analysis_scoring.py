@@ -20,7 +20,7 @@ def test_decoy_is_excluded_by_its_interval_not_its_point_estimate(planted_study,
     from analysis.load import load_study
 
     trials = load_study(planted_study).trials
-    scores = score_configs(competing_runs(trials, phase="search"), ns=list(NS), threshold=0.95)
+    scores = score_configs(competing_runs(trials, phase="search"), tasks=[str(n) for n in NS], threshold=0.95)
     decoy = scores[scores["trial_id"] == "decoy"].set_index("key")
     assert (decoy.loc[["10", "100"], "iqm"] == 1.0).all()  # IQM alone would call it perfect
     assert (decoy["ci_low"] < 0.95).all() and not decoy["winner"].any()
@@ -33,9 +33,11 @@ def _runs(per_trial: dict[str, dict[int, list[float]]], stuck: dict[str, int] | 
         [
             {
                 "trial_id": t,
+                "task": str(n),
                 "n": n,
                 "seed": s,
                 "exact_match": x,
+                "heldout_exact_match": None,
                 "auc_exact_match": x / 2,
                 "stuck": stuck.get(t, 0),
             }
@@ -48,7 +50,7 @@ def _runs(per_trial: dict[str, dict[int, list[float]]], stuck: dict[str, int] | 
 
 def test_a_winner_at_one_n_only_is_not_a_winner_at_both():
     runs = _runs({"only10": {10: [1.0] * 5, 100: [0.5] * 5}, "all": {10: [1.0] * 5, 100: [0.96] * 5}})
-    scores = score_configs(runs, ns=[10, 100], threshold=0.95).set_index(["trial_id", "key"])
+    scores = score_configs(runs, tasks=["10", "100"], threshold=0.95).set_index(["trial_id", "key"])
     assert scores.at[("only10", "10"), "winner"]
     assert not scores.at[("only10", "100"), "winner"]
     assert not scores.at[("only10", "both"), "winner"]
@@ -58,13 +60,13 @@ def test_a_winner_at_one_n_only_is_not_a_winner_at_both():
 
 def test_a_config_missing_an_n_gets_no_joint_score():
     runs = _runs({"half": {10: [1.0] * 5}})
-    scores = score_configs(runs, ns=[10, 100], threshold=0.95)
+    scores = score_configs(runs, tasks=["10", "100"], threshold=0.95)
     assert list(scores["key"]) == ["10"]
 
 
 def test_threshold_is_inclusive_despite_float_rounding():
     runs = _runs({"edge": {10: [0.95] * 5, 100: [0.95] * 5}})
-    scores = score_configs(runs, ns=[10, 100], threshold=0.95)
+    scores = score_configs(runs, tasks=["10", "100"], threshold=0.95)
     assert scores["winner"].all()
     assert (scores["frac_seeds_above"] == 1.0).all()
 
@@ -86,7 +88,9 @@ def test_only_finished_and_stopped_search_rows_compete(planted_study):
 
 
 def test_best_config_leaves_out_group_size_where_the_baseline_uses_no_groups():
-    trials = pd.DataFrame({"trial_id": ["a", "a"], "n": [10, 100], "sample_budget": [200, 3000]})
+    trials = pd.DataFrame(
+        {"trial_id": ["a", "a"], "task": ["10", "100"], "n": [10, 100], "sample_budget": [200, 3000]}
+    )
     best = {
         "trial_id": "a",
         "reward": "abs",
@@ -100,7 +104,7 @@ def test_best_config_leaves_out_group_size_where_the_baseline_uses_no_groups():
         "hidden": 32,
         "group_size": 1,
     }
-    config = best_config(best, trials, ns=[10, 100])
+    config = best_config(best, trials, tasks=["10", "100"])
     assert "group_size" not in config
     assert config["n"] == 100 and config["sample_budget"] == 3000
 
@@ -109,7 +113,7 @@ def test_configs_tied_on_exact_match_rank_by_how_early_they_learned():
     runs = _runs({"late": {10: [1.0] * 5}, "early": {10: [1.0] * 5}})
     runs.loc[runs["trial_id"] == "early", "auc_exact_match"] = 0.9
     runs.loc[runs["trial_id"] == "late", "auc_exact_match"] = 0.4
-    scores = score_configs(runs, ns=[10], threshold=0.95)
+    scores = score_configs(runs, tasks=["10"], threshold=0.95)
     assert list(ranked(scores, key="10")["trial_id"]) == ["early", "late"]
 
 
@@ -119,7 +123,7 @@ def test_at_equal_exact_match_a_config_with_stuck_inputs_ranks_below_one_without
         stuck={"fast_stuck": 1},
     )
     runs.loc[runs["trial_id"] == "fast_stuck", "auc_exact_match"] = 0.9  # learned earlier
-    scores = score_configs(runs, ns=[10, 100], threshold=0.95)
+    scores = score_configs(runs, tasks=["10", "100"], threshold=0.95)
     assert ranked(scores, key="both")["trial_id"].tolist() == ["slow_clean", "fast_stuck"]
     assert scores.set_index(["trial_id", "key"]).at[("fast_stuck", "both"), "stuck"] == 1.0
 
@@ -135,7 +139,7 @@ def test_the_best_config_is_the_one_that_held_at_the_long_horizon():
 
     search = score_configs(
         _runs({"fast": {10: [1.0] * 5, 100: [1.0] * 5}, "steady": {10: [1.0] * 5, 100: [0.99] * 5}}),
-        ns=[10, 100],
+        tasks=["10", "100"],
         threshold=0.95,
     )
     long = score_configs(
@@ -143,7 +147,7 @@ def test_the_best_config_is_the_one_that_held_at_the_long_horizon():
             {"fast": {10: [1.0] * 5, 100: [0.98] * 5}, "steady": {10: [1.0] * 5, 100: [1.0] * 5}},
             stuck={"fast": 2},
         ),
-        ns=[10, 100],
+        tasks=["10", "100"],
         threshold=0.95,
     )
     configs = _configs("fast", "steady")
@@ -157,7 +161,7 @@ def test_when_nothing_held_the_best_is_the_confirmed_one_with_fewest_stuck_input
 
     search = score_configs(
         _runs({"a": {10: [1.0] * 5, 100: [1.0] * 5}, "b": {10: [1.0] * 5, 100: [1.0] * 5}}),
-        ns=[10, 100],
+        tasks=["10", "100"],
         threshold=0.95,
     )
     long = score_configs(
@@ -165,7 +169,7 @@ def test_when_nothing_held_the_best_is_the_confirmed_one_with_fewest_stuck_input
             {"a": {10: [1.0] * 5, 100: [0.98] * 5}, "b": {10: [1.0] * 5, 100: [0.97] * 5}},
             stuck={"a": 3, "b": 1},
         ),
-        ns=[10, 100],
+        tasks=["10", "100"],
         threshold=0.95,
     )
     best = pick_best(search, _configs("a", "b"), long)

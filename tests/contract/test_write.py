@@ -31,6 +31,7 @@ TRIAL_COLUMNS = {
     "horizon": "string",
     "status": "string",
     "error": "string",
+    "task": "string",
     "n": "int64",
     "seed": "int64",
     "reward": "string",
@@ -55,6 +56,7 @@ TRIAL_COLUMNS = {
     "samples": "int64",
     "wall_s": "double",
     "samples_per_s": "double",
+    "heldout_exact_match": "double",
     "samples_to_95": "int64",
     "samples_to_99": "int64",
     "best_exact_match": "double",
@@ -71,6 +73,7 @@ CURVE_COLUMNS = {
     "trial_id": "string",
     "phase": "string",
     "horizon": "string",
+    "task": "string",
     "n": "int64",
     "seed": "int64",
     "report": "int64",
@@ -83,6 +86,7 @@ CURVE_COLUMNS = {
     "distinct_actions": "int64",
     "stuck": "int64",
     "reward_mean": "double",
+    "heldout_exact_match": "double",
     "wall_s": "double",
     "samples_per_s": "double",
 }
@@ -121,9 +125,9 @@ def rows(status="finished", error=None):
         error=error,
         values=VALUES,
         reward="abs",
-        ns=(10,),
+        tasks=("10",),
         seeds=(0, 1),
-        sample_budget={10: 300},
+        sample_budget={"10": 300},
         curves=CURVES,
         device="cpu",
         provenance=PROVENANCE,
@@ -148,6 +152,30 @@ def test_trial_rows_take_final_best_first_reach_and_area_from_the_curves():
     assert second["samples_to_95"] == 300 and second["samples"] == 300
     assert first["objective"] == second["objective"] == 0.5
     assert first["error"] is None and first["group_size"] == 1 and first["horizon"] == "search"
+    assert first["task"] == "10" and first["heldout_exact_match"] is None
+
+
+def test_a_context_sets_rows_are_scored_on_held_out_contexts():
+    held = [{**r, "task": "digits", "heldout_exact_match": r["exact_match"] - 0.1} for r in CURVES]
+    first, _ = write.trial_rows(
+        study="s",
+        trial_id="t1",
+        phase="search",
+        status="finished",
+        error=None,
+        values=VALUES,
+        reward="abs",
+        tasks=("digits",),
+        seeds=(0, 1),
+        sample_budget={"digits": 300},
+        curves=held,
+        device="cpu",
+        provenance=PROVENANCE,
+        objective=0.5,
+    )
+    assert first["task"] == "digits" and first["n"] == 10
+    assert first["heldout_exact_match"] == pytest.approx(0.8) and first["exact_match"] == 0.9
+    assert first["auc_exact_match"] == pytest.approx((0.4 + 0.86 + 0.8) / 3)
 
 
 def test_an_unknown_phase_or_status_is_refused():
@@ -160,9 +188,9 @@ def test_an_unknown_phase_or_status_is_refused():
             error=None,
             values=VALUES,
             reward="abs",
-            ns=(10,),
+            tasks=("10",),
             seeds=(0,),
-            sample_budget={10: 1},
+            sample_budget={"10": 1},
             curves=[],
             device="cpu",
             provenance=PROVENANCE,

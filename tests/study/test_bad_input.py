@@ -32,7 +32,18 @@ CASES = [
     (["--sample-budget", "10=abc"], "--sample-budget '10=abc' is not allowed"),
     (["--sample-budget", "10:200k"], "--sample-budget '10:200k' is not allowed"),
     (["--sample-budget", "-5"], "--sample-budget '-5' is not allowed"),
-    (["--sample-budget", "7=1000"], "budgets only for the study's n"),
+    (["--sample-budget", "7=1000"], "budgets only for the study's tasks (10, 100)"),
+    (["--contexts", "digits", "--sample-budget", "10=1000"], "budgets only for the study's tasks (digits)"),
+    (
+        ["--contexts", "digits", "--holdout", "1.5"],
+        "--holdout 1.5 is not allowed; expected a number in (0, 1)",
+    ),
+    (["--contexts", "digits", "digits"], "--contexts 'digits digits' is not allowed; expected distinct"),
+    (["--contexts", "mnist"], "--contexts 'mnist' is not allowed; expected digits or package.module"),
+    (["--contexts", "tests.synthetic_contexts:nan_features"], "features hold nan at row 5, column 2"),
+    (["--contexts", "tests.synthetic_contexts:one_class"], "labels hold 1 class; expected at least 2"),
+    (["--contexts", "no_such_pkg:load"], "--contexts 'no_such_pkg:load': cannot import 'no_such_pkg'"),
+    (["--contexts", "digits", "--holdout", "0.001"], "--holdout 0.001 cannot split contexts='digits'"),
     (["--encodings", "onehot", "morse"], "--encodings 'morse' is not allowed"),
     (["--baselines", "critic"], "--baselines 'critic' is not allowed"),
     (["--reward-scales", "log"], "--reward-scales 'log' is not allowed"),
@@ -86,12 +97,13 @@ def test_existing_study_is_not_overwritten_and_resume_needs_one(tmp_path, capsys
 
 
 def test_parse_budget_forms():
-    assert spec.parse_budget("200k", (10, 100)) == {10: 200_000, 100: 200_000}
+    tasks = ("10", "100", "digits")
+    assert spec.parse_budget("200k", tasks) == {"10": 200_000, "100": 200_000, "digits": 200_000}
     default_10 = spec.study_sample_budget(10)
-    assert spec.parse_budget("100=3M", (10, 100)) == {10: default_10, 100: 3_000_000}
-    assert spec.parse_budget("10=1.5k, 100=2500", (10, 100)) == {10: 1500, 100: 2500}
+    assert spec.parse_budget("100=3M", tasks) == {"10": default_10, "100": 3_000_000, "digits": 300_000}
+    assert spec.parse_budget("10=1.5k, digits=2500", tasks)["digits"] == 2500
     with pytest.raises(ValueError, match="--sample-budget '0'"):
-        spec.parse_budget("0", (10,))
+        spec.parse_budget("0", ("10",))
 
 
 def test_console_script_exits_2_without_traceback(ray_tmpdir):

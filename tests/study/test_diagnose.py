@@ -116,7 +116,7 @@ def test_diagnose_writes_every_variant_at_every_n_and_seed(tmp_path, capsys):
     out = capsys.readouterr().out
     lines = out.splitlines()[1 : 1 + len(names)]
     assert [line.split("  ")[0].strip() for line in lines] == names
-    shown = diagnosis_table(rows).loc["+lr=0.01", ("exact_match", 100)]
+    shown = diagnosis_table(rows).loc["+lr=0.01", ("exact_match", "100")]
     assert f"{shown:.3f}" in out.splitlines()[3]
 
 
@@ -276,3 +276,33 @@ def test_the_settings_columns_are_the_common_fields_and_every_axis_field():
     from study.diagnose import AXES, COMMON, SETTINGS
 
     assert SETTINGS == (*COMMON, *(f for fields in AXES.values() for f in fields))
+
+
+BLOBS = "tests.synthetic_contexts:blobs"
+
+
+def test_diagnose_trains_every_variant_on_a_context_set_and_scores_it_held_out(tmp_path, capsys):
+    config = write_config(tmp_path / "target.json", TARGET)
+    argv = ["--contexts", BLOBS, "--num-seeds", "2", "--sample-budget", f"{BLOBS}=2000"]
+    assert cli.main(["diagnose", "--config", config, "--results", str(tmp_path / "r"), *argv]) == 0
+    rows = pq.read_table(tmp_path / "r" / "diagnose.parquet").to_pandas()
+    assert set(rows["task"]) == {BLOBS} and set(rows["n"]) == {4} and len(rows) == 4 * 2
+    assert rows["heldout_exact_match"].between(0, 1).all()
+    shown = diagnosis_table(rows).loc["all changes", ("exact_match", BLOBS)]
+    assert shown == pytest.approx(rows.loc[rows["variant"] == "all changes", "heldout_exact_match"].mean())
+    assert f"exact {BLOBS}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--contexts", "mnist"], "--contexts 'mnist' is not allowed"),
+        (["--contexts", "digits", "--holdout", "0"], "--holdout 0.0 is not allowed"),
+        (["--contexts", "tests.synthetic_contexts:one_class"], "labels hold 1 class"),
+        (["--contexts", "digits", "--sample-budget", "10=1000"], "only for the study's tasks (digits)"),
+    ],
+)
+def test_bad_contexts_exit_2_before_diagnose_trains(argv, message, tmp_path, capsys, no_training):
+    assert cli.main(["diagnose", "--results", str(tmp_path), *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err

@@ -46,6 +46,23 @@ def test_the_objective_averages_seeds_within_n_then_n():
         + curve([0.0] * 3, [0] * 3, n=10, seed=1)
         + curve([1.0] * 3, [0] * 3, n=100)
     )
-    assert run_scores(rows)[(10, 1)] == 0.0
+    assert run_scores(rows)[("10", 1)] == 0.0
     assert objective(rows) == pytest.approx((0.5 + 1.0) / 2)
     assert objective([]) == 0.0
+
+
+def test_a_context_set_is_scored_on_held_out_exact_match_without_a_stuck_term():
+    held = [
+        {
+            "task": "digits",
+            "n": 10,
+            "seed": 0,
+            "report": r,
+            "exact_match": 1.0,
+            "stuck": 3,
+            "heldout_exact_match": h,
+        }
+        for r, h in enumerate([0.5, 0.9, 0.9])
+    ]
+    assert objective(held) == pytest.approx(0.2 * (0.5 + 0.9 + 0.9) / 3 + 0.8 * 0.9)
+    assert objective(held + curve([1.0] * 3, [0] * 3)) == pytest.approx((objective(held) + 1.0) / 2)

@@ -20,12 +20,12 @@ POINT = {
 }
 
 
-def make(reward="abs", seeds=(0, 1), **point):
+def make(reward="abs", seeds=(0, 1), tasks=("10", "30"), budget=None, **point):
     return TrialRun(
         values=axis_values({**POINT, **point}),
-        ns=(10, 30),
+        tasks=tasks,
         seeds=seeds,
-        sample_budget={10: 2_000, 30: 5_000},
+        sample_budget=budget or {"10": 2_000, "30": 5_000},
         reports=4,
         reward=reward,
         device="cpu",
@@ -64,7 +64,7 @@ def test_a_checkpoint_folder_continues_exactly_like_an_uninterrupted_run(tmp_pat
 def test_a_preset_without_entropy_means_zero_and_groups_only_where_used():
     assert axis_values({k: v for k, v in POINT.items() if k != "entropy_coef"})["entropy_coef"] == 0.0
     assert axis_values({**POINT, "baseline": "ema"})["group_size"] == 1
-    assert make(baseline="ema").trainers[10].config.baseline == "ema"
+    assert make(baseline="ema").trainers["10"].config.baseline == "ema"
 
 
 def test_summary_reports_per_n_means_and_per_seed_values():
@@ -79,3 +79,20 @@ def test_a_nan_reward_raises_training_diverged():
     run = make(reward="tests.study.nan_reward:fn", seeds=(0, 1, 2), batch_size=512)
     with pytest.raises(TrainingDiverged, match="NaN"):
         run.step()
+
+
+BLOBS = "tests.synthetic_contexts:blobs"
+
+
+def test_a_trial_trains_every_task_and_scores_a_context_set_on_held_out_contexts():
+    run = make(tasks=("10", BLOBS), budget={"10": 2_000, BLOBS: 4_000}, batch_size=128)
+    while not run.done:
+        run.step()
+    last = [r for r in run.rows if r["report"] == 3]
+    assert {(r["task"], r["n"]) for r in last} == {("10", 10), (BLOBS, 4)}
+    assert all(r["heldout_exact_match"] is None for r in last if r["task"] == "10")
+    held = [r["heldout_exact_match"] for r in last if r["task"] == BLOBS]
+    s = summary(run.rows, 3)
+    key = "tests_synthetic_contexts_blobs"
+    assert s[f"exact_match_{key}"] == pytest.approx(sum(held) / 2)
+    assert s[f"exact_match_{key}_s0"] == held[0] and "exact_match_n10" in s
