@@ -37,7 +37,8 @@ def test_trainer_anneals_lr_over_its_sample_budget(schedule):
 
 
 def test_constant_schedule_keeps_lr():
-    trainer = Trainer(TrainConfig(n=10, lr=0.01, batch_size=256, sample_budget=256 * 8))
+    config = TrainConfig(n=10, lr=0.01, lr_schedule="constant", batch_size=256, sample_budget=256 * 8)
+    trainer = Trainer(config)
     trainer.run(256 * 8)
     assert trainer.optimizer.param_groups[0]["lr"] == 0.01
 
