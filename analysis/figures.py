@@ -10,7 +10,7 @@ import pandas as pd
 
 from analysis.axes import CATEGORICAL, LOG_SCALE, category_order, format_value, log_floor
 from analysis.scoring import scored
-from contract.schema import is_integer_task, task_label
+from contract.schema import INTEGER_ONLY, is_integer_task, task_label
 
 DPI = 110
 
@@ -89,7 +89,8 @@ def learning_curves(
 def axis_distributions(
     scores: pd.DataFrame, labels: pd.DataFrame, *, keys: list[str], threshold: float, path: Path
 ) -> Path | None:
-    """One panel per axis: boxes of per-config exact match (IQM over seeds) per value, one per n."""
+    """One panel per axis: boxes of per-config exact match (IQM over seeds) per value, one per task
+    (the integer bandit's only on the axes that only it reads)."""
     if labels.empty or scores.empty:
         return None
     plt = _pyplot()
@@ -103,6 +104,8 @@ def axis_distributions(
     for ax, axis in zip(axes.flat, labels.columns):
         categories = list(labels[axis].cat.categories)
         for k, key in enumerate(keys):
+            if axis in INTEGER_ONLY and not is_integer_task(key):
+                continue  # a context set's network reads its features, not this axis
             iqm = scores.loc[scores["key"] == key].set_index("trial_id")["iqm"]
             values = labels.loc[iqm.index, axis]
             color = plt.cm.tab10(k)

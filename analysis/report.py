@@ -66,7 +66,9 @@ def _every(f: Findings) -> str:
 
 
 def _key_label(key: str, f: Findings) -> str:
-    return _every(f).replace("every", "all") if key == BOTH else task_label(key)
+    if key == BOTH:
+        return "all n" if all(map(is_integer_task, f.tasks)) else "all tasks"
+    return task_label(key)
 
 
 def _header(f: Findings) -> str:
