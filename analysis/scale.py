@@ -21,7 +21,7 @@ import pandas as pd  # noqa: E402
 
 from analysis.load import check_study_dir, load_study  # noqa: E402
 from analysis.scoring import competing_runs, config_table, ranked, score_configs  # noqa: E402
-from contract.schema import SEARCH, THRESHOLD  # noqa: E402
+from contract.schema import SEARCH, THRESHOLD, integer_task, is_integer_task  # noqa: E402
 
 PARAMETERS = ("lr", "entropy_coef")
 
@@ -50,9 +50,10 @@ def top_configs(results: list[str | Path], *, top: int, threshold: float = THRES
     for folder in results:
         data = load_study(check_study_dir(folder))
         configs = config_table(data.trials, phase=SEARCH)
-        scores = score_configs(competing_runs(data.trials, phase=SEARCH), ns=data.ns, threshold=threshold)
-        for n in data.ns:
-            at_n = ranked(scores, key=str(n))
+        tasks = data.tasks
+        scores = score_configs(competing_runs(data.trials, phase=SEARCH), tasks=tasks, threshold=threshold)
+        for n in (int(t) for t in tasks if is_integer_task(t)):
+            at_n = ranked(scores, key=integer_task(n))
             for rank, (_, score) in enumerate(at_n.head(top).iterrows(), start=1):
                 config = configs.loc[score["trial_id"]]
                 rows.append(
@@ -84,7 +85,7 @@ def trend(top: pd.DataFrame) -> pd.DataFrame:
 
 
 def study_ns(results: list[str | Path]) -> list[int]:
-    """The distinct n of the studies (study.json's "n"); ValueError (one line) for a folder that
+    """The distinct integer-bandit n of the studies (study.json's "n"); ValueError (one line) for a folder that
     is not a study."""
     ns = set()
     for folder in results:

@@ -153,7 +153,7 @@ def plan_from_args(args: argparse.Namespace) -> dict:
         root, target, meta = _study_target(results, args.study)
     else:
         # the defaults at the largest n asked for (their lr and entropy bonus follow n)
-        largest = max(args.n or DEFAULT_NS)
+        largest = max(check_ns(args.n or DEFAULT_NS))
         root, target, meta = results, _file_target(args.config, n=largest), {}
     explicit = args.n is not None or args.contexts is not None
     study_ns = tuple(int(n) for n in meta.get("n") or ())

@@ -67,10 +67,6 @@ def config_help(name: str) -> str:
             for k in ("ENCODINGS", "BASELINES", "REWARD_SCALES", "SCHEDULES", "DEVICES")
         }
     )
-    if name == "lr":
-        return text + " (default: %.3g * n^%.3f, the rule in docs/FINDINGS.md)" % config.LR_RULE
-    if name == "entropy_coef":
-        return text + " (default: %.3g * n^%.3f, the rule in docs/FINDINGS.md)" % config.ENTROPY_RULE
     if name == "sample_budget":
         return text + " (default: 30k per input, between 200k and 30M; 1M with --contexts)"
     if name == "contexts":

@@ -27,12 +27,10 @@ class TrainConfig:
     """One REINFORCE run on the bandit x -> a in 0..n-1, for every seed in `seeds`; with
     `contexts`, on that context set instead (n and encoding unused), a share `holdout` held out.
 
-    `lr`, `entropy_coef`, `sample_budget` and `eval_every` of None resolve to values that suit
-    `n`. The defaults learn at every n from 10 to 1000 whatever the reward's scale, offset or
-    shape (abs or squared): one-hot inputs, GRPO advantages (z-scored within 8 samples of one
-    input, so any positive affine change of the reward leaves them unchanged), an lr annealed
-    linearly to 0 over the budget, and lr and entropy bonus from the rule in `default_lr` and
-    `default_entropy_coef`.
+    `sample_budget` and `eval_every` of None resolve to sizes that suit `n`. The defaults learn
+    at n=10 and 100 whatever the reward's scale, offset or shape (abs or squared): one-hot
+    inputs, GRPO advantages (z-scored within 8 samples of one input, so any positive affine change
+    of the reward leaves them unchanged) and an entropy bonus of 0.4 in those unit-std units.
     """
 
     n: int = 10
@@ -42,10 +40,10 @@ class TrainConfig:
     encoding: str = "onehot"
     baseline: str = "grpo"
     reward_scale: str = "range"
-    lr: float | None = None
-    lr_schedule: str = "linear"
-    entropy_coef: float | None = None
-    batch_size: int = 256
+    lr: float = 3e-3
+    lr_schedule: str = "constant"
+    entropy_coef: float = 0.4
+    batch_size: int = 512
     hidden: int = 128
     group_size: int = 8
     seeds: tuple[int, ...] = (0,)
@@ -61,12 +59,6 @@ class TrainConfig:
     def __post_init__(self):
         _validate(self)
         object.__setattr__(self, "seeds", tuple(int(s) for s in self.seeds))
-        integer = self.contexts is None
-        if self.lr is None:
-            object.__setattr__(self, "lr", default_lr(self.n) if integer else CONTEXTS_LR)
-        if self.entropy_coef is None:
-            entropy = default_entropy_coef(self.n) if integer else CONTEXTS_ENTROPY_COEF
-            object.__setattr__(self, "entropy_coef", entropy)
         if self.sample_budget is None:
             budget = default_sample_budget(self.n) if self.contexts is None else CONTEXTS_SAMPLE_BUDGET
             object.__setattr__(self, "sample_budget", budget)
@@ -106,29 +98,7 @@ class TrainConfig:
         return cls(**values)
 
 
-# The rule behind the defaults' lr and entropy bonus: power laws in n that `banditune scale` fitted
-# to the top 5 configs of one study per n = 10, 30, 100, 300 in the defaults' family (40 trials
-# each, 3 seeds, 3000 samples per input; scripts/scale.sh, docs/FINDINGS.md "Scale in n").
-LR_RULE = (0.154, -0.523)
-ENTROPY_RULE = (1.22, -0.191)
-
-
-def default_lr(n: int) -> float:
-    """The defaults' lr at `n`: 0.154 * n^-0.523 (0.046 at n=10, 0.014 at 100, 0.0042 at 1000)."""
-    coef, exponent = LR_RULE
-    return coef * n**exponent
-
-
-def default_entropy_coef(n: int) -> float:
-    """The defaults' entropy bonus at `n`: 1.22 * n^-0.191 (0.79 at n=10, 0.50 at 100, 0.33 at 1000)."""
-    coef, exponent = ENTROPY_RULE
-    return coef * n**exponent
-
-
 CONTEXTS_SAMPLE_BUDGET = 1_000_000  # a context set's default samples per seed (digits: 0.95+ held out)
-# A context set's lr and entropy bonus: the first round's defaults (dense features are not
-# the one-hot inputs the rule in n was fitted on).
-CONTEXTS_LR, CONTEXTS_ENTROPY_COEF = 3e-3, 0.4
 
 
 def default_sample_budget(n: int) -> int:
@@ -213,10 +183,10 @@ def _validate(c: TrainConfig) -> None:
     _check(
         c.reward_scale in REWARD_SCALES, "reward_scale", c.reward_scale, "one of " + ", ".join(REWARD_SCALES)
     )
-    _check(c.lr is None or (_is_number(c.lr) and c.lr > 0), "lr", c.lr, "a finite number > 0")
+    _check(_is_number(c.lr) and c.lr > 0, "lr", c.lr, "a finite number > 0")
     _check(c.lr_schedule in SCHEDULES, "lr_schedule", c.lr_schedule, "one of " + ", ".join(SCHEDULES))
     _check(
-        c.entropy_coef is None or (_is_number(c.entropy_coef) and c.entropy_coef >= 0),
+        _is_number(c.entropy_coef) and c.entropy_coef >= 0,
         "entropy_coef",
         c.entropy_coef,
         "a finite number >= 0",

@@ -106,7 +106,7 @@ def test_same_name_without_resume_is_refused(ray_session, tmp_path, capsys):
 
 
 def test_nan_reward_trial_is_recorded_failed_and_the_study_finishes(ray_session, tmp_path):
-    # The reward is NaN only for batch_size 256: the first trial (the trainer's defaults) has it.
+    # The reward is NaN only for batch_size 512: the first trial (the trainer's defaults) has it.
     status = run(
         tmp_path, "nan", "--trials", "4", "--reward", "tests.study.nan_reward:fn", "--gpus-per-trial", "0"
     )
@@ -115,8 +115,8 @@ def test_nan_reward_trial_is_recorded_failed_and_the_study_finishes(ray_session,
     rows = [r for t in read_all(root / "trials") for r in t.to_pylist() if r["phase"] == "search"]
     failed = [r for r in rows if r["status"] == "failed"]
     assert len({r["trial_id"] for r in rows}) == 4 and failed and len(failed) < len(rows)
-    assert {r["batch_size"] for r in failed} == {256}
-    assert all(r["batch_size"] != 256 for r in rows if r["status"] != "failed")
+    assert {r["batch_size"] for r in failed} == {512}
+    assert all(r["batch_size"] != 512 for r in rows if r["status"] != "failed")
     for r in failed:
         assert "NaN" in r["error"] and r["reward"] == "tests.study.nan_reward:fn"
         assert r["exact_match"] is None and r["objective"] is None and r["samples"] is None
