@@ -85,8 +85,8 @@ def trend(top: pd.DataFrame) -> pd.DataFrame:
 
 
 def study_ns(results: list[str | Path]) -> list[int]:
-    """The distinct integer-bandit n of the studies (study.json's "n"); ValueError (one line) for a folder that
-    is not a study."""
+    """The distinct integer-bandit n of the studies (study.json's "n"); ValueError (one line)
+    for a folder that is not a study."""
     ns = set()
     for folder in results:
         root = check_study_dir(folder)
