@@ -5,11 +5,11 @@ The ranking is analysis': the IQM of exact match over a search trial's seeds on 
 together (held-out exact match on a context set). Each config trains in this process on every
 task of the study (its n, its context sets with the study's holdout) on seeds the study never
 used (the first free ones from 1000), all seeds at once, for F times its trial's per-task budget
-with F times
-the study's reports (F = --long-horizon), so the first R reports fall where the search's did.
-Those first R reports are the search horizon, written to trials/confirm-<trial_id>.parquet; all
-of them are the long horizon, written to trials/confirm-long-<trial_id>.parquet (and curves/
-likewise; the study's schema, phase "confirm", `horizon` search or long, the search trial's
+with F times the study's reports (F = --long-horizon), so the first R reports fall where the
+search's did. With a constant lr those first R reports are the search horizon; with an lr
+schedule (which spans the budget) the search horizon is a second run at the search's budget.
+The search horizon is written to trials/confirm-<trial_id>.parquet, the long one to
+trials/confirm-long-<trial_id>.parquet (and curves/ likewise; the study's schema, phase "confirm", `horizon` search or long, the search trial's
 trial_id), so `banditune analyze` shows both next to the search scores. A config already
 confirmed on the same seeds and budgets is skipped, so an interrupted confirm continues.
 """
@@ -207,10 +207,13 @@ def _configs(job: Job, *, tasks, holdout: float, seeds):
 
 
 def confirm_one(job: Job, plan: Plan, *, label: str) -> None:
-    """Train one config on the fresh seeds to the long horizon; write both horizons' files."""
+    """Train one config on the fresh seeds to the long horizon; write both horizons' files.
+
+    A constant lr makes the search horizon the first reports of the long run. An lr schedule
+    spans the sample budget, so there the search horizon is a run of its own at the search's
+    budget, as a user who trains the config as it is gets it."""
     from contract.layout import StudyPaths
-    from study.trial import TrialRun, write_result
-    from trainable import TrainingDiverged
+    from study.trial import write_result
 
     paths = StudyPaths(plan.root)
     files = {"search": f"{CONFIRM_PREFIX}{job.trial_id}", "long": f"{CONFIRM_PREFIX}long-{job.trial_id}"}
@@ -218,30 +221,13 @@ def confirm_one(job: Job, plan: Plan, *, label: str) -> None:
         print(f"{label} {job.trial_id}: already confirmed on these seeds")
         return
     long_budget = {task: b * plan.long for task, b in job.budgets.items()}
-    run = TrialRun(
-        values=job.values,
-        tasks=plan.tasks,
-        holdout=plan.holdout,
-        seeds=plan.seeds,
-        sample_budget=long_budget,
-        reports=plan.reports * plan.long,
-        reward=job.reward,
-        device="auto",
-    )
-    status, error = FINISHED, None
-    try:
-        with Progress(total=run.reports, desc=f"{label} {job.trial_id}", unit="report") as progress:
-            while not run.done:
-                run.step()
-                progress.update(run.report)
-    except TrainingDiverged as diverged:
-        status, error = FAILED, str(diverged)
-    device = str(next(iter(run.trainers.values())).device)
-    views = {
-        "search": ([r for r in run.rows if r["report"] < plan.reports], job.budgets),
-        "long": (run.rows, long_budget),
-    }
-    for horizon, (curves, budgets) in views.items():
+    status, error, rows, device = _train(job, plan, budgets=long_budget, long=plan.long, label=label)
+    views = {"long": (status, error, rows, long_budget)}
+    if job.values.get("lr_schedule", "constant") == "constant" or plan.long == 1:
+        views["search"] = (status, error, [r for r in rows if r["report"] < plan.reports], job.budgets)
+    else:
+        views["search"] = (*_train(job, plan, budgets=job.budgets, long=1, label=label)[:3], job.budgets)
+    for horizon, (status, error, curves, budgets) in views.items():
         write_result(
             paths,
             study=plan.study,
@@ -260,19 +246,48 @@ def confirm_one(job: Job, plan: Plan, *, label: str) -> None:
             file_id=files[horizon],
         )
     finals = ", ".join(
-        f"{task_label(task).replace(' ', '')}: {_final(run.rows, task, report)}"
+        f"{task_label(task).replace(' ', '')}: {_final(views[horizon][2], task)}"
         for task in plan.tasks
-        for report in (plan.reports - 1, run.reports - 1)
+        for horizon in ("search", "long")
     )
+    errors = "; ".join(dict.fromkeys(v[1] for v in views.values() if v[1]))
     print(
-        f"{label} {job.trial_id} {status}: mean exact match / stuck inputs at 1x and"
-        f" {plan.long}x, {finals}" + (f" ({error})" if error else ""),
+        f"{label} {job.trial_id} {views['long'][0]}: mean exact match / stuck inputs at 1x and"
+        f" {plan.long}x, {finals}" + (f" ({errors})" if errors else ""),
         flush=True,
     )
 
 
-def _final(rows: list[dict], task: str, report: int) -> str:
-    at = [r for r in rows if r["task"] == task and r["report"] == report]
+def _train(job: Job, plan: Plan, *, budgets: dict[str, int], long: int, label: str):
+    """Train `job` on the fresh seeds to `budgets` with `long` times the study's reports:
+    (status, error, curve rows, device)."""
+    from study.trial import TrialRun
+    from trainable import TrainingDiverged
+
+    run = TrialRun(
+        values=job.values,
+        tasks=plan.tasks,
+        holdout=plan.holdout,
+        seeds=plan.seeds,
+        sample_budget=budgets,
+        reports=plan.reports * long,
+        reward=job.reward,
+        device="auto",
+    )
+    status, error = FINISHED, None
+    try:
+        with Progress(total=run.reports, desc=f"{label} {job.trial_id} {long}x", unit="report") as progress:
+            while not run.done:
+                run.step()
+                progress.update(run.report)
+    except TrainingDiverged as diverged:
+        status, error = FAILED, str(diverged)
+    return status, error, run.rows, str(next(iter(run.trainers.values())).device)
+
+
+def _final(rows: list[dict], task: str) -> str:
+    last = max((r["report"] for r in rows if r["task"] == task), default=None)
+    at = [r for r in rows if r["task"] == task and r["report"] == last]
     if not at:
         return "-"
     return f"{sum(scored(r) for r in at) / len(at):.3f} / {sum(r['stuck'] for r in at) / len(at):.1f}"

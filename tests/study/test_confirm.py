@@ -14,6 +14,7 @@ import pytest
 from analysis.analyze import analyze
 from contract.schema import TRIAL_SCHEMA
 from study import cli, confirm
+from study.trial import TrialRun
 from tests.analysis.fake_study import SEEDS, config, planted_trials, trial, write_study
 
 BUDGET = {10: 1000, 100: 2000}
@@ -143,6 +144,32 @@ def test_a_config_that_diverges_is_stored_as_failed(tmp_path, capsys):
     assert set(rows["status"]) == {"failed"} and rows["exact_match"].isna().all()
     assert rows["error"].str.contains("NaN").all()
     assert "nan failed" in capsys.readouterr().out
+
+
+def test_an_lr_schedule_gets_a_run_of_its_own_at_the_search_budget(tmp_path, monkeypatch):
+    """The schedule spans the budget: the 1x view of a 3x run would train at a higher lr than
+    the config as published, so a scheduled config trains each horizon; a constant one once."""
+    built = []
+
+    def recording(**kwargs):
+        built.append((kwargs["values"]["lr_schedule"], kwargs["sample_budget"], kwargs["reports"]))
+        return TrialRun(**kwargs)
+
+    monkeypatch.setattr("study.trial.TrialRun", recording)
+    ones = {10: [1.0] * len(SEEDS), 100: [1.0] * len(SEEDS)}
+    trials = [trial("cosine", config(lr_schedule="cosine"), ones), trial("flat", config(), ones)]
+    root = tiny_study(tmp_path / "s", trials)
+    argv = ["confirm", str(root), "--top", "2", "--num-seeds", "2", "--long-horizon", str(LONG)]
+    assert cli.main(argv) == 0
+    search = {str(n): b for n, b in BUDGET.items()}
+    long = {task: b * LONG for task, b in search.items()}
+    assert sorted(built, key=str) == sorted(
+        [("constant", long, REPORTS * LONG), ("cosine", long, REPORTS * LONG), ("cosine", search, REPORTS)],
+        key=str,
+    )
+    short = pq.read_table(root / "trials" / "confirm-cosine.parquet").to_pandas()
+    assert short.groupby("n")["sample_budget"].first().to_dict() == BUDGET
+    assert (short["samples"] >= short["sample_budget"]).all()
 
 
 def test_fresh_seeds_skip_every_seed_the_study_used():
