@@ -9,9 +9,10 @@ with F times the study's reports (F = --long-horizon), so the first R reports fa
 search's did. With a constant lr those first R reports are the search horizon; with an lr
 schedule (which spans the budget) the search horizon is a second run at the search's budget.
 The search horizon is written to trials/confirm-<trial_id>.parquet, the long one to
-trials/confirm-long-<trial_id>.parquet (and curves/ likewise; the study's schema, phase "confirm", `horizon` search or long, the search trial's
-trial_id), so `banditune analyze` shows both next to the search scores. A config already
-confirmed on the same seeds and budgets is skipped, so an interrupted confirm continues.
+trials/confirm-long-<trial_id>.parquet (and curves/ likewise; the study's schema, phase
+"confirm", `horizon` search or long, the search trial's trial_id), so `banditune analyze` shows
+both next to the search scores. A config already confirmed on the same seeds and budgets is
+skipped, so an interrupted confirm continues.
 """
 
 from __future__ import annotations
