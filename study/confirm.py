@@ -2,11 +2,12 @@
 search's budget and at a longer horizon.
 
 The ranking is analysis': the IQM of exact match over a search trial's seeds on every task
-together (held-out exact match on a context set). Each config trains in this process on every
-task of the study (its n, its context sets with the study's holdout) on seeds the study never
-used (the first free ones from 1000), all seeds at once, for F times its trial's per-task budget
-with F times the study's reports (F = --long-horizon), so the first R reports fall where the
-search's did. With a constant lr those first R reports are the search horizon; with an lr
+together (held-out exact match on a context set). The top K are taken round-robin over the
+baselines of the configs above the threshold at every task (see `candidates`). Each config
+trains in this process on every task of the study (its n, its context sets with the study's
+holdout) on seeds the study never used (the first free ones from 1000), all seeds at once,
+for F times its trial's per-task budget with F times the study's reports (F = --long-horizon),
+so the first R reports fall where the search's did. With a constant lr those first R reports are the search horizon; with an lr
 schedule (which spans the budget) the search horizon is a second run at the search's budget.
 The search horizon is written to trials/confirm-<trial_id>.parquet, the long one to
 trials/confirm-long-<trial_id>.parquet (and curves/ likewise; the study's schema, phase
@@ -139,14 +140,14 @@ def make_plan(results: str | Path, *, top: int, num_seeds: int, long: int = DEFA
     tasks, trials = tuple(data.tasks), data.trials
     holdout = float(data.meta.get("holdout") or DEFAULT_HOLDOUT)
     scores = score_configs(competing_runs(trials, phase=SEARCH), tasks=list(tasks), threshold=THRESHOLD)
-    best = ranked(scores, key=BOTH)["trial_id"].head(top).tolist() if len(scores) else []
+    configs = config_table(trials, phase=SEARCH)
+    best = candidates(ranked(scores, key=BOTH), configs, top=top) if len(scores) else []
     check(
         bool(best),
         "RESULTS/NAME",
         str(results),
         "a study with a search trial that finished (or stopped early) on every task",
     )
-    configs = config_table(trials, phase=SEARCH)
     jobs = [_job(t, configs.loc[t], trials, tasks) for t in best]
     actions = check_contexts([t for t in tasks if not is_integer_task(t)], holdout)
     for reward in {j.reward for j in jobs}:
@@ -163,6 +164,19 @@ def make_plan(results: str | Path, *, top: int, num_seeds: int, long: int = DEFA
         long=long,
         jobs=jobs,
     )
+
+
+def candidates(ranking, configs, *, top: int) -> list[str]:
+    """The `top` trial ids to confirm: the winners at every task round-robin over their baselines
+    (the best of each baseline in rank order, then the second best of each, ...), then the rest
+    in rank order. `ranking`: analysis' ranked scores on every task; `configs`: by trial_id.
+    The search cannot see past its budget, so the candidates span the families that might hold."""
+    families: dict[str, list[str]] = {}
+    for trial_id in ranking.loc[ranking["winner"], "trial_id"]:
+        families.setdefault(configs.at[trial_id, "baseline"], []).append(trial_id)
+    spread = [t for rank in itertools.zip_longest(*families.values()) for t in rank if t is not None]
+    rest = [t for t in ranking["trial_id"] if t not in set(spread)]
+    return (spread + rest)[:top]
 
 
 def fresh_seeds(meta: dict, trials, count: int) -> tuple[int, ...]:

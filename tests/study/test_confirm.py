@@ -172,6 +172,18 @@ def test_an_lr_schedule_gets_a_run_of_its_own_at_the_search_budget(tmp_path, mon
     assert (short["samples"] >= short["sample_budget"]).all()
 
 
+def test_candidates_take_the_winners_round_robin_over_baselines_then_the_rest():
+    ranking = pd.DataFrame(
+        {"trial_id": ["a1", "a2", "a3", "b1", "c1", "loser"], "winner": [True] * 5 + [False]}
+    )
+    configs = pd.DataFrame(
+        {"baseline": ["ema", "ema", "ema", "grpo", "rloo", "none"]}, index=ranking["trial_id"]
+    )
+    assert confirm.candidates(ranking, configs, top=4) == ["a1", "b1", "c1", "a2"]
+    assert confirm.candidates(ranking, configs, top=9) == ["a1", "b1", "c1", "a2", "a3", "loser"]
+    assert confirm.candidates(ranking[ranking["trial_id"] == "loser"], configs, top=2) == ["loser"]
+
+
 def test_fresh_seeds_skip_every_seed_the_study_used():
     trials = pd.DataFrame({"phase": ["search", "reference", "confirm"], "seed": [1001, 1003, 1002]})
     assert confirm.fresh_seeds({"seeds": [0, 1000]}, trials, 3) == (1002, 1004, 1005)
