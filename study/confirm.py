@@ -7,8 +7,9 @@ baselines of the configs above the threshold at every task (see `candidates`). E
 trains in this process on every task of the study (its n, its context sets with the study's
 holdout) on seeds the study never used (the first free ones from 1000), all seeds at once,
 for F times its trial's per-task budget with F times the study's reports (F = --long-horizon),
-so the first R reports fall where the search's did. With a constant lr those first R reports are the search horizon; with an lr
-schedule (which spans the budget) the search horizon is a second run at the search's budget.
+so the first R reports fall where the search's did. With a constant lr those first R reports
+are the search horizon; with an lr schedule (which spans the budget) the search horizon is a
+second run at the search's budget.
 The search horizon is written to trials/confirm-<trial_id>.parquet, the long one to
 trials/confirm-long-<trial_id>.parquet (and curves/ likewise; the study's schema, phase
 "confirm", `horizon` search or long, the search trial's trial_id), so `banditune analyze` shows
