@@ -61,7 +61,8 @@ def analyze(results_dir: str | Path, *, threshold: float = THRESHOLD, out: str |
     _write_json(out_dir / "summary.json", summary)
     if findings.best is not None:
         _write_json(
-            out_dir / "best_config.json", best_config(findings.best, data.trials, tasks=findings.tasks)
+            out_dir / "best_config.json",
+            best_config(findings.best, data.trials, tasks=findings.tasks, holdout=data.meta.get("holdout")),
         )
     (out_dir / "report.md").write_text(render(findings))
     return summary

@@ -167,9 +167,9 @@ def pick_best(scores: pd.DataFrame, configs: pd.DataFrame, long: pd.DataFrame | 
     }
 
 
-def best_config(best: dict, trials: pd.DataFrame, *, tasks: list[str]) -> dict:
+def best_config(best: dict, trials: pd.DataFrame, *, tasks: list[str], holdout: float | None = None) -> dict:
     """The TrainConfig fields of `best` at the study's largest n (a study of context sets only:
-    its first context set), for `banditune train --config`."""
+    its first context set, with the study's `holdout`), for `banditune train --config`."""
     integer = [t for t in tasks if is_integer_task(t)]
     task = max(integer, key=int) if integer else tasks[0]
     at_n = trials[trials["task"] == task]
@@ -179,6 +179,8 @@ def best_config(best: dict, trials: pd.DataFrame, *, tasks: list[str]) -> dict:
     # there too and ignores it, so the file leaves it to the trainer's default.
     config = {c: best[c] for c in CONFIG_COLUMNS if not (c == "group_size" and best[c] < 2)}
     config.update({"n": int(task)} if integer else {"contexts": task})
+    if not integer and holdout is not None:
+        config["holdout"] = float(holdout)
     if len(budget):
         config["sample_budget"] = int(budget.iloc[0])
     return config

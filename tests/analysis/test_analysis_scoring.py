@@ -109,6 +109,16 @@ def test_best_config_leaves_out_group_size_where_the_baseline_uses_no_groups():
     assert config["n"] == 100 and config["sample_budget"] == 3000
 
 
+def test_best_config_of_a_context_study_names_its_contexts_and_holdout():
+    trials = pd.DataFrame({"trial_id": ["a"], "task": ["digits"], "n": [10], "sample_budget": [300_000]})
+    best = {"trial_id": "a", "reward": "exact", "baseline": "grpo", "group_size": 8, "lr": 3e-3}
+    best.update({c: "x" for c in ("encoding", "reward_scale", "lr_schedule")})
+    best.update(entropy_coef=0.4, batch_size=512, hidden=128)
+    config = best_config(best, trials, tasks=["digits"], holdout=0.3)
+    assert config["contexts"] == "digits" and config["holdout"] == 0.3 and "n" not in config
+    assert config["sample_budget"] == 300_000
+
+
 def test_configs_tied_on_exact_match_rank_by_how_early_they_learned():
     runs = _runs({"late": {10: [1.0] * 5}, "early": {10: [1.0] * 5}})
     runs.loc[runs["trial_id"] == "early", "auc_exact_match"] = 0.9
