@@ -39,6 +39,7 @@ class Findings:
     direction: str
     confirmation: pd.DataFrame
     diagnosis: pd.DataFrame | None
+    supervised: dict = field(default_factory=dict)  # {context set: study.json's "supervised" entry}
     figures: dict = field(default_factory=dict)  # {name: (file name, caption)}
     skipped: list = field(default_factory=list)
 
@@ -110,6 +111,7 @@ def _answer(f: Findings) -> str:
             "",
             _difference(ref["config"], f.best, f.axes),
         ]
+    lines += [_supervised_line(task, ref, f.best) for task, ref in f.supervised.items()]
     lines.append(_figure(f, "curves"))
     return "\n".join(lines)
 
@@ -133,6 +135,19 @@ def _config_block(best: dict, f: Findings) -> str:
     )
     return f"`{settings}`\n\n" + _table(
         ["scored at", "IQM [95% CI]", "seeds >= threshold", "stuck inputs per seed", "winner"], rows
+    )
+
+
+def _supervised_line(task: str, ref: dict, best: dict) -> str:
+    """How close bandit feedback comes to full supervision on a context set."""
+    held = ref["mean"].get("heldout")
+    ours = best["scores"].get(task, {}).get("iqm")
+    against = "" if ours is None or not held else f" The config above: {ours:.3f}, {ours / held:.0%} of it."
+    return (
+        f"\nFull supervision on {task}: the trainer's default network trained with cross-entropy on the"
+        f" labels ({ref['samples']:,} samples, seeds {', '.join(map(str, ref['seeds']))}) reaches a held-out"
+        f" exact match of {held:.3f} (mean over seeds; {ref['mean']['train']:.3f} on the training"
+        f" contexts).{against}"
     )
 
 

@@ -34,6 +34,7 @@ from study.objective import OBJECTIVE_NAME, objective
 from study.space import axis_values, default_point, search_space
 from study.spec import Resources, StudySpec
 from study.summary import print_summary
+from study.supervised import supervised_reference
 from study.trial import TrialRun, load_curves, result_key, summary, write_result
 from trainable.config import PRESETS
 from trainable.contexts import SPLIT_SEED
@@ -87,6 +88,8 @@ def run_study(
             return 130
         if reference is not None:
             _write_reference(ray.get(reference), name=name, spec=spec, paths=paths)
+        if spec.contexts and "supervised" not in meta:
+            meta["supervised"] = supervised_reference(spec)
         _fail_orphaned_trials(name, paths)
         meta["ended"] = _now()
         write_json_atomic(meta, paths.study_json)

@@ -31,6 +31,9 @@ def test_a_study_trains_every_trial_on_every_task_and_analysis_scores_each(ray_s
     meta = json.loads((root / "study.json").read_text())
     assert meta["tasks"] == ["10", BLOBS] and meta["holdout"] == 0.25 and meta["split_seed"] == 0
     assert meta["sample_budget"] == {"10": 20_000, BLOBS: 20_000}
+    supervised = meta["supervised"][BLOBS]  # the supervised reference, on the study's seeds
+    assert supervised["samples"] == 20_000 and len(supervised["accuracy"]["heldout"]) == 2
+    assert supervised["mean"]["heldout"] >= 0.9
 
     capsys.readouterr()
     assert cli.main(["analyze", str(root)]) == 0
@@ -45,6 +48,7 @@ def test_a_study_trains_every_trial_on_every_task_and_analysis_scores_each(ray_s
     section = report[report.index(f"### Above 0.95 at {BLOBS}") :]
     assert "`forum preset`" in section.split("###")[1]  # the forum preset beside the winners
     assert "held out" in report
+    assert f"Full supervision on {BLOBS}" in report and summary["supervised"][BLOBS]["samples"] == 20_000
     best = json.loads((root / "report" / "best_config.json").read_text())
     assert best["n"] == 10
     # confirm and diagnose read the study's tasks and holdout, and analyze reads what they write
