@@ -22,7 +22,7 @@ from pathlib import Path
 
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 os.environ.setdefault("RAY_AUTH_MODE", "disabled")
-VARIANTS = {"warm-start": [], "no-warm-start": ["--no-warm-start"]}
+VARIANTS = {"warm-start": ["--warm-start"], "no-warm-start": ["--no-warm-start"]}
 
 
 def run_study(root: Path, name: str, extra: list[str]) -> tuple[float, float]:

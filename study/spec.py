@@ -63,7 +63,7 @@ class StudySpec:
     search_seed: int
     max_concurrent: int
     axes: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_AXES))
-    warm_start: bool = True  # the first trial is the trainer's defaults
+    warm_start: bool = False  # True: the first trial is the trainer's defaults
     contexts: tuple[str, ...] = ()
     holdout: float = DEFAULT_HOLDOUT
 

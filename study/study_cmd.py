@@ -121,12 +121,12 @@ def register(commands: argparse._SubParsersAction) -> None:
             + ")",
         )
     p.add_argument(
-        "--no-warm-start",
-        dest="warm_start",
-        action="store_false",
+        "--warm-start",
+        action=argparse.BooleanOptionalAction,
         default=None,
-        help="no trial seeded from the trainer's defaults: the search finds its"
-        " winners on its own (default: the first trial is the defaults)",
+        help="--warm-start: the first trial is the trainer's defaults, and the space also holds"
+        " their values (such as the scale range); --no-warm-start (the default): the search"
+        " finds its winners on its own",
     )
     # Where it runs: may change on --resume.
     p.add_argument(
@@ -166,7 +166,7 @@ OPTION_OF = {
     "search_seed": "--seed",
     "max_concurrent": "--max-concurrent",
     "axes": "--encodings/--baselines/--reward-scales/--lr-schedules",
-    "warm_start": "--no-warm-start",
+    "warm_start": "--warm-start/--no-warm-start",
 }
 
 
@@ -210,7 +210,7 @@ def spec_from_args(args: argparse.Namespace, base=None):
         "reward_scales": args.reward_scales,
         "lr_schedules": args.lr_schedules,
     }
-    warm_start = pick("warm_start", base and base.warm_start, True)
+    warm_start = pick("warm_start", base and base.warm_start, False)
     if base is not None and not any(restricted.values()):
         axes = base.axes
     else:
@@ -322,8 +322,8 @@ def _command(args: argparse.Namespace) -> str:
     """The command line as given (every option that was set), for study.json."""
     parts = ["banditune", "study"]
     for key, value in vars(args).items():
-        if key == "warm_start" and value is False:
-            parts.append("--no-warm-start")
+        if key == "warm_start" and value is not None:
+            parts.append("--warm-start" if value else "--no-warm-start")
             continue
         if key in ("plan", "command") or value is None or value is False:
             continue

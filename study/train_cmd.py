@@ -22,6 +22,7 @@ CONFIG_OPTIONS = {
     "lr": float,
     "lr_schedule": str,
     "entropy_coef": float,
+    "entropy_schedule": str,
     "batch_size": int,
     "hidden": int,
     "group_size": int,
@@ -48,6 +49,8 @@ OPTION_HELP = {
     "lr_schedule": "how lr changes over the sample budget: one of {SCHEDULES} (linear and cosine"
     " anneal it to 0 at the budget's end)",
     "entropy_coef": "entropy bonus weight, a number >= 0",
+    "entropy_schedule": "how the entropy bonus changes over the sample budget: one of {SCHEDULES}"
+    " (linear and cosine anneal it to 0 at the budget's end)",
     "batch_size": "samples per update, an integer >= 1 (a multiple of --group-size for rloo and grpo)",
     "hidden": "hidden units of the policy network, an integer >= 1",
     "group_size": "actions sampled per input for rloo and grpo, an integer >= 2",
@@ -234,7 +237,8 @@ def _summary(config, metrics, task) -> str:
         f"{inputs} reward={config.reward}"
         f" baseline={config.baseline} reward_scale={config.reward_scale} lr={config.lr:g}"
         f" lr_schedule={config.lr_schedule}"
-        f" entropy_coef={config.entropy_coef:g} batch_size={config.batch_size}",
+        f" entropy_coef={config.entropy_coef:g} entropy_schedule={config.entropy_schedule}"
+        f" batch_size={config.batch_size}",
         f"{metrics.samples:,} samples per seed in {metrics.wall_s:.1f} s"
         f" ({metrics.samples_per_s:,.0f} samples/s per seed); stuck: inputs whose greedy"
         " action is wrong with probability >= 0.9",

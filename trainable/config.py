@@ -43,6 +43,7 @@ class TrainConfig:
     lr: float = 3e-3
     lr_schedule: str = "constant"
     entropy_coef: float = 0.4
+    entropy_schedule: str = "constant"
     batch_size: int = 512
     hidden: int = 128
     group_size: int = 8
@@ -190,6 +191,12 @@ def _validate(c: TrainConfig) -> None:
         "entropy_coef",
         c.entropy_coef,
         "a finite number >= 0",
+    )
+    _check(
+        c.entropy_schedule in SCHEDULES,
+        "entropy_schedule",
+        c.entropy_schedule,
+        "one of " + ", ".join(SCHEDULES),
     )
     _check(_is_int(c.batch_size) and c.batch_size >= 1, "batch_size", c.batch_size, "an integer >= 1")
     _check(_is_int(c.hidden) and c.hidden >= 1, "hidden", c.hidden, "an integer >= 1")

@@ -24,7 +24,7 @@ from trainable.baselines import BASELINES
 from trainable.config import TrainConfig
 from trainable.encodings import EMBEDDING_DIM
 from trainable.rewards import RewardTable, build_reward_table, call_reward
-from trainable.schedules import lr_scheduler
+from trainable.schedules import lr_scheduler, schedule_factor
 from trainable.tasks import HELDOUT, TRAIN, make_task
 
 # samples_to_95 and samples_to_99: the first evaluation at or above these exact matches
@@ -241,7 +241,9 @@ class Trainer:
         per_seed = -(adv * logp_taken).mean(dim=1)
         if c.entropy_coef > 0:
             entropy = -(logp.exp() * logp).sum(-1).mean(dim=1)
-            per_seed = per_seed - c.entropy_coef * entropy
+            done = self.scheduler.last_epoch * c.batch_size  # samples before this batch, as the lr sees them
+            coef = c.entropy_coef * schedule_factor(c.entropy_schedule, done / c.sample_budget)
+            per_seed = per_seed - coef * entropy
         if target is not None:
             per_seed = per_seed + c.value_coef * (value - target).pow(2).mean(dim=1)
         self.optimizer.zero_grad(set_to_none=True)

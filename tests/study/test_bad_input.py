@@ -167,7 +167,7 @@ def test_a_warm_start_study_adds_the_defaults_values_to_the_default_axes(warm):
     from study.space import default_point
     from study.study_cmd import spec_from_args
 
-    argv = ["study"] + ([] if warm else ["--no-warm-start"])
+    argv = ["study"] + (["--warm-start"] if warm else [])
     built = spec_from_args(build_parser().parse_args(argv))
     assert ("range" in built.axes["reward_scales"]) is warm  # the defaults' scale
     assert (default_point(n=100, **built.axes) is not None) is warm

@@ -16,6 +16,7 @@ BLOBS = "tests.synthetic_contexts:blobs"
 
 def test_a_study_trains_every_trial_on_every_task_and_analysis_scores_each(ray_session, tmp_path, capsys):
     argv = ["--n", "10", "--contexts", BLOBS, "--num-seeds", "2", "--trials", "4", "--reports", "3"]
+    argv += ["--warm-start"]
     budget = ["--sample-budget", f"10=20k,{BLOBS}=20k", "--gpus-per-trial", "0"]
     assert cli.main(["study", "--results", str(tmp_path), "--name", "ctx", *argv, *budget]) == 0
     root = tmp_path / "ctx"

@@ -42,7 +42,7 @@ def journal_study(root, name):
 
 
 def test_tiny_study_writes_rows_curves_study_json_and_journal(ray_session, tmp_path, capsys):
-    assert run(tmp_path, "tiny", "--trials", "5") == 0
+    assert run(tmp_path, "tiny", "--trials", "5", "--warm-start") == 0
     out = capsys.readouterr().out
     root = tmp_path / "tiny"
     trials = read_all(root / "trials")
@@ -82,14 +82,14 @@ def test_tiny_study_writes_rows_curves_study_json_and_journal(ray_session, tmp_p
     assert "Best configs" in out and str(root) in out and "ended reference" in out
 
 
-def test_no_warm_start_searches_from_tpe_alone_and_is_kept_on_resume(ray_session, tmp_path):
+def test_by_default_no_warm_start_searches_from_tpe_alone_and_is_kept_on_resume(ray_session, tmp_path):
     from study.space import default_point
     from study.spec import AXES
 
-    assert run(tmp_path, "cold", "--trials", "3", "--no-warm-start") == 0
+    assert run(tmp_path, "cold", "--trials", "3") == 0
     root = tmp_path / "cold"
     meta = json.loads((root / "study.json").read_text())
-    assert meta["spec"]["warm_start"] is False and "--no-warm-start" in meta["command"]
+    assert meta["spec"]["warm_start"] is False
     defaults = default_point(n=100, **AXES)
     first = min(journal_study(root, "cold").trials, key=lambda t: t.number)
     assert first.params != defaults

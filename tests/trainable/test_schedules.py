@@ -1,7 +1,7 @@
 import pytest
 
 from trainable import TrainConfig, Trainer
-from trainable.schedules import lr_factor
+from trainable.schedules import schedule_factor
 
 
 @pytest.mark.parametrize(
@@ -13,17 +13,17 @@ from trainable.schedules import lr_factor
     ],
 )
 def test_factor_at_start_middle_and_end_of_the_budget(schedule, expected):
-    got = [lr_factor(schedule, p) for p in (0.0, 0.5, 1.0)]
+    got = [schedule_factor(schedule, p) for p in (0.0, 0.5, 1.0)]
     assert got == pytest.approx(expected, abs=1e-12)
 
 
 def test_cosine_anneals_slower_than_linear_early_and_faster_late():
-    assert lr_factor("cosine", 0.25) > lr_factor("linear", 0.25)
-    assert lr_factor("cosine", 0.75) < lr_factor("linear", 0.75)
+    assert schedule_factor("cosine", 0.25) > schedule_factor("linear", 0.25)
+    assert schedule_factor("cosine", 0.75) < schedule_factor("linear", 0.75)
 
 
 def test_progress_past_the_budget_stays_at_the_end_value():
-    assert lr_factor("linear", 1.5) == 0.0 and lr_factor("cosine", -1.0) == 1.0
+    assert schedule_factor("linear", 1.5) == 0.0 and schedule_factor("cosine", -1.0) == 1.0
 
 
 @pytest.mark.parametrize("schedule", ["linear", "cosine"])
@@ -46,3 +46,20 @@ def test_constant_schedule_keeps_lr():
 def test_unknown_schedule_is_refused_naming_the_choices():
     with pytest.raises(ValueError, match=r"lr_schedule='step'.*constant, linear, cosine"):
         TrainConfig(lr_schedule="step")
+
+
+def test_unknown_entropy_schedule_is_refused_naming_the_choices():
+    with pytest.raises(ValueError, match=r"entropy_schedule='step'.*constant, linear, cosine"):
+        TrainConfig(entropy_schedule="step")
+
+
+def test_an_annealed_entropy_bonus_lets_the_policy_sharpen_where_a_constant_one_keeps_it_broad():
+    """A large bonus (3.0) held to the end keeps the policy spread; annealed to 0 it is gone by
+    the end, so the same run ends with a sharper policy (lower entropy, more mass on the answer)."""
+    common = dict(n=10, seeds=(0, 1), entropy_coef=3.0, lr=0.01, batch_size=256, sample_budget=256 * 200)
+    final = {}
+    for schedule in ("constant", "linear"):
+        trainer = Trainer(TrainConfig(entropy_schedule=schedule, **common))
+        final[schedule] = trainer.run(common["sample_budget"])
+    assert (final["linear"].entropy < final["constant"].entropy - 0.2).all()
+    assert (final["linear"].p_correct > final["constant"].p_correct).all()
