@@ -22,6 +22,7 @@ from contract.schema import (
     CURVE_SCHEMA,
     DIAGNOSE_REQUIRED,
     DIAGNOSE_SCHEMA,
+    SCHEDULE_COLUMNS,
     TRIAL_REQUIRED,
     TRIAL_SCHEMA,
     integer_task,
@@ -121,6 +122,10 @@ def load_study(results_dir: str | Path) -> StudyData:
     for frame in (trials, curves, diagnose):
         if frame is not None:  # files written before tasks: the integer bandit at n
             frame["task"] = frame["task"].fillna(frame["n"].map(integer_task, na_action="ignore"))
+    for frame in (trials, diagnose):
+        for column in SCHEDULE_COLUMNS:  # files written before a schedule's axis: constant
+            if frame is not None and column in frame:
+                frame[column] = frame[column].fillna("constant")
     return StudyData(root, _read_meta(root, skipped), trials, curves, diagnose, skipped)
 
 

@@ -32,12 +32,14 @@ AXIS_COLUMNS = (
     "lr",
     "lr_schedule",
     "entropy_coef",
+    "entropy_schedule",
     "batch_size",
     "hidden",
     "group_size",
 )
 CONFIG_COLUMNS = ("reward", *AXIS_COLUMNS)
-CATEGORICAL = ("reward", "encoding", "baseline", "reward_scale", "lr_schedule")
+CATEGORICAL = ("reward", "encoding", "baseline", "reward_scale", "lr_schedule", "entropy_schedule")
+SCHEDULE_COLUMNS = ("lr_schedule", "entropy_schedule")  # constant in files written before their axis
 INTEGER_ONLY = ("encoding",)  # axes that only the integer bandit reads (a context set: its features)
 HELDOUT_METRIC = "heldout_exact_match"  # a context set's score; the integer bandit's is exact_match
 
@@ -74,6 +76,7 @@ _TYPES = {
     "lr": pa.float64(),
     "lr_schedule": pa.string(),
     "entropy_coef": pa.float64(),
+    "entropy_schedule": pa.string(),
     "batch_size": pa.int64(),
     "hidden": pa.int64(),
     "group_size": pa.int64(),
@@ -170,6 +173,7 @@ DIAGNOSE_SETTINGS = (
     "lr",
     "lr_schedule",
     "entropy_coef",
+    "entropy_schedule",
     "batch_size",
     "minibatch_size",
     "hidden",
@@ -202,7 +206,7 @@ TRIAL_SCHEMA = schema(TRIAL_COLUMNS)
 CURVE_SCHEMA = schema(CURVE_COLUMNS)
 TRIAL_REQUIRED = frozenset(
     {"trial_id", "phase", "status", "n", "seed", *CONFIG_COLUMNS, "exact_match", "distinct_actions"}
-)
+) - set(SCHEDULE_COLUMNS)  # null in older files, read as constant
 CURVE_REQUIRED = frozenset({"trial_id", "phase", "n", "seed", "report", "samples", "exact_match"})
 DIAGNOSE_SCHEMA = schema(DIAGNOSE_COLUMNS)
 DIAGNOSE_REQUIRED = frozenset({"variant", "n", "seed", "exact_match", "p_correct"})

@@ -39,7 +39,7 @@ AXES = {
     "baseline": ("baseline", "group_size", "ema_decay", "value_coef"),
     "reward_scale": ("reward_scale",),
     "lr": ("lr", "lr_schedule"),
-    "entropy_coef": ("entropy_coef",),
+    "entropy_coef": ("entropy_coef", "entropy_schedule"),
     "batch_size": ("batch_size", "minibatch_size"),
     "hidden": ("hidden",),
     "inputs": ("inputs",),

@@ -21,7 +21,7 @@ BATCH_SIZES = (64, 128, 256, 512, 1024)
 HIDDEN = (32, 64, 128, 256)
 
 
-def search_space(trial, *, encodings, baselines, reward_scales, lr_schedules) -> None:
+def search_space(trial, *, encodings, baselines, reward_scales, lr_schedules, entropy_schedules) -> None:
     """Define-by-run space for OptunaSearch (bind the choices with functools.partial)."""
     trial.suggest_categorical("encoding", list(encodings))
     baseline = trial.suggest_categorical("baseline", list(baselines))
@@ -29,13 +29,16 @@ def search_space(trial, *, encodings, baselines, reward_scales, lr_schedules) ->
     trial.suggest_float("lr", *LR, log=True)
     trial.suggest_categorical("lr_schedule", list(lr_schedules))
     trial.suggest_float("entropy_coef", *ENTROPY_COEF, log=True)
+    trial.suggest_categorical("entropy_schedule", list(entropy_schedules))
     trial.suggest_categorical("batch_size", list(BATCH_SIZES))
     trial.suggest_categorical("hidden", list(HIDDEN))
     if baseline in GROUP_BASELINES:
         trial.suggest_categorical("group_size", list(GROUP_SIZES))
 
 
-def default_point(*, n: int, encodings, baselines, reward_scales, lr_schedules) -> dict | None:
+def default_point(
+    *, n: int, encodings, baselines, reward_scales, lr_schedules, entropy_schedules
+) -> dict | None:
     """The trainer's defaults at `n` (their lr and entropy bonus follow n) as a point of the
     space (the search's first trial), or None when the axes leave them out."""
     from trainable import TrainConfig
@@ -46,6 +49,7 @@ def default_point(*, n: int, encodings, baselines, reward_scales, lr_schedules) 
         (d.baseline, baselines),
         (d.reward_scale, reward_scales),
         (d.lr_schedule, lr_schedules),
+        (d.entropy_schedule, entropy_schedules),
     )
     if any(value not in values for value, values in chosen):
         return None
@@ -56,6 +60,7 @@ def default_point(*, n: int, encodings, baselines, reward_scales, lr_schedules) 
         "lr": d.lr,
         "lr_schedule": d.lr_schedule,
         "entropy_coef": d.entropy_coef,
+        "entropy_schedule": d.entropy_schedule,
         "batch_size": d.batch_size,
         "hidden": d.hidden,
     }
@@ -75,6 +80,7 @@ def with_defaults(axes: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]
         "baselines": d.baseline,
         "reward_scales": d.reward_scale,
         "lr_schedules": d.lr_schedule,
+        "entropy_schedules": d.entropy_schedule,
     }
     return {
         axis: values if defaults[axis] in values else (*values, defaults[axis])
@@ -91,6 +97,7 @@ def describe(axes: dict[str, tuple[str, ...]]) -> dict:
         "lr": {"log_uniform": list(LR)},
         "lr_schedule": {"categorical": list(axes["lr_schedules"])},
         "entropy_coef": {"log_uniform": list(ENTROPY_COEF)},
+        "entropy_schedule": {"categorical": list(axes["entropy_schedules"])},
         "batch_size": {"categorical": list(BATCH_SIZES)},
         "hidden": {"categorical": list(HIDDEN)},
         "group_size": {
@@ -115,6 +122,7 @@ def axis_values(point: dict) -> dict:
         "lr": float(point["lr"]),
         "lr_schedule": point.get("lr_schedule", "constant"),
         "entropy_coef": float(entropy),
+        "entropy_schedule": point.get("entropy_schedule", "constant"),
         "batch_size": int(point["batch_size"]),
         "hidden": int(point["hidden"]),
         "group_size": int(point["group_size"]) if uses_groups else 1,

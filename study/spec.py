@@ -23,6 +23,7 @@ AXES = {
     "baselines": BASELINES,
     "reward_scales": REWARD_SCALES,
     "lr_schedules": SCHEDULES,
+    "entropy_schedules": SCHEDULES,
 }
 # What a study searches unless told: every value but two kinds, on evidence. The raw-scalar
 # encodings never passed 0.12 at n=100 (the first study and this round's pilots, 64 trials): one
@@ -32,11 +33,14 @@ AXES = {
 # 0.77, and TPE spent whole studies on their plateaus. Those scales leave the advantages in units
 # that change with n and with the policy's spread, so no one entropy coefficient means the same
 # at n=10 and n=100. The forum reference run keeps scalar + raw in every study;
-# `--encodings` / `--reward-scales` search the rest.
+# `--encodings` / `--reward-scales` search the rest. The entropy bonus is held constant unless
+# `--entropy-schedules` asks: annealing it is what lets n=1000 learn (docs/FINDINGS.md), but at
+# n <= 100 the search finds its winners without it, and each axis thins 100 trials further.
 DEFAULT_AXES = {
     **AXES,
     "encodings": tuple(e for e in ENCODINGS if not e.startswith("scalar")),
     "reward_scales": ("standardize",),
+    "entropy_schedules": ("constant",),
 }
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 ADDRESS_PATTERN = re.compile(r"^(auto|[^\s:/]+:\d+)$")
@@ -85,8 +89,12 @@ class StudySpec:
             reward=d["reward"],
             search_seed=d["search_seed"],
             max_concurrent=d["max_concurrent"],
-            # studies from before the lr_schedule axis trained at a constant lr
-            axes={"lr_schedules": ("constant",), **{k: tuple(v) for k, v in d["axes"].items()}},
+            # studies from before the schedule axes trained at a constant lr and entropy bonus
+            axes={
+                "lr_schedules": ("constant",),
+                "entropy_schedules": ("constant",),
+                **{k: tuple(v) for k, v in d["axes"].items()},
+            },
             warm_start=d.get("warm_start", True),
             contexts=tuple(d.get("contexts", ())),
             holdout=d.get("holdout", DEFAULT_HOLDOUT),

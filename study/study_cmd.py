@@ -110,6 +110,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         ("baselines", "baseline"),
         ("reward-scales", "reward scale"),
         ("lr-schedules", "lr schedule"),
+        ("entropy-schedules", "entropy bonus schedule"),
     ):
         p.add_argument(
             "--" + axis,
@@ -165,7 +166,7 @@ OPTION_OF = {
     "reward": "--reward",
     "search_seed": "--seed",
     "max_concurrent": "--max-concurrent",
-    "axes": "--encodings/--baselines/--reward-scales/--lr-schedules",
+    "axes": "--encodings/--baselines/--reward-scales/--lr-schedules/--entropy-schedules",
     "warm_start": "--warm-start/--no-warm-start",
 }
 
@@ -209,6 +210,7 @@ def spec_from_args(args: argparse.Namespace, base=None):
         "baselines": args.baselines,
         "reward_scales": args.reward_scales,
         "lr_schedules": args.lr_schedules,
+        "entropy_schedules": args.entropy_schedules,
     }
     warm_start = pick("warm_start", base and base.warm_start, False)
     if base is not None and not any(restricted.values()):

@@ -71,7 +71,7 @@ def config_help(name: str) -> str:
         }
     )
     if name == "sample_budget":
-        return text + " (default: 30k per input, between 200k and 30M; 1M with --contexts)"
+        return text + " (default: 30k per input, between 200k and 10M; 1M with --contexts)"
     if name == "contexts":
         return text + " (default: none, the integer bandit)"
     if name == "eval_every":

@@ -88,6 +88,7 @@ def test_what_a_writer_writes_the_reader_reads_in_the_contract_schema(tmp_path):
         "reward_scale": "range",
         "lr": 3e-3,
         "lr_schedule": "constant",
+        "entropy_schedule": "constant",
         "entropy_coef": 0.4,
         "batch_size": 512,
         "hidden": 128,

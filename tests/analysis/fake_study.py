@@ -26,6 +26,7 @@ FORUM = {
     "reward_scale": "raw",
     "lr": 1e-3,
     "lr_schedule": "constant",
+    "entropy_schedule": "constant",
     "entropy_coef": 1e-4,
     "batch_size": 50,
     "hidden": 64,

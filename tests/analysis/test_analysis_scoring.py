@@ -99,6 +99,7 @@ def test_best_config_leaves_out_group_size_where_the_baseline_uses_no_groups():
         "reward_scale": "raw",
         "lr": 1e-3,
         "lr_schedule": "constant",
+        "entropy_schedule": "constant",
         "entropy_coef": 0.0,
         "batch_size": 64,
         "hidden": 32,
@@ -112,7 +113,7 @@ def test_best_config_leaves_out_group_size_where_the_baseline_uses_no_groups():
 def test_best_config_of_a_context_study_names_its_contexts_and_holdout():
     trials = pd.DataFrame({"trial_id": ["a"], "task": ["digits"], "n": [10], "sample_budget": [300_000]})
     best = {"trial_id": "a", "reward": "exact", "baseline": "grpo", "group_size": 8, "lr": 3e-3}
-    best.update({c: "x" for c in ("encoding", "reward_scale", "lr_schedule")})
+    best.update({c: "x" for c in ("encoding", "reward_scale", "lr_schedule", "entropy_schedule")})
     best.update(entropy_coef=0.4, batch_size=512, hidden=128)
     config = best_config(best, trials, tasks=["digits"], holdout=0.3)
     assert config["contexts"] == "digits" and config["holdout"] == 0.3 and "n" not in config
