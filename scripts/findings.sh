@@ -7,5 +7,5 @@ cd "$(dirname "$0")/.."
 export RAY_USAGE_STATS_ENABLED=0
 B=.venv/bin/banditune
 $B study --name findings --no-warm-start --seed 0
-$B confirm results/findings --top 5 --num-seeds 10 --long-horizon 5
+$B confirm results/findings --top 6 --num-seeds 10 --long-horizon 5
 $B analyze results/findings
