@@ -95,3 +95,19 @@ def test_config_files_that_cannot_be_used(tmp_path):
         read_config_file(tmp_path / "list.yaml")
     with pytest.raises(ValueError, match=r"unknown config key\(s\) \['colour'\]"):
         TrainConfig.from_dict({"colour": "red"})
+
+
+def test_the_default_entropy_bonus_rises_with_n_above_100_and_an_explicit_one_is_kept():
+    from trainable.config import default_entropy_coef
+
+    assert TrainConfig(n=10).entropy_coef == TrainConfig(n=100).entropy_coef == 0.4
+    assert TrainConfig(n=1000).entropy_coef == pytest.approx(0.5)
+    assert 0.4 < default_entropy_coef(300) < 0.5
+    assert TrainConfig(n=1000, entropy_coef=0.2).entropy_coef == 0.2
+    assert TrainConfig(contexts="tests.synthetic_contexts:blobs").entropy_coef == 0.4
+
+
+def test_the_defaults_anneal_lr_and_bonus_and_the_forum_preset_keeps_both_constant():
+    d, forum = TrainConfig(n=1000), from_preset("forum", n=100)
+    assert (d.lr_schedule, d.entropy_schedule, d.sample_budget) == ("cosine", "cosine", 10_000_000)
+    assert (forum.lr_schedule, forum.entropy_schedule, forum.entropy_coef) == ("constant", "constant", 1e-4)
