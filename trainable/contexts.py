@@ -9,11 +9,12 @@ integer bandit's reward sees x. Built in: `digits`, scikit-learn's bundled 8x8 h
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 
 import numpy as np
 import torch
+
+from trainable.imports import import_function
 
 DIGITS = "digits"
 ALLOWED = "digits or package.module:function returning (features (M, d) float, labels (M,) int64)"
@@ -52,7 +53,7 @@ def digits() -> tuple[torch.Tensor, torch.Tensor]:
 
 def load_contexts(spec: str) -> ContextSet:
     """The context set `spec`, checked. Bad input: ValueError with one line naming it."""
-    fn = digits if spec == DIGITS else _import(spec)
+    fn = digits if spec == DIGITS else import_function(spec, option="contexts", allowed=ALLOWED)
     try:
         out = fn()
     except Exception as error:  # any failure of user code while it is checked
@@ -111,23 +112,6 @@ def split(contexts: ContextSet, holdout: float) -> Split:
             f" ({str(error).splitlines()[0]}); expected every class to have a context on each side"
         ) from None
     return Split(train=train, heldout=heldout)
-
-
-def _import(spec: str):
-    module_name, sep, attr = spec.partition(":")
-    if not sep or not module_name or not attr:
-        raise ValueError(f"contexts={spec!r} is not allowed; expected {ALLOWED}")
-    try:
-        module = importlib.import_module(module_name)
-    except Exception as error:  # any import-time failure of user code
-        raise ValueError(
-            f"contexts={spec!r}: cannot import {module_name!r} ({type(error).__name__}: {error});"
-            f" expected {ALLOWED}"
-        ) from None
-    fn = getattr(module, attr, None)
-    if not callable(fn):
-        raise ValueError(f"contexts={spec!r}: {module_name}.{attr} is not a callable; expected {ALLOWED}")
-    return fn
 
 
 def _describe(value) -> str:

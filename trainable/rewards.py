@@ -8,11 +8,12 @@ noiseless function of the same signature (its expectation), used for the optimum
 from __future__ import annotations
 
 import functools
-import importlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import torch
+
+from trainable.imports import import_function
 
 RewardFn = Callable[[torch.Tensor, torch.Tensor, int], torch.Tensor]
 
@@ -44,22 +45,7 @@ def resolve_reward(name: str) -> RewardFn:
     """The reward called `name`: a built-in, or `package.module:function` (imported, so run)."""
     if name in BUILTIN_REWARDS:
         return BUILTIN_REWARDS[name]
-    module_name, sep, attr = name.partition(":")
-    if not sep or not module_name or not attr:
-        raise ValueError(f"reward={name!r} is not allowed; expected {ALLOWED}")
-    try:
-        module = importlib.import_module(module_name)
-    except Exception as error:  # any import-time failure of user code
-        raise ValueError(
-            f"reward={name!r}: cannot import {module_name!r} ({type(error).__name__}: {error});"
-            f" expected {ALLOWED}"
-        ) from None
-    fn = getattr(module, attr, None)
-    if not callable(fn):
-        raise ValueError(
-            f"reward={name!r}: {module_name}.{attr} is not a callable function; expected {ALLOWED}"
-        )
-    return fn
+    return import_function(name, option="reward", allowed=ALLOWED)
 
 
 class RewardError(RuntimeError):
