@@ -2,7 +2,7 @@
 # The evidence behind the trainer's default lr and entropy bonus at each n (docs/FINDINGS.md,
 # "Scale in n"): one study per n in the defaults' family (one-hot inputs, GRPO advantages, lr
 # annealed linearly to 0), searching lr, the entropy bonus, batch size, hidden units and group
-# size, then `banditune scale` over them. About 25 minutes on a 2-core CPU. Writes results/scale-n*/
+# size, then `banditune scale` over them. About 30 minutes on a 2-core CPU. Writes results/scale-n*/
 # (ignored by git) and docs/scale/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,3 +13,12 @@ for n in 10 30 100 300; do
     --encodings onehot --baselines grpo --reward-scales range --lr-schedules linear
 done
 $B scale results/scale-n10 results/scale-n30 results/scale-n100 results/scale-n300 --out docs/scale
+# The same with the lr and the entropy bonus annealed along a cosine (the defaults' schedules);
+# 30 trials each, all of them TPE's random startup, so every n sees the same 30 configs: a sweep.
+for n in 10 30 100 300; do
+  $B study --name "scalec-n$n" --n "$n" --no-warm-start --seed 0 --trials 30 \
+    --encodings onehot --baselines grpo --reward-scales range --lr-schedules cosine \
+    --entropy-schedules cosine
+done
+$B scale results/scalec-n10 results/scalec-n30 results/scalec-n100 results/scalec-n300 \
+  --out docs/scale/annealed
