@@ -7,9 +7,9 @@ baselines of the configs above the threshold at every task (see `candidates`). E
 trains in this process on every task of the study (its n, its context sets with the study's
 holdout) on seeds the study never used (the first free ones from 1000), all seeds at once,
 for F times its trial's per-task budget with F times the study's reports (F = --long-horizon),
-so the first R reports fall where the search's did. With a constant lr those first R reports
-are the search horizon; with an lr schedule (which spans the budget) the search horizon is a
-second run at the search's budget.
+so the first R reports fall where the search's did. With constant schedules those first R reports
+are the search horizon; with an lr or entropy schedule (which spans the budget) the search horizon
+is a second run at the search's budget.
 The search horizon is written to trials/confirm-<trial_id>.parquet, the long one to
 trials/confirm-long-<trial_id>.parquet (and curves/ likewise; the study's schema, phase
 "confirm", `horizon` search or long, the search trial's trial_id), so `banditune analyze` shows
@@ -31,6 +31,7 @@ from contract.schema import (
     CONFIRM_PREFIX,
     FAILED,
     FINISHED,
+    SCHEDULE_COLUMNS,
     SEARCH,
     THRESHOLD,
     is_integer_task,
@@ -225,9 +226,9 @@ def _configs(job: Job, *, tasks, holdout: float, seeds):
 def confirm_one(job: Job, plan: Plan, *, label: str) -> None:
     """Train one config on the fresh seeds to the long horizon; write both horizons' files.
 
-    A constant lr makes the search horizon the first reports of the long run. An lr schedule
-    spans the sample budget, so there the search horizon is a run of its own at the search's
-    budget, as a user who trains the config as it is gets it."""
+    With constant schedules the search horizon is the first reports of the long run. A schedule
+    (of the lr or the entropy bonus) spans the sample budget, so there the search horizon is a run
+    of its own at the search's budget, as a user who trains the config as it is gets it."""
     from contract.layout import StudyPaths
     from study.trial import write_result
 
@@ -239,7 +240,7 @@ def confirm_one(job: Job, plan: Plan, *, label: str) -> None:
     long_budget = {task: b * plan.long for task, b in job.budgets.items()}
     status, error, rows, device = _train(job, plan, budgets=long_budget, long=plan.long, label=label)
     views = {"long": (status, error, rows, long_budget)}
-    if job.values.get("lr_schedule", "constant") == "constant" or plan.long == 1:
+    if not spans_budget(job.values) or plan.long == 1:
         views["search"] = (status, error, [r for r in rows if r["report"] < plan.reports], job.budgets)
     else:
         views["search"] = (*_train(job, plan, budgets=job.budgets, long=1, label=label)[:3], job.budgets)
@@ -272,6 +273,11 @@ def confirm_one(job: Job, plan: Plan, *, label: str) -> None:
         f" {plan.long}x, {finals}" + (f" ({errors})" if errors else ""),
         flush=True,
     )
+
+
+def spans_budget(values: dict) -> bool:
+    """Whether a config's training depends on its sample budget: an lr or entropy schedule."""
+    return any(values.get(column, "constant") != "constant" for column in SCHEDULE_COLUMNS)
 
 
 def _train(job: Job, plan: Plan, *, budgets: dict[str, int], long: int, label: str):

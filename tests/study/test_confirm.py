@@ -146,30 +146,42 @@ def test_a_config_that_diverges_is_stored_as_failed(tmp_path, capsys):
     assert "nan failed" in capsys.readouterr().out
 
 
-def test_an_lr_schedule_gets_a_run_of_its_own_at_the_search_budget(tmp_path, monkeypatch):
-    """The schedule spans the budget: the 1x view of a 3x run would train at a higher lr than
-    the config as published, so a scheduled config trains each horizon; a constant one once."""
+def test_a_schedule_gets_a_run_of_its_own_at_the_search_budget(tmp_path, monkeypatch):
+    """A schedule (lr or entropy bonus) spans the budget: the 1x view of a 3x run would train at a
+    higher lr or bonus than the config as published, so a scheduled config trains each horizon;
+    a constant one once."""
     built = []
 
     def recording(**kwargs):
-        built.append((kwargs["values"]["lr_schedule"], kwargs["sample_budget"], kwargs["reports"]))
+        values = kwargs["values"]
+        schedules = (values["lr_schedule"], values["entropy_schedule"])
+        built.append((schedules, kwargs["sample_budget"], kwargs["reports"]))
         return TrialRun(**kwargs)
 
     monkeypatch.setattr("study.trial.TrialRun", recording)
     ones = {10: [1.0] * len(SEEDS), 100: [1.0] * len(SEEDS)}
-    trials = [trial("cosine", config(lr_schedule="cosine"), ones), trial("flat", config(), ones)]
+    trials = [
+        trial("cosine", config(lr_schedule="cosine"), ones),
+        trial("annealed_bonus", config(entropy_schedule="linear"), ones),
+        trial("flat", config(), ones),
+    ]
     root = tiny_study(tmp_path / "s", trials)
-    argv = ["confirm", str(root), "--top", "2", "--num-seeds", "2", "--long-horizon", str(LONG)]
+    argv = ["confirm", str(root), "--top", "3", "--num-seeds", "2", "--long-horizon", str(LONG)]
     assert cli.main(argv) == 0
     search = {str(n): b for n, b in BUDGET.items()}
     long = {task: b * LONG for task, b in search.items()}
-    assert sorted(built, key=str) == sorted(
-        [("constant", long, REPORTS * LONG), ("cosine", long, REPORTS * LONG), ("cosine", search, REPORTS)],
-        key=str,
-    )
-    short = pq.read_table(root / "trials" / "confirm-cosine.parquet").to_pandas()
-    assert short.groupby("n")["sample_budget"].first().to_dict() == BUDGET
-    assert (short["samples"] >= short["sample_budget"]).all()
+    flat, lr, bonus = ("constant", "constant"), ("cosine", "constant"), ("constant", "linear")
+    expected = [(flat, long, REPORTS * LONG)]
+    expected += [
+        (s, budget, reports)
+        for s in (lr, bonus)
+        for budget, reports in ((long, REPORTS * LONG), (search, REPORTS))
+    ]
+    assert sorted(built, key=str) == sorted(expected, key=str)
+    for trial_id in ("cosine", "annealed_bonus"):
+        short = pq.read_table(root / "trials" / f"confirm-{trial_id}.parquet").to_pandas()
+        assert short.groupby("n")["sample_budget"].first().to_dict() == BUDGET
+        assert (short["samples"] >= short["sample_budget"]).all()
 
 
 def test_candidates_take_the_winners_round_robin_over_baselines_then_the_rest():
