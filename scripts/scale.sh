@@ -22,3 +22,14 @@ for n in 10 30 100 300; do
 done
 $B scale results/scalec-n10 results/scalec-n30 results/scalec-n100 results/scalec-n300 \
   --out docs/scale/annealed
+# The rule the defaults apply: a sweep (fifo: every config trains its whole budget) of the same
+# 30 random (lr, entropy bonus) points at every n, in the defaults' family with their batch,
+# width and group size, at 10k samples per input: what n=1000 gets under the 10M budget cap.
+for n in 10 30 100 300; do
+  $B study --name "rule-n$n" --n "$n" --no-warm-start --seed 0 --trials 30 --num-seeds 3 \
+    --sample-budget "$((10000 * n))" --scheduler fifo \
+    --encodings onehot --baselines grpo --reward-scales range --lr-schedules cosine \
+    --entropy-schedules cosine --lr-range 1e-3 1e-1 --entropy-range 0.1 2 \
+    --batch-sizes 512 --hidden-sizes 128 --group-sizes 8
+done
+$B scale results/rule-n10 results/rule-n30 results/rule-n100 results/rule-n300 --out docs/scale/rule

@@ -22,7 +22,7 @@ import optuna
 import ray
 import torch
 from ray import tune
-from ray.tune.schedulers import ASHAScheduler
+from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
 from ray.tune.search import ConcurrencyLimiter
 from ray.tune.search.optuna import OptunaSearch
 
@@ -147,9 +147,9 @@ def _trainable(settings: dict):
 
 
 def _new_tuner(*, name, spec, paths, settings, storage) -> tune.Tuner:
-    space = functools.partial(search_space, **spec.axes)
+    space = functools.partial(search_space, **spec.axes, ranges=spec.ranges)
     # the trainer's defaults, at the largest n (the hardest) where their lr and entropy follow n
-    start = default_point(n=max(spec.ns), **spec.axes) if spec.warm_start else None
+    start = default_point(n=max(spec.ns), **spec.axes, ranges=spec.ranges) if spec.warm_start else None
     searcher = StudySearch(
         space,
         metric="objective",
@@ -161,8 +161,10 @@ def _new_tuner(*, name, spec, paths, settings, storage) -> tune.Tuner:
             optuna.storages.journal.JournalFileBackend(str(paths.journal))
         ),
     )
-    scheduler = ASHAScheduler(
-        time_attr="training_iteration", max_t=spec.reports, grace_period=1, reduction_factor=3
+    scheduler = (
+        ASHAScheduler(time_attr="training_iteration", max_t=spec.reports, grace_period=1, reduction_factor=3)
+        if spec.scheduler == "asha"
+        else FIFOScheduler()  # every trial runs its whole budget: a sweep
     )
     callbacks = [ParquetExport(name=name, spec=spec, paths=paths), ProgressLines(spec, paths)]
     return tune.Tuner(
@@ -383,7 +385,7 @@ def _begin_meta(*, name, spec, paths, resources, resume, command) -> dict:
         meta = {
             "name": name,
             "command": command,
-            "search_space": describe(spec.axes),
+            "search_space": describe(spec.axes, spec.ranges),
             "n": list(spec.ns),
             "tasks": list(spec.tasks),
             "contexts": list(spec.contexts),

@@ -19,28 +19,38 @@ ENTROPY_COEF = (0.03, 3.0)
 GROUP_SIZES = (2, 4, 8, 16)
 BATCH_SIZES = (64, 128, 256, 512, 1024)
 HIDDEN = (32, 64, 128, 256)
+# The numeric part of the space; a study may narrow it (`--lr-range`, `--batch-sizes`, ...).
+DEFAULT_RANGES = {
+    "lr": LR,
+    "entropy_coef": ENTROPY_COEF,
+    "batch_size": BATCH_SIZES,
+    "hidden": HIDDEN,
+    "group_size": GROUP_SIZES,
+}
 
 
-def search_space(trial, *, encodings, baselines, reward_scales, lr_schedules, entropy_schedules) -> None:
+def search_space(
+    trial, *, encodings, baselines, reward_scales, lr_schedules, entropy_schedules, ranges=DEFAULT_RANGES
+) -> None:
     """Define-by-run space for OptunaSearch (bind the choices with functools.partial)."""
     trial.suggest_categorical("encoding", list(encodings))
     baseline = trial.suggest_categorical("baseline", list(baselines))
     trial.suggest_categorical("reward_scale", list(reward_scales))
-    trial.suggest_float("lr", *LR, log=True)
+    trial.suggest_float("lr", *ranges["lr"], log=True)
     trial.suggest_categorical("lr_schedule", list(lr_schedules))
-    trial.suggest_float("entropy_coef", *ENTROPY_COEF, log=True)
+    trial.suggest_float("entropy_coef", *ranges["entropy_coef"], log=True)
     trial.suggest_categorical("entropy_schedule", list(entropy_schedules))
-    trial.suggest_categorical("batch_size", list(BATCH_SIZES))
-    trial.suggest_categorical("hidden", list(HIDDEN))
+    trial.suggest_categorical("batch_size", list(ranges["batch_size"]))
+    trial.suggest_categorical("hidden", list(ranges["hidden"]))
     if baseline in GROUP_BASELINES:
-        trial.suggest_categorical("group_size", list(GROUP_SIZES))
+        trial.suggest_categorical("group_size", list(ranges["group_size"]))
 
 
 def default_point(
-    *, n: int, encodings, baselines, reward_scales, lr_schedules, entropy_schedules
+    *, n: int, encodings, baselines, reward_scales, lr_schedules, entropy_schedules, ranges=DEFAULT_RANGES
 ) -> dict | None:
     """The trainer's defaults at `n` (their lr and entropy bonus follow n) as a point of the
-    space (the search's first trial), or None when the axes leave them out."""
+    space (the search's first trial), or None when the axes or ranges leave them out."""
     from trainable import TrainConfig
 
     d = TrainConfig(n=n)
@@ -51,7 +61,13 @@ def default_point(
         (d.lr_schedule, lr_schedules),
         (d.entropy_schedule, entropy_schedules),
     )
-    if any(value not in values for value, values in chosen):
+    numbers = ((d.lr, "lr"), (d.entropy_coef, "entropy_coef"))
+    sizes = ((d.batch_size, "batch_size"), (d.hidden, "hidden"), (d.group_size, "group_size"))
+    if (
+        any(value not in values for value, values in chosen)
+        or any(not ranges[key][0] <= value <= ranges[key][1] for value, key in numbers)
+        or any(value not in ranges[key] for value, key in sizes)
+    ):
         return None
     point = {
         "encoding": d.encoding,
@@ -88,20 +104,20 @@ def with_defaults(axes: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]
     }
 
 
-def describe(axes: dict[str, tuple[str, ...]]) -> dict:
+def describe(axes: dict[str, tuple[str, ...]], ranges: dict[str, tuple] = DEFAULT_RANGES) -> dict:
     """The space as plain JSON, for study.json."""
     return {
         "encoding": {"categorical": list(axes["encodings"])},
         "baseline": {"categorical": list(axes["baselines"])},
         "reward_scale": {"categorical": list(axes["reward_scales"])},
-        "lr": {"log_uniform": list(LR)},
+        "lr": {"log_uniform": list(ranges["lr"])},
         "lr_schedule": {"categorical": list(axes["lr_schedules"])},
-        "entropy_coef": {"log_uniform": list(ENTROPY_COEF)},
+        "entropy_coef": {"log_uniform": list(ranges["entropy_coef"])},
         "entropy_schedule": {"categorical": list(axes["entropy_schedules"])},
-        "batch_size": {"categorical": list(BATCH_SIZES)},
-        "hidden": {"categorical": list(HIDDEN)},
+        "batch_size": {"categorical": list(ranges["batch_size"])},
+        "hidden": {"categorical": list(ranges["hidden"])},
         "group_size": {
-            "categorical": list(GROUP_SIZES),
+            "categorical": list(ranges["group_size"]),
             "when": "baseline in " + ", ".join(GROUP_BASELINES),
             "otherwise": 1,
         },

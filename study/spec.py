@@ -14,6 +14,7 @@ from pathlib import Path
 
 from contract.layout import StudyPaths
 from contract.schema import integer_task, is_integer_task
+from study.space import DEFAULT_RANGES
 from trainable.config import BASELINES, ENCODINGS, REWARD_SCALES
 from trainable.contexts import DEFAULT_HOLDOUT
 from trainable.schedules import SCHEDULES
@@ -48,6 +49,8 @@ _SUFFIX = {"k": 1_000, "m": 1_000_000}
 _BUDGET_HELP = (
     "a positive integer (200000, 200k, 3M) or per-task pairs such as 10=200000,100=3000000,digits=1M"
 )
+# asha: Tune's ASHA stops the weaker trials early; fifo: every trial trains its whole budget
+SCHEDULERS = ("asha", "fifo")
 CONTEXTS_STUDY_BUDGET = 300_000  # a context set's default samples per seed in a study
 
 
@@ -70,6 +73,9 @@ class StudySpec:
     warm_start: bool = False  # True: the first trial is the trainer's defaults
     contexts: tuple[str, ...] = ()
     holdout: float = DEFAULT_HOLDOUT
+    # lr and entropy_coef: (low, high) on a log scale; batch_size, hidden, group_size: the choices
+    ranges: dict[str, tuple] = field(default_factory=lambda: dict(DEFAULT_RANGES))
+    scheduler: str = "asha"  # one of SCHEDULERS
 
     @property
     def tasks(self) -> tuple[str, ...]:
@@ -98,6 +104,8 @@ class StudySpec:
             warm_start=d.get("warm_start", True),
             contexts=tuple(d.get("contexts", ())),
             holdout=d.get("holdout", DEFAULT_HOLDOUT),
+            ranges={key: tuple(d.get("ranges", {}).get(key, values)) for key, values in DEFAULT_RANGES.items()},
+            scheduler=d.get("scheduler", "asha"),
         )
 
 
@@ -180,6 +188,44 @@ def check_axes(axes: dict[str, list[str] | None]) -> dict[str, tuple[str, ...]]:
             "distinct values",
         )
         out[axis] = tuple(chosen)
+    return out
+
+
+RANGE_OPTIONS = {
+    "lr": "--lr-range",
+    "entropy_coef": "--entropy-range",
+    "batch_size": "--batch-sizes",
+    "hidden": "--hidden-sizes",
+    "group_size": "--group-sizes",
+}
+
+
+def check_ranges(ranges: dict[str, list | None]) -> dict[str, tuple]:
+    """The numeric space (DEFAULT_RANGES where not given): lr and entropy_coef as LOW HIGH with
+    0 < LOW <= HIGH (LOW = HIGH fixes the value), sizes as distinct positive integers; every
+    group size must divide every batch size (a batch is whole groups)."""
+    out = {}
+    for key, default in DEFAULT_RANGES.items():
+        option, chosen = RANGE_OPTIONS[key], ranges.get(key)
+        if chosen is None:
+            out[key] = tuple(default)
+            continue
+        shown = " ".join(f"{v:g}" for v in chosen)
+        if key in ("lr", "entropy_coef"):
+            low, high = chosen
+            check(0 < low <= high, option, shown, "LOW HIGH with 0 < LOW <= HIGH (log scale)")
+        else:
+            least = 2 if key == "group_size" else 1
+            check(all(v >= least for v in chosen), option, shown, f"integers >= {least}")
+            check(len(set(chosen)) == len(chosen), option, shown, "distinct values")
+        out[key] = tuple(chosen)
+    bad = [g for g in out["group_size"] if any(b % g for b in out["batch_size"])]
+    check(
+        not bad,
+        "--group-sizes",
+        " ".join(map(str, out["group_size"])),
+        "divisors of every batch size (" + " ".join(map(str, out["batch_size"])) + ")",
+    )
     return out
 
 

@@ -12,7 +12,7 @@ import shlex
 import sys
 
 from study.options import DEFAULT_NS, check_ns
-from study.spec import DEFAULT_AXES
+from study.spec import DEFAULT_AXES, SCHEDULERS
 
 # Laptop-sized: about 10 minutes on 2 CPU cores. Scale up with --trials, --sample-budget and
 # --num-seeds on a bigger machine or cluster.
@@ -121,6 +121,42 @@ def register(commands: argparse._SubParsersAction) -> None:
             + " ".join(DEFAULT_AXES[axis.replace("-", "_")])
             + ")",
         )
+    from study.space import DEFAULT_RANGES
+
+    for option, key, kind, what in (
+        ("--lr-range", "lr", float, "the Adam learning rate"),
+        ("--entropy-range", "entropy_coef", float, "the entropy bonus weight"),
+    ):
+        low, high = DEFAULT_RANGES[key]
+        p.add_argument(
+            option,
+            type=kind,
+            nargs=2,
+            default=None,
+            metavar=("LOW", "HIGH"),
+            help=f"search {what} log-uniformly in [LOW, HIGH]; LOW = HIGH fixes it"
+            f" (default: {low:g} {high:g})",
+        )
+    for option, key, what in (
+        ("--batch-sizes", "batch_size", "batch sizes"),
+        ("--hidden-sizes", "hidden", "hidden layer widths"),
+        ("--group-sizes", "group_size", "group sizes of the group baselines"),
+    ):
+        p.add_argument(
+            option,
+            type=int,
+            nargs="+",
+            default=None,
+            metavar="K",
+            help=f"search these {what} (default: {' '.join(map(str, DEFAULT_RANGES[key]))})",
+        )
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        choices=SCHEDULERS,
+        help="asha (the default): Tune's ASHA lets a third of the trials go on at reports 1, 3,"
+        " 9, ...; fifo: every trial trains its whole budget (a sweep: every config counts)",
+    )
     p.add_argument(
         "--warm-start",
         action=argparse.BooleanOptionalAction,
@@ -168,6 +204,8 @@ OPTION_OF = {
     "max_concurrent": "--max-concurrent",
     "axes": "--encodings/--baselines/--reward-scales/--lr-schedules/--entropy-schedules",
     "warm_start": "--warm-start/--no-warm-start",
+    "scheduler": "--scheduler",
+    "ranges": "--lr-range/--entropy-range/--batch-sizes/--hidden-sizes/--group-sizes",
 }
 
 
@@ -175,7 +213,7 @@ def spec_from_args(args: argparse.Namespace, base=None):
     """The StudySpec of the flags given, else `base`'s values (on --resume), else the
     defaults. ValueError for a bad value."""
     from study.space import with_defaults
-    from study.spec import StudySpec, check, check_axes, parse_budget, task_budget
+    from study.spec import StudySpec, check, check_axes, check_ranges, parse_budget, task_budget
     from trainable.contexts import DEFAULT_HOLDOUT
 
     def pick(option, saved, default):
@@ -219,6 +257,18 @@ def spec_from_args(args: argparse.Namespace, base=None):
         axes = check_axes(restricted)
         if warm_start and not any(restricted.values()):
             axes = with_defaults(axes)  # the warm start must be a point of the space
+    narrowed = {
+        "lr": args.lr_range,
+        "entropy_coef": args.entropy_range,
+        "batch_size": args.batch_sizes,
+        "hidden": args.hidden_sizes,
+        "group_size": args.group_sizes,
+    }
+    if base is not None and all(v is None for v in narrowed.values()):
+        ranges = base.ranges
+    else:
+        ranges = check_ranges(narrowed)
+    scheduler = pick("scheduler", base and base.scheduler, "asha")
     reward = pick("reward", base and base.reward, DEFAULTS["reward"])
     actions = check_contexts(contexts, holdout)
     check_reward(reward, (*ns, *actions))
@@ -235,6 +285,8 @@ def spec_from_args(args: argparse.Namespace, base=None):
         warm_start=warm_start,
         contexts=contexts,
         holdout=holdout,
+        ranges=ranges,
+        scheduler=scheduler,
     )
 
 

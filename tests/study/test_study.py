@@ -97,6 +97,25 @@ def test_by_default_no_warm_start_searches_from_tpe_alone_and_is_kept_on_resume(
     assert json.loads((root / "study.json").read_text())["spec"]["warm_start"] is False
 
 
+def test_fifo_sweep_in_narrowed_ranges_trains_every_trial_to_the_end(ray_session, tmp_path):
+    argv = ["--trials", "3", "--scheduler", "fifo", "--baselines", "grpo", "rloo", "--lr-range", "0.004", "0.004"]
+    argv += ["--entropy-range", "0.2", "0.3", "--batch-sizes", "256", "--hidden-sizes", "32", "--group-sizes", "4"]
+    assert run(tmp_path, "sweep", *argv) == 0
+    root = tmp_path / "sweep"
+    rows = [r for t in read_all(root / "trials") for r in t.to_pylist() if r["phase"] == "search"]
+    assert len({r["trial_id"] for r in rows}) == 3 and {r["status"] for r in rows} == {"finished"}
+    assert {(r["lr"], r["batch_size"], r["hidden"], r["group_size"]) for r in rows} == {(0.004, 256, 32, 4)}
+    assert all(0.2 <= r["entropy_coef"] <= 0.3 for r in rows)
+    curves = [r for t in read_all(root / "curves") for r in t.to_pylist() if r["trial_id"] != "reference"]
+    reports = {}
+    for r in curves:
+        reports.setdefault(r["trial_id"], set()).add(r["report"])
+    assert len(reports) == 3 and all(seen == set(range(5)) for seen in reports.values())  # none stopped
+    meta = json.loads((root / "study.json").read_text())
+    assert meta["search_space"]["lr"] == {"log_uniform": [0.004, 0.004]}
+    assert meta["spec"]["scheduler"] == "fifo" and meta["spec"]["ranges"]["batch_size"] == [256]
+
+
 def test_same_name_without_resume_is_refused(ray_session, tmp_path, capsys):
     (tmp_path / "taken").mkdir()
     (tmp_path / "taken" / "study.json").write_text("{}")
