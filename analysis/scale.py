@@ -137,8 +137,9 @@ def _plot(table: pd.DataFrame, rules: dict[str, PowerLaw], *, path: Path, top: i
     fig, axes = plt.subplots(1, len(PARAMETERS), figsize=(9, 3.6))
     for ax, p in zip(axes, PARAMETERS, strict=True):
         point = table[p].to_numpy(float)
-        below = point - table[p + "_low"].to_numpy(float)
-        above = table[p + "_high"].to_numpy(float) - point
+        # clipped at 0: the geometric median of equal values can round a hair outside them
+        below = np.maximum(point - table[p + "_low"].to_numpy(float), 0)
+        above = np.maximum(table[p + "_high"].to_numpy(float) - point, 0)
         ax.errorbar(ns, point, yerr=[below, above], fmt="o", capsize=3, label=f"top {top} configs")
         rule = rules[p]
         ax.plot(grid, rule(grid), "--", label=f"{rule.coef:.3g} n^{rule.exponent:.2f}")
