@@ -12,7 +12,7 @@ import shlex
 import sys
 
 from study.options import DEFAULT_NS, check_ns
-from study.spec import DEFAULT_AXES, SCHEDULERS
+from study.spec import DEFAULT_AXES, RANGE_OPTIONS, SCHEDULERS
 
 # Laptop-sized: about 10 minutes on 2 CPU cores. Scale up with --trials, --sample-budget and
 # --num-seeds on a bigger machine or cluster.
@@ -123,13 +123,13 @@ def register(commands: argparse._SubParsersAction) -> None:
         )
     from study.space import DEFAULT_RANGES
 
-    for option, key, kind, what in (
-        ("--lr-range", "lr", float, "the Adam learning rate"),
-        ("--entropy-range", "entropy_coef", float, "the entropy bonus weight"),
+    for key, kind, what in (
+        ("lr", float, "the Adam learning rate"),
+        ("entropy_coef", float, "the entropy bonus weight"),
     ):
         low, high = DEFAULT_RANGES[key]
         p.add_argument(
-            option,
+            RANGE_OPTIONS[key],
             type=kind,
             nargs=2,
             default=None,
@@ -137,13 +137,13 @@ def register(commands: argparse._SubParsersAction) -> None:
             help=f"search {what} log-uniformly in [LOW, HIGH]; LOW = HIGH fixes it"
             f" (default: {low:g} {high:g})",
         )
-    for option, key, what in (
-        ("--batch-sizes", "batch_size", "batch sizes"),
-        ("--hidden-sizes", "hidden", "hidden layer widths"),
-        ("--group-sizes", "group_size", "group sizes of the group baselines"),
+    for key, what in (
+        ("batch_size", "batch sizes"),
+        ("hidden", "hidden layer widths"),
+        ("group_size", "group sizes of the group baselines"),
     ):
         p.add_argument(
-            option,
+            RANGE_OPTIONS[key],
             type=int,
             nargs="+",
             default=None,
@@ -205,7 +205,7 @@ OPTION_OF = {
     "axes": "--encodings/--baselines/--reward-scales/--lr-schedules/--entropy-schedules",
     "warm_start": "--warm-start/--no-warm-start",
     "scheduler": "--scheduler",
-    "ranges": "--lr-range/--entropy-range/--batch-sizes/--hidden-sizes/--group-sizes",
+    "ranges": "/".join(RANGE_OPTIONS.values()),
 }
 
 
@@ -257,13 +257,7 @@ def spec_from_args(args: argparse.Namespace, base=None):
         axes = check_axes(restricted)
         if warm_start and not any(restricted.values()):
             axes = with_defaults(axes)  # the warm start must be a point of the space
-    narrowed = {
-        "lr": args.lr_range,
-        "entropy_coef": args.entropy_range,
-        "batch_size": args.batch_sizes,
-        "hidden": args.hidden_sizes,
-        "group_size": args.group_sizes,
-    }
+    narrowed = {key: getattr(args, option[2:].replace("-", "_")) for key, option in RANGE_OPTIONS.items()}
     if base is not None and all(v is None for v in narrowed.values()):
         ranges = base.ranges
     else:
