@@ -2,8 +2,8 @@
 # The evidence behind the trainer's default lr and entropy bonus at each n (docs/FINDINGS.md,
 # "Scale in n"): one study per n in the defaults' family (one-hot inputs, GRPO advantages, lr
 # annealed linearly to 0), searching lr, the entropy bonus, batch size, hidden units and group
-# size, then `banditune scale` over them. About 30 minutes on a 2-core CPU. Writes results/scale-n*/
-# (ignored by git) and docs/scale/.
+# size, then `banditune scale` over them; then the sweeps below. About 2 hours on a 2-core CPU (the
+# lr sweep at N=1000 is one of them). Writes results/ (ignored by git) and docs/scale/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export RAY_USAGE_STATS_ENABLED=0
@@ -33,3 +33,32 @@ for n in 10 30 100 300; do
     --batch-sizes 512 --hidden-sizes 128 --group-sizes 8
 done
 $B scale results/rule-n10 results/rule-n30 results/rule-n100 results/rule-n300 --out docs/scale/rule
+# The rule the defaults apply (trainable/defaults.py): a sweep of lr alone, the bonus held at 0.5,
+# at 10k samples per input (the defaults' budget), 50 reports per trial so that the area under the
+# curve ranks speed. The same 16 lr points at N = 10 to 300, fitted (docs/scale/lr); then N=1000,
+# held out as the check (6 points in [1e-3, 3e-2]: larger ones leave inputs stuck there, and each
+# trial costs about 11 minutes), and the fit over all five N (docs/scale/lr-check).
+lr_sweep() { # n trials lr_low lr_high
+  $B study --name "lr-n$1" --n "$1" --no-warm-start --seed 0 --trials "$2" --num-seeds 3 --reports 50 \
+    --sample-budget "$((10000 * $1))" --scheduler fifo \
+    --encodings onehot --baselines grpo --reward-scales range --lr-schedules cosine \
+    --entropy-schedules cosine --lr-range "$3" "$4" --entropy-range 0.5 0.5 \
+    --batch-sizes 512 --hidden-sizes 128 --group-sizes 8
+}
+for n in 10 30 100 300; do lr_sweep "$n" 16 1e-3 3e-1; done
+lr_sweep 1000 6 1e-3 3e-2
+$B scale results/lr-n10 results/lr-n30 results/lr-n100 results/lr-n300 --top 3 --out docs/scale/lr
+$B scale results/lr-n10 results/lr-n30 results/lr-n100 results/lr-n300 results/lr-n1000 --top 3 \
+  --out docs/scale/lr-check
+# The bonus at the defaults' lr: 12 random bonus values in [0.1, 2], the same at every N, the lr
+# fixed at trainable.defaults.default_lr(N), otherwise as the lr sweep (docs/scale/bonus-at-lr).
+for n in 10 30 100 300; do
+  lr=$(.venv/bin/python -c "from trainable.defaults import default_lr; print(default_lr($n))")
+  $B study --name "bonus-n$n" --n "$n" --no-warm-start --seed 0 --trials 12 --num-seeds 3 --reports 50 \
+    --sample-budget "$((10000 * n))" --scheduler fifo \
+    --encodings onehot --baselines grpo --reward-scales range --lr-schedules cosine \
+    --entropy-schedules cosine --lr-range "$lr" "$lr" --entropy-range 0.1 2 \
+    --batch-sizes 512 --hidden-sizes 128 --group-sizes 8
+done
+$B scale results/bonus-n10 results/bonus-n30 results/bonus-n100 results/bonus-n300 --top 3 \
+  --out docs/scale/bonus-at-lr

@@ -195,7 +195,7 @@ def plan_from_args(args: argparse.Namespace) -> dict:
 def _default_budget(task: str) -> int:
     """The trainer's default budget on a task."""
     from contract.schema import is_integer_task
-    from trainable.config import CONTEXTS_SAMPLE_BUDGET, default_sample_budget
+    from trainable.defaults import CONTEXTS_SAMPLE_BUDGET, default_sample_budget
 
     return default_sample_budget(int(task)) if is_integer_task(task) else CONTEXTS_SAMPLE_BUDGET
 

@@ -62,7 +62,7 @@ OPTION_HELP = {
 
 def config_help(name: str) -> str:
     """Meaning, allowed values and default of a TrainConfig option, from config.py's lists."""
-    from trainable import config
+    from trainable import config, defaults
 
     text = OPTION_HELP[name].format(
         **{
@@ -71,7 +71,21 @@ def config_help(name: str) -> str:
         }
     )
     if name == "sample_budget":
-        return text + " (default: 30k per input, between 200k and 10M; 1M with --contexts)"
+        return text + (
+            f" (default: {defaults.SAMPLES_PER_INPUT:,} per input, between {defaults.MIN_SAMPLE_BUDGET:,}"
+            f" and {defaults.MAX_SAMPLE_BUDGET:,}; {defaults.CONTEXTS_SAMPLE_BUDGET:,} with --contexts)"
+        )
+    if name == "lr":
+        return text + (
+            f" (default: falling with n, {defaults.default_lr(10):.2g} at n=10,"
+            f" {defaults.default_lr(100):.2g} at n=100, {defaults.default_lr(1000):.2g} at n=1000;"
+            f" {defaults.CONTEXTS_LR:g} with --contexts)"
+        )
+    if name == "entropy_coef":
+        return (
+            text
+            + f" (default: {defaults.ENTROPY_COEF:g}; {defaults.CONTEXTS_ENTROPY_COEF:g} with --contexts)"
+        )
     if name == "contexts":
         return text + " (default: none, the integer bandit)"
     if name == "eval_every":

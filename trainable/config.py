@@ -10,6 +10,7 @@ from pathlib import Path
 
 import yaml
 
+from trainable import defaults
 from trainable.baselines import BASELINES as BASELINE_TABLE
 from trainable.baselines import GROUP_BASELINES
 from trainable.contexts import DEFAULT_HOLDOUT
@@ -27,12 +28,12 @@ class TrainConfig:
     """One REINFORCE run on the bandit x -> a in 0..n-1, for every seed in `seeds`; with
     `contexts`, on that context set instead (n and encoding unused), a share `holdout` held out.
 
-    `sample_budget`, `eval_every` and `entropy_coef` of None resolve to values that suit `n`.
-    The defaults learn at n=10, 100 and 1000 whatever the reward's scale, offset or shape (abs or
-    squared): one-hot inputs, GRPO advantages (z-scored within 8 samples of one input, so any
-    positive affine change of the reward leaves them unchanged), an entropy bonus of 0.4 in those
-    unit-std units (rising with n above 100, `default_entropy_coef`) and both lr and bonus
-    annealed to 0 over the budget along half a cosine.
+    `lr`, `entropy_coef`, `sample_budget` and `eval_every` of None resolve to values that suit
+    `n` (trainable.defaults). The defaults learn from n=10 to 1000 whatever the reward's scale,
+    offset or shape (abs or squared): one-hot inputs, GRPO advantages (z-scored within 8 samples
+    of one input, so any positive affine change of the reward leaves them unchanged), an lr that
+    falls with n, an entropy bonus of 0.5 in those unit-std units, and both annealed to 0 over
+    the budget along half a cosine.
     """
 
     n: int = 10
@@ -42,9 +43,9 @@ class TrainConfig:
     encoding: str = "onehot"
     baseline: str = "grpo"
     reward_scale: str = "range"
-    lr: float = 3e-3
+    lr: float | None = None  # defaults.default_lr(n)
     lr_schedule: str = "cosine"
-    entropy_coef: float | None = None  # default_entropy_coef(n)
+    entropy_coef: float | None = None  # defaults.ENTROPY_COEF
     entropy_schedule: str = "cosine"
     batch_size: int = 512
     hidden: int = 128
@@ -60,13 +61,17 @@ class TrainConfig:
     value_coef: float = 0.5
 
     def __post_init__(self):
+        integer = self.contexts is None
+        if self.lr is None and (not integer or (_is_int(self.n) and self.n >= 2)):
+            lr = defaults.default_lr(self.n) if integer else defaults.CONTEXTS_LR
+            object.__setattr__(self, "lr", lr)
         if self.entropy_coef is None:
-            n = self.n if _is_int(self.n) and self.contexts is None else 2
-            object.__setattr__(self, "entropy_coef", default_entropy_coef(n))
+            bonus = defaults.ENTROPY_COEF if integer else defaults.CONTEXTS_ENTROPY_COEF
+            object.__setattr__(self, "entropy_coef", bonus)
         _validate(self)
         object.__setattr__(self, "seeds", tuple(int(s) for s in self.seeds))
         if self.sample_budget is None:
-            budget = default_sample_budget(self.n) if self.contexts is None else CONTEXTS_SAMPLE_BUDGET
+            budget = defaults.default_sample_budget(self.n) if integer else defaults.CONTEXTS_SAMPLE_BUDGET
             object.__setattr__(self, "sample_budget", budget)
         if self.eval_every is None:
             every = max(self.batch_size, self.sample_budget // 50)
@@ -102,23 +107,6 @@ class TrainConfig:
         if unknown:
             raise ValueError(f"unknown config key(s) {unknown}; allowed: {sorted(known)}")
         return cls(**values)
-
-
-CONTEXTS_SAMPLE_BUDGET = 1_000_000  # a context set's default samples per seed (digits: 0.95+ held out)
-
-
-def default_entropy_coef(n: int) -> float:
-    """The defaults' entropy bonus at `n` (annealed over the budget): 0.4 up to n=100, then 0.1
-    more per decade of n (0.5 at n=1000). Measured, 3 seeds at n=1000 and 10M samples: 0.4 left
-    2-3 inputs stuck on a wrong action, 0.5 none; at n=100, 0.5 reached 0.99 a report later
-    than 0.4 on one seed of three."""
-    return 0.4 + 0.1 * max(0.0, math.log10(n / 100))
-
-
-def default_sample_budget(n: int) -> int:
-    """Samples that the defaults need to learn at `n`, with room: 30k per input, between 200k and
-    10M (300k at n=10, 3M at n=100, 10M at n=1000, where they reach 0.99 by about 5M)."""
-    return int(min(max(200_000, 30_000 * n), 10_000_000))
 
 
 # The forum thread's fixed version: raw scalar input, no baseline, tiny entropy bonus,

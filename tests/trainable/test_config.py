@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import pytest
 
@@ -54,8 +55,10 @@ def test_group_baselines_need_whole_groups_in_a_batch():
 
 
 def test_budget_and_eval_interval_resolve_by_n():
-    assert TrainConfig(n=10).sample_budget == 300_000
-    assert TrainConfig(n=100).sample_budget == 3_000_000
+    assert TrainConfig(n=10).sample_budget == 200_000
+    assert TrainConfig(n=100).sample_budget == 1_000_000
+    assert TrainConfig(n=1000).sample_budget == TrainConfig(n=5000).sample_budget == 10_000_000
+    assert TrainConfig(contexts="tests.synthetic_contexts:blobs").sample_budget == 1_000_000
     config = TrainConfig(n=10, sample_budget=100_000)
     assert config.eval_every == 2_000 and config.minibatch_size == config.batch_size
 
@@ -97,14 +100,28 @@ def test_config_files_that_cannot_be_used(tmp_path):
         TrainConfig.from_dict({"colour": "red"})
 
 
-def test_the_default_entropy_bonus_rises_with_n_above_100_and_an_explicit_one_is_kept():
-    from trainable.config import default_entropy_coef
+def test_the_default_lr_falls_with_n_the_bonus_is_flat_and_explicit_values_are_kept():
+    from trainable.defaults import CONTEXTS_ENTROPY_COEF, CONTEXTS_LR, ENTROPY_COEF, default_lr
 
-    assert TrainConfig(n=10).entropy_coef == TrainConfig(n=100).entropy_coef == 0.4
-    assert TrainConfig(n=1000).entropy_coef == pytest.approx(0.5)
-    assert 0.4 < default_entropy_coef(300) < 0.5
-    assert TrainConfig(n=1000, entropy_coef=0.2).entropy_coef == 0.2
-    assert TrainConfig(contexts="tests.synthetic_contexts:blobs").entropy_coef == 0.4
+    lrs = [TrainConfig(n=n).lr for n in (10, 30, 100, 300, 1000)]
+    assert lrs == sorted(lrs, reverse=True) and lrs[0] > 2 * lrs[-1]
+    assert lrs[2] == pytest.approx(default_lr(100))
+    assert {TrainConfig(n=n).entropy_coef for n in (10, 100, 1000)} == {ENTROPY_COEF}
+    explicit = TrainConfig(n=1000, lr=0.02, entropy_coef=0.2)
+    assert (explicit.lr, explicit.entropy_coef) == (0.02, 0.2)
+    contexts = TrainConfig(contexts="tests.synthetic_contexts:blobs", n=500)
+    assert (contexts.lr, contexts.entropy_coef) == (CONTEXTS_LR, CONTEXTS_ENTROPY_COEF)
+
+
+def test_the_default_lr_is_half_the_fastest_lr_that_the_published_sweep_fitted():
+    from trainable import defaults
+
+    rule = json.loads((Path(__file__).parents[2] / "docs/scale/lr/scale.json").read_text())["rule"]["lr"]
+    assert defaults.FASTEST_LR == pytest.approx((rule["coef"], rule["exponent"]), rel=5e-3)
+    for n in (10, 1000):
+        assert defaults.default_lr(n) == pytest.approx(
+            defaults.LR_MARGIN * rule["coef"] * n ** rule["exponent"], rel=1e-2
+        )
 
 
 def test_the_defaults_anneal_lr_and_bonus_and_the_forum_preset_keeps_both_constant():

@@ -1,0 +1,31 @@
+"""The defaults' lr, entropy bonus and sample budget at each n: the rule `scripts/scale.sh` found.
+
+Its evidence is in docs/FINDINGS.md ("Scale in N") and docs/scale/lr/: a sweep of lr at n = 10,
+30, 100, 300 and 1000, the bonus held at 0.5, 10k samples per input, ranked by the study's own
+scoring and fitted by `banditune scale`. The fastest lr falls as a power of n and sits within
+about a factor of 2 of the lr that leaves inputs stuck on some seeds, so the defaults take half of it.
+"""
+
+from __future__ import annotations
+
+FASTEST_LR = (0.183, -0.465)  # (coef, exponent): fastest lr = coef * n ** exponent, docs/scale/lr/scale.json
+LR_MARGIN = 0.5  # the share of the fastest lr the defaults use
+ENTROPY_COEF = 0.5  # the initial entropy bonus at every n (annealed over the budget)
+SAMPLES_PER_INPUT = 10_000
+MIN_SAMPLE_BUDGET, MAX_SAMPLE_BUDGET = 200_000, 10_000_000
+
+# A context set has no n: its defaults were measured on digits (0.976-0.980 held out at 1M samples).
+CONTEXTS_LR = 3e-3
+CONTEXTS_ENTROPY_COEF = 0.4
+CONTEXTS_SAMPLE_BUDGET = 1_000_000
+
+
+def default_lr(n: int) -> float:
+    """The defaults' initial lr at `n` (annealed over the budget): half the fastest lr there."""
+    coef, exponent = FASTEST_LR
+    return LR_MARGIN * coef * n**exponent
+
+
+def default_sample_budget(n: int) -> int:
+    """Samples per seed the defaults get at `n`: 10k per input, between 200k and 10M."""
+    return int(min(max(MIN_SAMPLE_BUDGET, SAMPLES_PER_INPUT * n), MAX_SAMPLE_BUDGET))
