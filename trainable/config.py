@@ -29,8 +29,8 @@ class TrainConfig:
     `contexts`, on that context set instead (n and encoding unused), a share `holdout` held out.
 
     `lr`, `entropy_coef`, `sample_budget` and `eval_every` of None resolve to values that suit
-    `n` (trainable.defaults). The defaults learn from n=10 to 1000 whatever the reward's scale,
-    offset or shape (abs or squared): one-hot inputs, GRPO advantages (z-scored within 8 samples
+    `n` (trainable.defaults). The defaults learn from n=10 to 1000 whatever the reward's scale
+    or offset, and abs or squared at n=100: one-hot inputs, GRPO advantages (z-scored within 8 samples
     of one input, so any positive affine change of the reward leaves them unchanged), an lr that
     falls with n, an entropy bonus of 0.5 in those unit-std units, and both annealed to 0 over
     the budget along half a cosine.
