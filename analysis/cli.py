@@ -89,5 +89,7 @@ def run_scale(results: list[str], *, out: str, top: int) -> int:
     summary = write_scale(results, out=out, top=top)
     for name, rule in summary["rule"].items():
         print(f"{name} = {rule['coef']:.3g} * n^{rule['exponent']:.3f}")
+    for name, value in summary["held"].items():
+        print(f"{name} = {value:.3g}, held by the studies")
     print(f"scale: {out}/scale.md")
     return 0

@@ -3,7 +3,8 @@
 At each n of the studies, the top configs are the `top` best search configs by IQM exact match at that
 n (ties: interval, stuck inputs, area; analysis.scoring.ranked). Their lr and entropy_coef give a
 point (the geometric median) and an interval (the smallest and largest of them). The rule is a
-power law fitted by least squares in log-log space to the points: value = c * n ** b.
+power law fitted by least squares in log-log space to the points: value = c * n ** b. A parameter
+with one value in every top config (a sweep that held it) is reported as held, not fitted.
 """
 
 from __future__ import annotations
@@ -100,20 +101,27 @@ def write_scale(results: list[str | Path], *, out: str | Path, top: int) -> dict
     out.mkdir(parents=True, exist_ok=True)
     table = trend(top_configs(results, top=top))
     ns = table["n"].to_numpy(float)
-    rules = {p: fit_power_law(ns, table[p].to_numpy(float)) for p in PARAMETERS}
+    held = {p: float(table[p].iloc[0]) for p in PARAMETERS if _held(table, p)}
+    rules = {p: fit_power_law(ns, table[p].to_numpy(float)) for p in PARAMETERS if p not in held}
     summary = {
         "studies": [Path(r).name for r in results],
         "top": top,
         "rule": {p: {"coef": r.coef, "exponent": r.exponent} for p, r in rules.items()},
+        "held": held,
         "per_n": table.to_dict(orient="records"),
     }
     (out / "scale.json").write_text(json.dumps(summary, indent=2) + "\n")
-    (out / "scale.md").write_text(_markdown(table, rules, top=top))
-    _plot(table, rules, path=out / "scale.png", top=top)
+    (out / "scale.md").write_text(_markdown(table, rules, held, top=top))
+    _plot(table, rules, held, path=out / "scale.png", top=top)
     return summary
 
 
-def _markdown(table: pd.DataFrame, rules: dict[str, PowerLaw], *, top: int) -> str:
+def _held(table: pd.DataFrame, p: str) -> bool:
+    """Whether every top config at every n has the same value of `p`."""
+    return table[p + "_low"].min() == table[p + "_high"].max()
+
+
+def _markdown(table: pd.DataFrame, rules: dict[str, PowerLaw], held: dict[str, float], *, top: int) -> str:
     lines = [
         f"| n | configs above {THRESHOLD:g} | best IQM | lr (top {top}: median [min, max]) |"
         f" entropy_coef (top {top}) |",
@@ -128,14 +136,24 @@ def _markdown(table: pd.DataFrame, rules: dict[str, PowerLaw], *, top: int) -> s
     lines.append("")
     for p, rule in rules.items():
         lines.append(f"- fitted: {p} = {rule.coef:.3g} * n^{rule.exponent:.3f}")
+    for p, value in held.items():
+        lines.append(f"- held: {p} = {value:.3g} at every n (not searched)")
     return "\n".join(lines) + "\n"
 
 
-def _plot(table: pd.DataFrame, rules: dict[str, PowerLaw], *, path: Path, top: int) -> None:
+def _plot(
+    table: pd.DataFrame, rules: dict[str, PowerLaw], held: dict[str, float], *, path: Path, top: int
+) -> None:
     ns = table["n"].to_numpy(float)
     grid = np.geomspace(ns.min(), 1000, 50)
     fig, axes = plt.subplots(1, len(PARAMETERS), figsize=(9, 3.6))
     for ax, p in zip(axes, PARAMETERS, strict=True):
+        if p in held:
+            ax.axhline(held[p], linestyle=":", label=f"held at {held[p]:.3g}")
+            ax.set(xscale="log", xlim=(grid[0] / 1.5, grid[-1] * 1.5), ylim=(0, 2 * held[p]))
+            ax.set(xlabel="n", ylabel=p, title=f"{p}: held, not searched")
+            ax.legend(fontsize=8)
+            continue
         point = table[p].to_numpy(float)
         # clipped at 0: the geometric median of equal values can round a hair outside them
         below = np.maximum(point - table[p + "_low"].to_numpy(float), 0)

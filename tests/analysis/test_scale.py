@@ -50,11 +50,12 @@ def test_rule_falls_tenfold_per_tenfold_n_and_files_are_written(planted, tmp_pat
     summary = write_scale([planted], out=tmp_path / "out", top=5)
     lr = summary["rule"]["lr"]
     assert lr["exponent"] == pytest.approx(-1.0, abs=1e-9) and lr["coef"] == pytest.approx(0.1)
-    assert summary["rule"]["entropy_coef"]["exponent"] == pytest.approx(0.0, abs=1e-9)
+    assert summary["held"] == {"entropy_coef": 0.4} and "entropy_coef" not in summary["rule"]
     at_10 = summary["per_n"][0]
     assert (at_10["lr_low"], at_10["lr"], at_10["lr_high"]) == pytest.approx((0.008, 0.01, 0.012))
     assert json.loads((tmp_path / "out" / "scale.json").read_text()) == summary
     assert "| 10 | 5 | 1.000 | 0.01 [0.008, 0.012]" in (tmp_path / "out" / "scale.md").read_text()
+    assert "- held: entropy_coef = 0.4 at every n" in (tmp_path / "out" / "scale.md").read_text()
     assert (tmp_path / "out" / "scale.png").read_bytes().startswith(b"\x89PNG")
 
 
