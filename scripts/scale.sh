@@ -38,15 +38,15 @@ $B scale results/rule-n10 results/rule-n30 results/rule-n100 results/rule-n300 -
 # curve ranks speed. The same 16 lr points at N = 10 to 300, fitted (docs/scale/lr); then N=1000,
 # held out as the check (6 points in [1e-3, 3e-2]: larger ones leave inputs stuck there, and each
 # trial costs about 11 minutes), and the fit over all five N (docs/scale/lr-check).
-lr_sweep() { # n trials lr_low lr_high
-  $B study --name "lr-n$1" --n "$1" --no-warm-start --seed 0 --trials "$2" --num-seeds 3 --reports 50 \
-    --sample-budget "$((10000 * $1))" --scheduler fifo \
+sweep() { # name n trials lr_low lr_high bonus_low bonus_high
+  $B study --name "$1-n$2" --n "$2" --no-warm-start --seed 0 --trials "$3" --num-seeds 3 --reports 50 \
+    --sample-budget "$((10000 * $2))" --scheduler fifo \
     --encodings onehot --baselines grpo --reward-scales range --lr-schedules cosine \
-    --entropy-schedules cosine --lr-range "$3" "$4" --entropy-range 0.5 0.5 \
+    --entropy-schedules cosine --lr-range "$4" "$5" --entropy-range "$6" "$7" \
     --batch-sizes 512 --hidden-sizes 128 --group-sizes 8
 }
-for n in 10 30 100 300; do lr_sweep "$n" 16 1e-3 3e-1; done
-lr_sweep 1000 6 1e-3 3e-2
+for n in 10 30 100 300; do sweep lr "$n" 16 1e-3 3e-1 0.5 0.5; done
+sweep lr 1000 6 1e-3 3e-2 0.5 0.5
 $B scale results/lr-n10 results/lr-n30 results/lr-n100 results/lr-n300 --top 3 --out docs/scale/lr
 $B scale results/lr-n10 results/lr-n30 results/lr-n100 results/lr-n300 results/lr-n1000 --top 3 \
   --out docs/scale/lr-check
@@ -54,11 +54,7 @@ $B scale results/lr-n10 results/lr-n30 results/lr-n100 results/lr-n300 results/l
 # fixed at trainable.defaults.default_lr(N), otherwise as the lr sweep (docs/scale/bonus-at-lr).
 for n in 10 30 100 300; do
   lr=$(.venv/bin/python -c "from trainable.defaults import default_lr; print(default_lr($n))")
-  $B study --name "bonus-n$n" --n "$n" --no-warm-start --seed 0 --trials 12 --num-seeds 3 --reports 50 \
-    --sample-budget "$((10000 * n))" --scheduler fifo \
-    --encodings onehot --baselines grpo --reward-scales range --lr-schedules cosine \
-    --entropy-schedules cosine --lr-range "$lr" "$lr" --entropy-range 0.1 2 \
-    --batch-sizes 512 --hidden-sizes 128 --group-sizes 8
+  sweep bonus "$n" 12 "$lr" "$lr" 0.1 2
 done
 $B scale results/bonus-n10 results/bonus-n30 results/bonus-n100 results/bonus-n300 --top 3 \
   --out docs/scale/bonus-at-lr

@@ -1,9 +1,10 @@
 """The defaults' lr, entropy bonus and sample budget at each n: the rule `scripts/scale.sh` found.
 
-Its evidence is in docs/FINDINGS.md ("Scale in N") and docs/scale/lr/: a sweep of lr at n = 10,
-30, 100, 300 and 1000, the bonus held at 0.5, 10k samples per input, ranked by the study's own
-scoring and fitted by `banditune scale`. The fastest lr falls as a power of n and sits within
-about a factor of 2 of the lr that leaves inputs stuck on some seeds, so the defaults take half of it.
+Its evidence is in docs/FINDINGS.md ("Scale in N") and docs/scale/: a sweep of lr at n = 10, 30,
+100 and 300, the bonus held at 0.5, 10k samples per input, ranked by the study's own scoring and
+fitted by `banditune scale` (docs/scale/lr), then checked at n=1000 (docs/scale/lr-check). The
+fastest lr sits next to the lr that leaves inputs stuck on some seeds, so the defaults take half
+of it; the bonus sweep at that lr (docs/scale/bonus-at-lr) is flat at about 0.5 from n=30 up.
 """
 
 from __future__ import annotations
