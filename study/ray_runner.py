@@ -12,6 +12,7 @@ import functools
 import json
 import logging
 import os
+import shutil
 import sys
 import tempfile
 import warnings
@@ -25,15 +26,17 @@ from ray import tune
 from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
 from ray.tune.search import ConcurrencyLimiter
 from ray.tune.search.optuna import OptunaSearch
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from contract.layout import StudyPaths, is_search_file
 from contract.schema import FAILED, FINISHED, REFERENCE, REFERENCE_ID, SEARCH, STOPPED_EARLY, task_label
 from contract.write import write_json_atomic
 from study import export
+from study import storage as storage_io
 from study.objective import OBJECTIVE_NAME, objective
 from study.space import axis_values, default_point, search_space
 from study.spec import Resources, StudySpec
-from study.summary import print_summary
+from study.summary import failures, print_summary
 from study.supervised import supervised_reference
 from study.trial import TrialRun, load_curves, result_key, summary, write_result
 from trainable.config import PRESETS
@@ -46,21 +49,35 @@ REFERENCE_PRESET = "forum"
 MAX_FAILURES = 2  # retries of a trial whose worker died (from its last checkpoint)
 KEEP_CHECKPOINTS = 4
 STARTUP_TRIALS = 30  # random trials before TPE models the results
+NODE_CHECK_TIMEOUT_S = 120  # a node's first task starts a worker process
 
 
 def run_study(
     *, name: str, spec: StudySpec, paths: StudyPaths, resources: Resources, resume: bool, command: str
 ) -> int:
-    """Run (or resume) the study; 0 when all its trials are done, 130 when interrupted."""
-    meta = _begin_meta(name=name, spec=spec, paths=paths, resources=resources, resume=resume, command=command)
-    started_ray = connect(resources.address)
+    """Run (or resume) the study: 0 when all its trials are done (some may have failed), 1 when
+    every trial failed, 2 when the cluster cannot run it (refused before any trial starts), 130
+    when interrupted."""
+    started_ray = connect(resources.address, py_modules=resources.py_modules)
     try:
         gpu_mode = resources.gpus_per_trial > 0 and ray.cluster_resources().get("GPU", 0) > 0
         settings = trial_settings(spec, resources, gpu_mode=gpu_mode)
+        storage = _ray_storage(name=name, paths=paths, resources=resources, resume=resume)
+        try:
+            check_storage_on_every_node(storage, given=resources.storage is not None)
+        except ValueError as error:
+            print(f"banditune study: error: {error}", file=sys.stderr, flush=True)
+            if not resume:
+                shutil.rmtree(paths.root, ignore_errors=True)  # nothing of the refused study stays
+            return 2
+        max_concurrent = resources.max_concurrent or fill_cluster(settings)
+        meta = _begin_meta(name=name, spec=spec, paths=paths, storage=storage, resume=resume, command=command)
         each = ", ".join(f"{v:g} {k.upper()}" for k, v in trial_resources(settings).items())
         print(
             f"study {name!r}: {spec.trials} trials on {', '.join(map(task_label, spec.tasks))},"
-            f" {each} each; results in {paths.root}",
+            f" {each} each, {max_concurrent} at a time"
+            f"{'' if resources.max_concurrent else ' (all the cluster holds; --max-concurrent sets it)'};"
+            f" results in {paths.root}",
             flush=True,
         )
         reference = None
@@ -75,7 +92,12 @@ def run_study(
             )
         else:
             tuner = _new_tuner(
-                name=name, spec=spec, paths=paths, settings=settings, storage=meta["ray_storage"]
+                name=name,
+                spec=spec,
+                paths=paths,
+                settings=settings,
+                storage=meta["ray_storage"],
+                max_concurrent=max_concurrent,
             )
         tuner.fit()
         done = count_search_trials(paths)
@@ -94,7 +116,7 @@ def run_study(
         meta["ended"] = _now()
         write_json_atomic(meta, paths.study_json)
         print_summary(paths, spec)
-        return 0
+        return failure_status(paths)
     finally:
         if started_ray:
             ray.shutdown()
@@ -105,20 +127,81 @@ def count_search_trials(paths: StudyPaths) -> int:
     return sum(is_search_file(p) for p in paths.trials.glob("*.parquet"))
 
 
-def connect(address: str | None) -> bool:
-    """Start or join Ray; False when Ray was already initialised by the caller (left as is)."""
+def connect(address: str | None, *, py_modules: tuple[str, ...] = ()) -> bool:
+    """Start or join Ray, shipping `py_modules` (the user's code) to every node; False when Ray
+    was already initialised by the caller (left as is)."""
     # Tune snapshots its state whenever a trial has written KEEP_CHECKPOINTS checkpoints; that
     # keeps a resume exact, so its warning about frequent snapshots is noise here.
     os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
     if ray.is_initialized():
         return False
+    runtime_env = {"py_modules": list(py_modules)} if py_modules else None
     if address is None and not os.environ.get("RAY_ADDRESS"):
         # Embedded: a new local Ray, never a `ray start` cluster found by chance. Ray puts the
         # current folder on the workers' sys.path, so a `--reward module:function` imports there.
         ray.init(address="local", include_dashboard=False, log_to_driver=True)
     else:
-        ray.init(address=address)
+        # Inside `ray job submit` this merges with the job's runtime_env (its working_dir).
+        ray.init(address=address, runtime_env=runtime_env)
     return True
+
+
+def fill_cluster(settings: dict) -> int:
+    """The trials that fit on the cluster at once: its GPUs (or CPUs) over one trial's share."""
+    total = ray.cluster_resources()
+    request = trial_resources(settings)
+    kind = "gpu" if "gpu" in request else "cpu"
+    return max(1, int(total.get(kind.upper(), 0) // request[kind]))
+
+
+def check_storage_on_every_node(storage: str, *, given: bool) -> None:
+    """On a cluster of several nodes, every node must read a file the driver wrote under
+    `storage` and write its own (Tune's trials save their checkpoints there). ValueError (one
+    line) naming the node that cannot."""
+    nodes = [node for node in ray.nodes() if node["Alive"]]
+    if len(nodes) < 2:
+        return
+    probe = storage_io.write_probe(storage)
+    try:
+        remote = ray.remote(storage_io.node_probe)
+        checks = [
+            remote.options(
+                num_cpus=0,
+                scheduling_strategy=NodeAffinitySchedulingStrategy(node["NodeID"], soft=False),
+            ).remote(storage, probe)
+            for node in nodes
+        ]
+        answers = ray.get(checks, timeout=NODE_CHECK_TIMEOUT_S)
+    except ray.exceptions.GetTimeoutError:
+        print(f"warning: a node did not answer the storage check in {NODE_CHECK_TIMEOUT_S} s", flush=True)
+        return
+    finally:
+        storage_io.delete_probe(storage, probe)
+    for node, answer in zip(nodes, answers):
+        if answer is not None:
+            shown = storage if given else f"{storage} (the default, inside the study folder)"
+            raise ValueError(
+                f"--storage {shown!r} cannot be written from node {node['NodeManagerAddress']}"
+                f" ({node['NodeID'][:8]}: {answer}); expected storage every node can write: pass"
+                " --storage s3://bucket/prefix (or gs://..., or a folder every node mounts)"
+            )
+
+
+def failure_status(paths: StudyPaths) -> int:
+    """1 (with the most common error) when no search trial succeeded; else 0, saying how many
+    failed."""
+    failed, total, error, count = failures(paths)
+    if failed and failed == total:
+        print(
+            f"banditune study: failed during work: all {total} trials failed; the most common error"
+            f" ({count} of {total}): {error}",
+            file=sys.stderr,
+            flush=True,
+        )
+        return 1
+    if failed:
+        print(f"{failed} of {total} trials failed (their rows hold the error)", flush=True)
+    return 0
 
 
 def trial_settings(spec: StudySpec, resources: Resources, *, gpu_mode: bool) -> dict:
@@ -146,7 +229,7 @@ def _trainable(settings: dict):
     return tune.with_resources(fn, trial_resources(settings))
 
 
-def _new_tuner(*, name, spec, paths, settings, storage) -> tune.Tuner:
+def _new_tuner(*, name, spec, paths, settings, storage, max_concurrent) -> tune.Tuner:
     space = functools.partial(search_space, **spec.axes, ranges=spec.ranges)
     # the trainer's defaults, at the largest n (the hardest) where their lr and entropy follow n
     start = default_point(n=max(spec.ns), **spec.axes, ranges=spec.ranges) if spec.warm_start else None
@@ -174,7 +257,7 @@ def _new_tuner(*, name, spec, paths, settings, storage) -> tune.Tuner:
             mode="max",
             num_samples=spec.trials,
             reuse_actors=True,
-            search_alg=ConcurrencyLimiter(searcher, max_concurrent=spec.max_concurrent),
+            search_alg=ConcurrencyLimiter(searcher, max_concurrent=max_concurrent),
             scheduler=scheduler,
         ),
         run_config=tune.RunConfig(
@@ -368,7 +451,15 @@ def _clean_temp_files(paths: StudyPaths) -> None:
             tmp.unlink(missing_ok=True)
 
 
-def _begin_meta(*, name, spec, paths, resources, resume, command) -> dict:
+def _ray_storage(*, name: str, paths: StudyPaths, resources: Resources, resume: bool) -> str:
+    """Where Tune keeps this study's experiment: STORAGE/NAME with --storage, else the study
+    folder; a resumed study keeps its own."""
+    if resume:
+        return json.loads(paths.study_json.read_text())["ray_storage"]
+    return storage_io.join(resources.storage, name) if resources.storage else str(paths.root)
+
+
+def _begin_meta(*, name, spec, paths, storage, resume, command) -> dict:
     """Write study.json (a new one, or the saved one with this resume added)."""
     from study.space import describe
 
@@ -381,7 +472,6 @@ def _begin_meta(*, name, spec, paths, resources, resume, command) -> dict:
         )
         meta["ended"] = None
     else:
-        storage = resources.storage.rstrip("/") + "/" + name if resources.storage else str(paths.root)
         meta = {
             "name": name,
             "command": command,
@@ -404,7 +494,7 @@ def _begin_meta(*, name, spec, paths, resources, resume, command) -> dict:
             "versions": export.versions(),
             "git_commit": export.git_commit(),
             "ray_storage": storage,
-            "ray_experiment": f"{storage}/{EXPERIMENT}",
+            "ray_experiment": storage_io.join(storage, EXPERIMENT),
             "spec": spec.to_json(),
         }
     write_json_atomic(meta, paths.study_json)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from contract.layout import StudyPaths
 from contract.schema import integer_task, is_integer_task
+from study import storage as storage_io
 from study.space import DEFAULT_RANGES
 from trainable.config import BASELINES, ENCODINGS, REWARD_SCALES
 from trainable.contexts import DEFAULT_HOLDOUT
@@ -68,7 +69,6 @@ class StudySpec:
     trials: int
     reward: str
     search_seed: int
-    max_concurrent: int
     axes: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_AXES))
     warm_start: bool = False  # True: the first trial is the trainer's defaults
     contexts: tuple[str, ...] = ()
@@ -94,7 +94,6 @@ class StudySpec:
             trials=d["trials"],
             reward=d["reward"],
             search_seed=d["search_seed"],
-            max_concurrent=d["max_concurrent"],
             # studies from before the schedule axes trained at a constant lr and entropy bonus
             axes={
                 "lr_schedules": ("constant",),
@@ -104,7 +103,7 @@ class StudySpec:
             warm_start=d.get("warm_start", True),
             contexts=tuple(d.get("contexts", ())),
             holdout=d.get("holdout", DEFAULT_HOLDOUT),
-            ranges={key: tuple(d.get("ranges", {}).get(key, values)) for key, values in DEFAULT_RANGES.items()},
+            ranges={key: tuple(d.get("ranges", {}).get(key, v)) for key, v in DEFAULT_RANGES.items()},
             scheduler=d.get("scheduler", "asha"),
         )
 
@@ -117,6 +116,8 @@ class Resources:
     cpus_per_trial: float
     address: str | None  # None: an embedded Ray (RAY_ADDRESS if set, else a new local one)
     storage: str | None  # Ray's experiment folder (e.g. s3://...); None: inside the study folder
+    max_concurrent: int | None = None  # trials at once; None: as many as the cluster holds
+    py_modules: tuple[str, ...] = ()  # user code shipped to every node (on a cluster)
 
 
 def check(ok: bool, option: str, value, allowed: str) -> None:
@@ -230,7 +231,12 @@ def check_ranges(ranges: dict[str, list | None]) -> dict[str, tuple]:
 
 
 def check_resources(
-    *, gpus_per_trial: float, cpus_per_trial: float, address: str | None, storage: str | None
+    *,
+    gpus_per_trial: float,
+    cpus_per_trial: float,
+    address: str | None,
+    storage: str | None,
+    max_concurrent: int | None,
 ) -> Resources:
     check(
         gpus_per_trial >= 0 and (gpus_per_trial <= 1 or gpus_per_trial.is_integer()),
@@ -239,6 +245,8 @@ def check_resources(
         "a fraction in [0, 1] (0.25 packs four trials on a GPU) or a whole number of GPUs",
     )
     check(cpus_per_trial > 0, "--cpus-per-trial", cpus_per_trial, "a number > 0")
+    if max_concurrent is not None:
+        check(max_concurrent >= 1, "--max-concurrent", max_concurrent, "an integer >= 1")
     # Without --address, ray.init joins RAY_ADDRESS if set. Ray Client (ray://) would run Tune,
     # and so the result writer, on the head node, away from --results on this machine.
     option, joined = ("--address", address) if address else ("RAY_ADDRESS", os.environ.get("RAY_ADDRESS", ""))
@@ -258,8 +266,13 @@ def check_resources(
             storage,
             "an absolute path or a URI such as s3://bucket/prefix",
         )
+        storage_io.check_writable(storage, option="--storage", shown=storage)
     return Resources(
-        gpus_per_trial=gpus_per_trial, cpus_per_trial=cpus_per_trial, address=address, storage=storage
+        gpus_per_trial=gpus_per_trial,
+        cpus_per_trial=cpus_per_trial,
+        address=address,
+        storage=storage,
+        max_concurrent=max_concurrent,
     )
 
 

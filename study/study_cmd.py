@@ -6,6 +6,7 @@ Everything is validated here, before Ray starts (Ray is imported only by study.r
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import functools
 import os
 import shlex
@@ -16,7 +17,7 @@ from study.spec import DEFAULT_AXES, RANGE_OPTIONS, SCHEDULERS
 
 # Laptop-sized: about 10 minutes on 2 CPU cores. Scale up with --trials, --sample-budget and
 # --num-seeds on a bigger machine or cluster.
-DEFAULTS = {"trials": 100, "num_seeds": 5, "reports": 10, "seed": 0, "max_concurrent": 2, "reward": "abs"}
+DEFAULTS = {"trials": 100, "num_seeds": 5, "reports": 10, "seed": 0, "reward": "abs"}
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -101,9 +102,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         type=int,
         default=None,
         metavar="K",
-        help="trials in flight at most, an integer >= 1 (default:"
-        f" {DEFAULTS['max_concurrent']}, the CPUs of a laptop; raise it with the"
-        " cluster)",
+        help="trials in flight at most, an integer >= 1 (default: as many as the cluster holds at"
+        " the start, its GPUs or CPUs over one trial's share; printed when the study starts)",
     )
     for axis, values in (
         ("encodings", "encoding"),
@@ -201,7 +201,6 @@ OPTION_OF = {
     "trials": "--trials",
     "reward": "--reward",
     "search_seed": "--seed",
-    "max_concurrent": "--max-concurrent",
     "axes": "--encodings/--baselines/--reward-scales/--lr-schedules/--entropy-schedules",
     "warm_start": "--warm-start/--no-warm-start",
     "scheduler": "--scheduler",
@@ -231,12 +230,10 @@ def spec_from_args(args: argparse.Namespace, base=None):
     trials = pick("trials", base and base.trials, DEFAULTS["trials"])
     reports = pick("reports", base and base.reports, DEFAULTS["reports"])
     seed = pick("seed", base and base.search_seed, DEFAULTS["seed"])
-    max_concurrent = pick("max_concurrent", base and base.max_concurrent, DEFAULTS["max_concurrent"])
     check(trials >= 1, "--trials", trials, "an integer >= 1")
     check(num_seeds >= 1, "--num-seeds", num_seeds, "an integer >= 1")
     check(reports >= 1, "--reports", reports, "an integer >= 1")
     check(seed >= 0, "--seed", seed, "an integer >= 0")
-    check(max_concurrent >= 1, "--max-concurrent", max_concurrent, "an integer >= 1")
     if args.sample_budget is not None:
         budgets = parse_budget(args.sample_budget, tasks)
     elif base and set(base.sample_budget) == set(tasks):
@@ -274,7 +271,6 @@ def spec_from_args(args: argparse.Namespace, base=None):
         trials=trials,
         reward=reward,
         search_seed=seed,
-        max_concurrent=max_concurrent,
         axes=axes,
         warm_start=warm_start,
         contexts=contexts,
@@ -323,6 +319,8 @@ def check_reward(reward: str, ns) -> None:
 
 def plan(args: argparse.Namespace):
     """Check every input and prepare the study folder (ValueError); return the work."""
+    from study import storage as storage_io
+    from study.shipping import on_cluster, user_code
     from study.spec import check, check_resources, load_saved_spec, prepare_folder
 
     resources = check_resources(
@@ -330,6 +328,7 @@ def plan(args: argparse.Namespace):
         cpus_per_trial=args.cpus_per_trial,
         address=args.address,
         storage=args.storage,
+        max_concurrent=args.max_concurrent,
     )
     if args.resume:
         paths = prepare_folder(args.results, args.name, resume=True)
@@ -337,7 +336,7 @@ def plan(args: argparse.Namespace):
         spec = spec_from_args(args, base=saved)
         if args.storage is not None:
             check(
-                meta["ray_storage"] == args.storage.rstrip("/") + "/" + args.name,
+                meta["ray_storage"] == storage_io.join(args.storage, args.name),
                 "--storage",
                 args.storage,
                 f"the saved study's Ray storage ({meta['ray_storage']}), or none",
@@ -352,6 +351,10 @@ def plan(args: argparse.Namespace):
             )
     else:
         spec = spec_from_args(args)
+    if on_cluster(args.address):  # the nodes share no files with this machine
+        shipped = user_code(reward=spec.reward, contexts=spec.contexts)
+        resources = dataclasses.replace(resources, py_modules=shipped)
+    if not args.resume:
         paths = prepare_folder(args.results, args.name, resume=False)
     from study import ray_runner
 

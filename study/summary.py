@@ -6,7 +6,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from contract.layout import StudyPaths
-from contract.schema import AXIS_COLUMNS, HELDOUT_METRIC, REFERENCE, SEARCH, task_label
+from contract.schema import AXIS_COLUMNS, FAILED, HELDOUT_METRIC, REFERENCE, SEARCH, task_label
 from study.objective import OBJECTIVE_NAME
 from study.spec import StudySpec
 
@@ -35,6 +35,16 @@ def best_table(trials: pd.DataFrame, tasks, top: int = TOP) -> pd.DataFrame:
         table[f"stuck {name}"] = trials[at].groupby("trial_id")["stuck"].mean()
     search = table[table["phase"] == SEARCH].sort_values("objective", ascending=False, na_position="last")
     return pd.concat([search.head(top), table[table["phase"] == REFERENCE]])
+
+
+def failures(paths: StudyPaths) -> tuple[int, int, str | None, int]:
+    """(failed, total, the most common error, how many trials had it) over the search trials."""
+    search = trials_frame(paths).query("phase == @SEARCH").drop_duplicates("trial_id")
+    failed = search[search["status"] == FAILED]
+    if failed.empty:
+        return 0, len(search), None, 0
+    errors = failed["error"].fillna("no error recorded").value_counts()
+    return len(failed), len(search), errors.index[0], int(errors.iloc[0])
 
 
 def print_summary(paths: StudyPaths, spec: StudySpec) -> None:

@@ -145,7 +145,6 @@ def test_resume_refuses_options_that_change_the_saved_study(tmp_path, capsys, no
         trials=6,
         reward="abs",
         search_seed=0,
-        max_concurrent=4,
     )
     (tmp_path / "s").mkdir()
     (tmp_path / "s" / "study.json").write_text(
@@ -218,7 +217,7 @@ def test_a_study_json_from_before_ranges_reads_as_the_whole_space_under_asha():
 
     saved = spec.StudySpec(
         ns=(10,), seeds=(0,), sample_budget={"10": 1000}, reports=2, trials=1, reward="abs",
-        search_seed=0, max_concurrent=1,
+        search_seed=0,
     ).to_json()
     del saved["ranges"], saved["scheduler"]
     old = spec.StudySpec.from_json(saved)

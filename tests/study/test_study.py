@@ -17,7 +17,7 @@ from ray import tune
 
 from contract.schema import CURVE_SCHEMA, TRIAL_SCHEMA
 from study import cli
-from study.ray_runner import trial_resources, trial_settings
+from study.ray_runner import fill_cluster, trial_resources, trial_settings
 from study.spec import Resources, StudySpec
 from tests.study.conftest import BANDITUNE, REPO, TINY, subprocess_env
 from tests.study.gpu_probe import probe
@@ -98,8 +98,29 @@ def test_by_default_no_warm_start_searches_from_tpe_alone_and_is_kept_on_resume(
 
 
 def test_fifo_sweep_in_narrowed_ranges_trains_every_trial_to_the_end(ray_session, tmp_path):
-    argv = ["--trials", "3", "--scheduler", "fifo", "--baselines", "grpo", "rloo", "--lr-range", "0.004", "0.004"]
-    argv += ["--entropy-range", "0.2", "0.3", "--batch-sizes", "256", "--hidden-sizes", "32", "--group-sizes", "4"]
+    argv = [
+        "--trials",
+        "3",
+        "--scheduler",
+        "fifo",
+        "--baselines",
+        "grpo",
+        "rloo",
+        "--lr-range",
+        "0.004",
+        "0.004",
+    ]
+    argv += [
+        "--entropy-range",
+        "0.2",
+        "0.3",
+        "--batch-sizes",
+        "256",
+        "--hidden-sizes",
+        "32",
+        "--group-sizes",
+        "4",
+    ]
     assert run(tmp_path, "sweep", *argv) == 0
     root = tmp_path / "sweep"
     rows = [r for t in read_all(root / "trials") for r in t.to_pylist() if r["phase"] == "search"]
@@ -144,6 +165,31 @@ def test_nan_reward_trial_is_recorded_failed_and_the_study_finishes(ray_session,
     assert values[0] == 0.0  # a failed config scores the worst objective in Optuna
 
 
+def test_a_study_whose_every_trial_failed_exits_1_naming_the_error(ray_session, tmp_path, capsys):
+    argv = ["--trials", "2", "--reward", "tests.study.nan_reward:fn", "--batch-sizes", "512"]
+    assert run(tmp_path, "allnan", *argv, "--gpus-per-trial", "0") == 1
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith(
+        "banditune study: failed during work: all 2 trials failed; the most common error (2 of 2)"
+    )
+    assert "NaN" in err
+    assert len(read_all(tmp_path / "allnan" / "trials")) == 3  # the failures are recorded all the same
+
+
+def test_max_concurrent_fills_the_cluster_by_default(ray_session):
+    spec = StudySpec(
+        ns=(10,), seeds=(0,), sample_budget={10: 1}, reports=1, trials=4, reward="abs", search_seed=0
+    )
+    for gpus, cpus, gpu_mode, fits in (
+        (0, 1, False, 2),
+        (0, 0.5, False, 4),
+        (0.25, 1, True, 4),
+        (1, 1, True, 1),
+    ):
+        resources = Resources(gpus_per_trial=gpus, cpus_per_trial=cpus, address=None, storage=None)
+        assert fill_cluster(trial_settings(spec, resources, gpu_mode=gpu_mode)) == fits
+
+
 def test_four_quarter_gpu_trials_share_one_gpu_at_the_same_time(ray_session, tmp_path):
     resources = Resources(gpus_per_trial=0.25, cpus_per_trial=0.5, address=None, storage=None)
     spec = StudySpec(
@@ -154,7 +200,6 @@ def test_four_quarter_gpu_trials_share_one_gpu_at_the_same_time(ray_session, tmp
         trials=4,
         reward="abs",
         search_seed=0,
-        max_concurrent=4,
     )
     settings = trial_settings(spec, resources, gpu_mode=True)
     assert trial_resources(settings) == {"cpu": 0.5, "gpu": 0.25}

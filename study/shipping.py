@@ -1,0 +1,96 @@
+"""User code a study ships to a cluster's nodes: the modules behind `--reward` and `--contexts`.
+
+A cluster's nodes share no files with the driver, so a `module:function` found in the user's
+folder must travel in the job's runtime environment (Ray's `py_modules`). What is installed
+(site-packages, the standard library, banditune itself) is left to each node's own install.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import sysconfig
+from pathlib import Path
+from types import ModuleType
+
+BANDITUNE_PACKAGES = ("trainable", "contract", "study", "analysis")
+BUILT_IN = ("digits",)  # context sets that need no code
+MAX_MIB = 100  # a larger package should be installed on the nodes, not uploaded with each job
+REFUSED = "a module in one .py file or one package folder of at most {} MiB, or code installed on every node"
+
+
+def on_cluster(address: str | None) -> bool:
+    """Whether the study joins a cluster (`--address`, RAY_ADDRESS or inside `ray job submit`)."""
+    return bool(address or os.environ.get("RAY_ADDRESS") or os.environ.get("RAY_JOB_CONFIG_JSON_ENV_VAR"))
+
+
+def user_code(*, reward: str, contexts: tuple[str, ...]) -> tuple[str, ...]:
+    """Paths (a .py file or a package folder) for Ray's `py_modules`: the top-level module of
+    each user `module:function` (imported already by the input checks) and the modules it
+    imported from its own folder. ValueError (one line) for a module that cannot be shipped."""
+    shipped: list[str] = []
+    for option, spec in [("--reward", reward), *(("--contexts", c) for c in contexts)]:
+        if ":" not in spec or spec in BUILT_IN:
+            continue
+        top = importlib.import_module(spec.partition(":")[0].split(".")[0])
+        source = _source(top, option=option, spec=spec)
+        if source is None:
+            continue
+        for path in (source, *_siblings(source.parent)):
+            if str(path) not in shipped:
+                shipped.append(str(path))
+    return tuple(shipped)
+
+
+def _source(module: ModuleType, *, option: str, spec: str) -> Path | None:
+    """The file or package folder of a top-level user module; None when it is installed."""
+    allowed = REFUSED.format(MAX_MIB)
+    folders = list(getattr(module, "__path__", []))
+    if len(folders) > 1:
+        shown = ", ".join(folders)
+        raise ValueError(
+            f"{option} {spec!r} cannot be shipped to the cluster: {module.__name__} is split over"
+            f" {len(folders)} folders ({shown}); expected {allowed}"
+        )
+    where = folders[0] if folders else getattr(module, "__file__", None)
+    if where is None:
+        raise ValueError(
+            f"{option} {spec!r} cannot be shipped to the cluster: {module.__name__} has no file;"
+            f" expected {allowed}"
+        )
+    path = Path(where).resolve()
+    if _installed(path, module.__name__):
+        return None
+    if path.is_file() and path.suffix != ".py":
+        raise ValueError(
+            f"{option} {spec!r} cannot be shipped to the cluster: {path} is compiled; expected {allowed}"
+        )
+    size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) if path.is_dir() else 0
+    if size > MAX_MIB * 2**20:
+        raise ValueError(
+            f"{option} {spec!r} cannot be shipped to the cluster: {path} holds {size / 2**20:.0f} MiB;"
+            f" expected {allowed}"
+        )
+    return path
+
+
+def _siblings(folder: Path) -> list[Path]:
+    """Top-level user modules imported from `folder` (a user module's helpers)."""
+    found = []
+    for name, module in list(sys.modules.items()):
+        if "." in name or name in BANDITUNE_PACKAGES:
+            continue
+        folders = list(getattr(module, "__path__", []) or [])
+        where = folders[0] if len(folders) == 1 else getattr(module, "__file__", None)
+        if where and Path(where).resolve().parent == folder and Path(where).suffix in ("", ".py"):
+            found.append(Path(where).resolve())
+    return sorted(found)
+
+
+def _installed(path: Path, name: str) -> bool:
+    """Installed code every node has: the standard library, site-packages, banditune itself."""
+    if name in BANDITUNE_PACKAGES:
+        return True
+    roots = {sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")}
+    return any(path.is_relative_to(Path(root).resolve()) for root in roots)
