@@ -143,3 +143,14 @@ def test_the_defaults():
 @pytest.mark.parametrize("stale", ["1000 times too small", "0.45 to 0.5", "this round", "not re-run"])
 def test_stale_figures_are_gone(stale):
     assert stale not in flat(README) and stale not in flat(FINDINGS)
+
+
+def test_every_docs_page_is_linked_from_the_readme_and_every_link_resolves():
+    pages = {p.name for p in (ROOT / "docs").glob("*.md")}
+    linked = set(re.findall(r"\]\(docs/([A-Za-z-]+\.md)\)", README))
+    assert pages <= linked, pages - linked
+    for page in [ROOT / "README.md", *(ROOT / "docs").glob("*.md")]:
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", page.read_text()):
+            if "://" not in target:
+                assert (page.parent / target).exists(), f"{page.name}: {target}"
+    assert len(README.splitlines()) <= 250
