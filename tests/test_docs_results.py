@@ -102,3 +102,10 @@ def test_analysis_snippet_scores_and_picks_the_confirmed_config(study):
 def test_duckdb_is_the_sql_extra():
     text = (ROOT / "pyproject.toml").read_text()
     assert 'sql = ["duckdb"]' in text
+
+
+def test_the_readme_analysis_snippet_runs(study):
+    readme = (ROOT / "README.md").read_text()
+    snippet = next(s for s in re.findall(r"```python\n(.*?)```", readme, flags=re.S) if "from analysis" in s)
+    out = _run(snippet, study)
+    assert "planted_a" in out and "iqm" in out
