@@ -73,3 +73,19 @@ def test_it_learns_at_n10():
     assert len(exact) == 2, out
     assert min(exact) >= 0.99, out
     assert "samples to 0.99" in out
+
+
+def test_each_fix_quotes_what_undoing_it_costs():
+    variants = json.loads((ROOT / "docs" / "diagnosis" / "diagnosis.json").read_text())["variants"]
+
+    def cost(setting: str) -> dict:
+        return variants[f"all but {setting}"]["100"]
+
+    source = " ".join(EXAMPLE.read_text().split())
+    assert f"many inputs share an output ({cost('encoding')['exact_match']:.2f})" in source
+    assert f"grows with N ({cost('reward_scale')['exact_match']:.2f})" in source
+    entropy = cost("entropy_coef")
+    assert f"({entropy['exact_match']:.2f}, {entropy['stuck']:.0f} of 100 inputs stuck" in source
+    assert f"constant ({cost('lr')['exact_match']:.2f})" in source
+    assert cost("batch_size")["exact_match"] == cost("inputs")["exact_match"] == 1.0
+    assert source.count("(1.00: harmless") == 2
