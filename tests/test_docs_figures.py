@@ -154,3 +154,57 @@ def test_every_docs_page_is_linked_from_the_readme_and_every_link_resolves():
             if "://" not in target:
                 assert (page.parent / target).exists(), f"{page.name}: {target}"
     assert len(README.splitlines()) <= 250
+
+
+def _table_after(marker: str) -> dict[str, list[float]]:
+    """The first Markdown table after `marker` in FINDINGS: N -> the numbers of its row."""
+    rest = FINDINGS[FINDINGS.index(marker) :]
+    rows, started = {}, False
+    for line in rest.splitlines():
+        if line.startswith("| N |"):
+            started = True
+        elif started and line.startswith("|") and not line.startswith("|---"):
+            cells = line.strip("|").split("|")
+            rows[cells[0].split()[0]] = [float(x) for x in re.findall(r"\d+\.?\d*", "|".join(cells[1:]))]
+        elif started and not line.startswith("|"):
+            return rows
+    return rows
+
+
+def _two_digits(x: float) -> float:
+    return float(f"{x:.2g}")
+
+
+def _scale(folder: str) -> dict[str, dict]:
+    data = json.loads((ROOT / "docs" / "scale" / folder / "scale.json").read_text())
+    return {str(r["n"]): r for r in data["per_n"]}
+
+
+def _same(printed: list[float], published: list[float]) -> bool:
+    return [_two_digits(x) for x in printed] == [_two_digits(x) for x in published]
+
+
+@pytest.mark.parametrize(
+    ("marker", "folder"),
+    [("[scale/scale.md]", ""), ("[scale/annealed/scale.md]", "annealed"), ("[scale/rule/scale.md]", "rule")],
+)
+def test_findings_scale_trend_tables_are_the_published_files(marker, folder):
+    table, per_n = _table_after(marker), _scale(folder)
+    assert set(table) == set(per_n)
+    for n, r in per_n.items():
+        winners, best_iqm, *rest = table[n]
+        assert (winners, best_iqm) == (r["winners"], round(r["best_iqm"], 3))
+        expected = [r[f"{p}{s}"] for p in ("lr", "entropy_coef") for s in ("", "_low", "_high")]
+        assert _same(rest, expected), (n, rest, expected)
+
+
+def test_findings_lr_and_bonus_sweep_tables_are_the_published_files():
+    table, per_n = _table_after("[scale/lr-check/]"), _scale("lr-check")
+    for n, r in per_n.items():
+        assert _same(table[n][2:5], [r["lr"], r["lr_low"], r["lr_high"]]), n  # after "11 of 16"
+    table, per_n = _table_after("[scale/bonus-at-lr/scale.md]"), _scale("bonus-at-lr")
+    for n, r in per_n.items():
+        assert _two_digits(table[n][0]) == _two_digits(r["lr"]) == _two_digits(defaults.default_lr(int(n)))
+        at = 5 if n == "10" else 3  # after "lr | 11 of 12", and "(0.32-1.79)" at N=10
+        bonus = [r["entropy_coef"], r["entropy_coef_low"], r["entropy_coef_high"]]
+        assert _same(table[n][at : at + 3], bonus), n
