@@ -24,7 +24,7 @@ VALUES = {
 }
 PROVENANCE = {"torch_version": "t", "ray_version": "r", "optuna_version": "o", "git_commit": "c"}
 
-# The documented columns (README, "The results folder"), name -> Arrow type.
+# The documented columns (docs/results.md, "The schemas"), name -> Arrow type.
 TRIAL_COLUMNS = {
     "study": "string",
     "trial_id": "string",
@@ -235,10 +235,10 @@ def test_curve_table_adds_the_trial_columns():
     assert set(table.column("phase").to_pylist()) == {"reference"}
 
 
-def test_the_readme_documents_every_trial_column_with_its_type():
+def test_the_docs_document_every_trial_column_with_its_type():
     import re
 
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[2] / "docs" / "results.md").read_text()
     section = readme[readme.index("`trials/*.parquet` (its schema") : readme.index("Failed trials keep")]
     documented = {}
     for cells in (line.split("|")[1:3] for line in section.splitlines() if line.startswith("| `")):
