@@ -14,7 +14,6 @@ from pathlib import Path
 
 from contract.layout import StudyPaths
 from contract.schema import integer_task, is_integer_task
-from study import storage as storage_io
 from study.space import DEFAULT_RANGES
 from trainable.config import BASELINES, ENCODINGS, REWARD_SCALES
 from trainable.contexts import DEFAULT_HOLDOUT
@@ -266,7 +265,6 @@ def check_resources(
             storage,
             "an absolute path or a URI such as s3://bucket/prefix",
         )
-        storage_io.check_writable(storage, option="--storage", shown=storage)
     return Resources(
         gpus_per_trial=gpus_per_trial,
         cpus_per_trial=cpus_per_trial,

@@ -351,6 +351,8 @@ def plan(args: argparse.Namespace):
             )
     else:
         spec = spec_from_args(args)
+    if args.storage is not None:
+        storage_io.check_writable(args.storage, option="--storage", shown=args.storage)
     if on_cluster(args.address):  # the nodes share no files with this machine
         shipped = user_code(reward=spec.reward, contexts=spec.contexts)
         resources = dataclasses.replace(resources, py_modules=shipped)
