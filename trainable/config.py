@@ -60,9 +60,8 @@ class TrainConfig:
     ema_decay: float = 0.9
     value_coef: float = 0.5
     output_init: float = 1.0  # the output layer's initial scale (trainable.init); 0: uniform policy
-    adam_beta1: float = 0.9  # Adam's settings (trainable.optimizer)
+    adam_beta1: float = 0.9  # Adam's momentum and second-moment decay (trainable.optimizer)
     adam_beta2: float = 0.999
-    adam_eps: float = 1e-8
     update_epochs: int = 1  # gradient steps per batch; > 1 uses the clipped ratio (trainable.epochs)
     clip: float = 0.2  # the ratio's clip range for update_epochs > 1
 
@@ -262,7 +261,6 @@ def _validate(c: TrainConfig) -> None:
     for name in ("adam_beta1", "adam_beta2"):
         value = getattr(c, name)
         _check(_is_number(value) and 0 <= value < 1, name, value, "a number in [0, 1)")
-    _check(_is_number(c.adam_eps) and c.adam_eps > 0, "adam_eps", c.adam_eps, "a finite number > 0")
     _check(
         _is_int(c.update_epochs) and c.update_epochs >= 1, "update_epochs", c.update_epochs, "an integer >= 1"
     )
