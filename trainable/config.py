@@ -107,11 +107,42 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, values: dict) -> TrainConfig:
+        """A config from fields; lr, entropy_coef and sample_budget may be rules in n (RULE_FIELDS)."""
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
             raise ValueError(f"unknown config key(s) {unknown}; allowed: {sorted(known)}")
-        return cls(**values)
+        return cls(**resolve_rules(values))
+
+
+# Fields a config file may give as a power law in n, {"coef": c, "exponent": e}: c * n ** e at the
+# config's n (sample_budget rounded to an integer), so that one file runs at any n.
+RULE_FIELDS = ("lr", "entropy_coef", "sample_budget")
+
+
+def resolve_rules(values: dict) -> dict:
+    """`values` with each rule of RULE_FIELDS replaced by its value at values' n (default 10)."""
+    out = dict(values)
+    for name in RULE_FIELDS:
+        rule = values.get(name)
+        if not isinstance(rule, dict):
+            continue
+        allowed = 'a number or a rule in n, {"coef": c > 0, "exponent": e}, for the integer bandit'
+        _check(
+            set(rule) == {"coef", "exponent"}
+            and _is_number(rule["coef"])
+            and rule["coef"] > 0
+            and _is_number(rule["exponent"])
+            and values.get("contexts") is None,
+            name,
+            rule,
+            allowed,
+        )
+        n = values.get("n", TrainConfig.n)
+        _check(_is_int(n) and n >= 2, "n", n, "an integer >= 2")
+        value = rule["coef"] * n ** rule["exponent"]
+        out[name] = round(value) if name == "sample_budget" else value
+    return out
 
 
 # The forum thread's fixed version: raw scalar input, no baseline, tiny entropy bonus,
