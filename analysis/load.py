@@ -23,6 +23,7 @@ from contract.schema import (
     DIAGNOSE_REQUIRED,
     DIAGNOSE_SCHEMA,
     SCHEDULE_COLUMNS,
+    SPEED_COLUMNS,
     TRIAL_REQUIRED,
     TRIAL_SCHEMA,
     integer_task,
@@ -126,6 +127,9 @@ def load_study(results_dir: str | Path) -> StudyData:
         for column in SCHEDULE_COLUMNS:  # files written before a schedule's axis: constant
             if frame is not None and column in frame:
                 frame[column] = frame[column].fillna("constant")
+    for column, value in SPEED_COLUMNS.items():  # files written before the speed axes: defaults
+        if column in trials:
+            trials[column] = trials[column].fillna(value).astype(type(value))
     return StudyData(root, _read_meta(root, skipped), trials, curves, diagnose, skipped)
 
 

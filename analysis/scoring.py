@@ -13,7 +13,15 @@ import numpy as np
 import pandas as pd
 
 from analysis.metrics import stratified_bootstrap_ci
-from contract.schema import COMPETING, CONFIG_COLUMNS, CONFIRM, HELDOUT_METRIC, STATUSES, is_integer_task
+from contract.schema import (
+    COMPETING,
+    CONFIG_COLUMNS,
+    CONFIRM,
+    HELDOUT_METRIC,
+    SPEED_COLUMNS,
+    STATUSES,
+    is_integer_task,
+)
 
 BOTH = "both"
 EPS = 1e-9  # exact matches are k/n; float sums of them may land one ulp below the threshold
@@ -177,7 +185,13 @@ def best_config(best: dict, trials: pd.DataFrame, *, tasks: list[str], holdout: 
     budget = own if len(own) else at_n["sample_budget"].dropna()
     # group_size is 1 in the Parquet where the baseline uses no groups; the trainer wants >= 2
     # there too and ignores it, so the file leaves it to the trainer's default.
-    config = {c: best[c] for c in CONFIG_COLUMNS if not (c == "group_size" and best[c] < 2)}
+    # The speed knobs appear only where they differ from the trainer's defaults.
+    config = {
+        c: best[c]
+        for c in CONFIG_COLUMNS
+        if c not in SPEED_COLUMNS and not (c == "group_size" and best[c] < 2)
+    }
+    config.update({c: best[c] for c, default in SPEED_COLUMNS.items() if best.get(c, default) != default})
     config.update({"n": int(task)} if integer else {"contexts": task})
     if not integer and holdout is not None:
         config["holdout"] = float(holdout)

@@ -36,10 +36,16 @@ AXIS_COLUMNS = (
     "batch_size",
     "hidden",
     "group_size",
+    "output_init",
+    "adam_beta1",
+    "adam_beta2",
+    "update_epochs",
 )
 CONFIG_COLUMNS = ("reward", *AXIS_COLUMNS)
 CATEGORICAL = ("reward", "encoding", "baseline", "reward_scale", "lr_schedule", "entropy_schedule")
 SCHEDULE_COLUMNS = ("lr_schedule", "entropy_schedule")  # constant in files written before their axis
+# The speed knobs, null in files written before their axes: read as the trainer's defaults then.
+SPEED_COLUMNS = {"output_init": 1.0, "adam_beta1": 0.9, "adam_beta2": 0.999, "update_epochs": 1}
 INTEGER_ONLY = ("encoding",)  # axes that only the integer bandit reads (a context set: its features)
 HELDOUT_METRIC = "heldout_exact_match"  # a context set's score; the integer bandit's is exact_match
 
@@ -100,6 +106,11 @@ _TYPES = {
     "minibatch_size": pa.int64(),
     "inputs": pa.string(),
     "gamma": pa.float64(),
+    "output_init": pa.float64(),
+    "adam_beta1": pa.float64(),
+    "adam_beta2": pa.float64(),
+    "update_epochs": pa.int64(),
+    "clip": pa.float64(),
     **{m: (pa.int64() if m in COUNT_METRICS else pa.float64()) for m in CURVE_METRICS},
     HELDOUT_METRIC: pa.float64(),
 }
@@ -179,6 +190,11 @@ DIAGNOSE_SETTINGS = (
     "hidden",
     "inputs",
     "gamma",
+    "output_init",
+    "adam_beta1",
+    "adam_beta2",
+    "update_epochs",
+    "clip",
 )
 DIAGNOSE_COLUMNS = (
     "variant",
@@ -204,9 +220,13 @@ DIAGNOSE_COLUMNS = (
 
 TRIAL_SCHEMA = schema(TRIAL_COLUMNS)
 CURVE_SCHEMA = schema(CURVE_COLUMNS)
-TRIAL_REQUIRED = frozenset(
-    {"trial_id", "phase", "status", "n", "seed", *CONFIG_COLUMNS, "exact_match", "distinct_actions"}
-) - set(SCHEDULE_COLUMNS)  # null in older files, read as constant
+TRIAL_REQUIRED = (
+    frozenset(
+        {"trial_id", "phase", "status", "n", "seed", *CONFIG_COLUMNS, "exact_match", "distinct_actions"}
+    )
+    - set(SCHEDULE_COLUMNS)
+    - set(SPEED_COLUMNS)
+)  # null in older files, read as their defaults
 CURVE_REQUIRED = frozenset({"trial_id", "phase", "n", "seed", "report", "samples", "exact_match"})
 DIAGNOSE_SCHEMA = schema(DIAGNOSE_COLUMNS)
 DIAGNOSE_REQUIRED = frozenset({"variant", "n", "seed", "exact_match", "p_correct"})

@@ -25,6 +25,7 @@ from contract.schema import (
     FINAL_METRICS,
     HELDOUT_METRIC,
     PHASES,
+    SPEED_COLUMNS,
     STATUSES,
     TRIAL_SCHEMA,
     integer_task,
@@ -78,7 +79,7 @@ def trial_rows(
     """One row per (task, seed); metric columns null when the trial failed (n too, for a
     context set that never reported).
 
-    `values` holds AXIS_COLUMNS; `provenance` the version columns and git_commit (the writer's);
+    `values` holds AXIS_COLUMNS (the speed knobs default to the trainer's); `provenance` the version columns and git_commit (the writer's);
     `device` the trial worker's; `objective` the study's score of these curves.
     """
     if phase not in PHASES or status not in STATUSES:
@@ -104,7 +105,8 @@ def trial_rows(
                 "n": n,
                 "seed": seed,
                 "reward": reward,
-                **{k: values[k] for k in AXIS_COLUMNS},
+                **{k: values[k] for k in AXIS_COLUMNS if k not in SPEED_COLUMNS},
+                **{k: values.get(k, default) for k, default in SPEED_COLUMNS.items()},
                 "sample_budget": sample_budget[task],
                 **{k: (last[k] if last else None) for k in FINAL_METRICS},
                 HELDOUT_METRIC: last.get(HELDOUT_METRIC) if last else None,

@@ -44,6 +44,9 @@ AXES = {
     "hidden": ("hidden",),
     "inputs": ("inputs",),
     "gamma": ("gamma",),
+    "output_init": ("output_init",),
+    "adam": ("adam_beta1", "adam_beta2"),
+    "update_epochs": ("update_epochs", "clip"),
 }
 COMMON = ("reward", "device")  # the target's, in every variant
 PER_RUN = ("n", "contexts", "holdout", "seeds", "sample_budget", "eval_every")  # diagnose's own
@@ -254,6 +257,7 @@ def _effective(settings: dict) -> dict:
         ("group_size", e["baseline"] in GROUP_BASELINES),
         ("ema_decay", e["baseline"] == "ema"),
         ("value_coef", e["baseline"] == "value"),
+        ("clip", e["update_epochs"] > 1),
     ):
         if not used:
             e[field] = None

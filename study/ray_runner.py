@@ -33,7 +33,7 @@ from contract.schema import FAILED, FINISHED, REFERENCE, REFERENCE_ID, SEARCH, S
 from contract.write import write_json_atomic
 from study import export
 from study import storage as storage_io
-from study.objective import OBJECTIVE_NAME, objective
+from study.objective import OBJECTIVE_NAMES, objective
 from study.space import axis_values, default_point, search_space
 from study.spec import Resources, StudySpec
 from study.summary import failures, print_summary
@@ -215,6 +215,7 @@ def trial_settings(spec: StudySpec, resources: Resources, *, gpu_mode: bool) -> 
         "reward": spec.reward,
         "gpus_per_trial": resources.gpus_per_trial if gpu_mode else 0.0,
         "cpus_per_trial": resources.cpus_per_trial,
+        "objective": spec.objective,
     }
 
 
@@ -388,6 +389,7 @@ def _write(paths: StudyPaths, *, name: str, spec: StudySpec, **result) -> None:
         tasks=spec.tasks,
         seeds=spec.seeds,
         sample_budget=spec.sample_budget,
+        objective_kind=spec.objective,
         **result,
     )
 
@@ -430,7 +432,9 @@ def _write_reference(out: dict, *, name, spec, paths) -> None:
         curves=out["rows"],
         device=out["device"],
     )
-    outcome = f"FAILED: {out['failure']}" if failed else f"objective={objective(out['rows']):.4f}"
+    outcome = (
+        f"FAILED: {out['failure']}" if failed else f"objective={objective(out['rows'], spec.objective):.4f}"
+    )
     print(f"ended {REFERENCE_ID} ({REFERENCE_PRESET} preset, outside the search): {outcome}", flush=True)
 
 
@@ -487,7 +491,7 @@ def _begin_meta(*, name, spec, paths, storage, resume, command) -> dict:
             "reports": spec.reports,
             "reward": spec.reward,
             "search_seed": spec.search_seed,
-            "objective": OBJECTIVE_NAME,
+            "objective": OBJECTIVE_NAMES[spec.objective],
             "reference": {"trial_id": REFERENCE_ID, "preset": REFERENCE_PRESET},
             "started": _now(),
             "ended": None,
@@ -545,7 +549,8 @@ def study_trainable(config: dict, *, settings: dict) -> None:
             run.step()
             with tempfile.TemporaryDirectory() as folder:
                 run.save(Path(folder))
-                tune.report({**base, **_progress(run)}, checkpoint=tune.Checkpoint.from_directory(folder))
+                progress = _progress(run, settings.get("objective", "hold"))
+                tune.report({**base, **progress}, checkpoint=tune.Checkpoint.from_directory(folder))
     except (TrainingDiverged, RewardError, ValueError) as error:
         done = run.report if run else 0
         tune.report({**base, "objective": 0.0, "reports_done": done, "failed": True, "failure": str(error)})
@@ -579,5 +584,9 @@ def _trial_run(values: dict, settings: dict, device: str) -> TrialRun:
     )
 
 
-def _progress(run: TrialRun) -> dict:
-    return {"objective": objective(run.rows), "reports_done": run.report, **summary(run.rows, run.report - 1)}
+def _progress(run: TrialRun, kind: str) -> dict:
+    return {
+        "objective": objective(run.rows, kind),
+        "reports_done": run.report,
+        **summary(run.rows, run.report - 1),
+    }

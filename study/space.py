@@ -19,6 +19,9 @@ ENTROPY_COEF = (0.03, 3.0)
 GROUP_SIZES = (2, 4, 8, 16)
 BATCH_SIZES = (64, 128, 256, 512, 1024)
 HIDDEN = (32, 64, 128, 256)
+# The speed knobs (trainable.init, trainable.optimizer, trainable.epochs): categorical, each held
+# at the trainer's default unless a study lists more values; a held one is not an Optuna parameter.
+SPEED_AXES = {"output_init": 1.0, "adam_beta1": 0.9, "adam_beta2": 0.999, "update_epochs": 1}
 # The numeric part of the space; a study may narrow it (`--lr-range`, `--batch-sizes`, ...).
 DEFAULT_RANGES = {
     "lr": LR,
@@ -26,13 +29,31 @@ DEFAULT_RANGES = {
     "batch_size": BATCH_SIZES,
     "hidden": HIDDEN,
     "group_size": GROUP_SIZES,
+    **{key: (value,) for key, value in SPEED_AXES.items()},
+}
+# `--objective speed`'s space: by hand at n=10 and 100 (docs/FINDINGS.md, "How fast"), batches of
+# 8-64 with an lr of 0.02-0.1 reached 0.99 soonest, a uniform start (output_init 0) left fewer
+# inputs stuck at n=10, and beta1 0 or beta2 0.99 passed 0.99 at n=100 in 60k samples where
+# Adam's defaults did not; beta2 0.9 never learned, so it is left out.
+SPEED_RANGES = {
+    **DEFAULT_RANGES,
+    "lr": (3e-3, 0.3),
+    "entropy_coef": (0.1, 3.0),
+    "batch_size": (8, 16, 32, 64, 128, 256),
+    "hidden": (64, 128, 256),
+    "group_size": (2, 4, 8),
+    "output_init": (0.0, 1.0),
+    "adam_beta1": (0.0, 0.5, 0.9),
+    "adam_beta2": (0.99, 0.999),
+    "update_epochs": (1, 2, 4),
 }
 
 
 def search_space(
     trial, *, encodings, baselines, reward_scales, lr_schedules, entropy_schedules, ranges=DEFAULT_RANGES
 ) -> None:
-    """Define-by-run space for OptunaSearch (bind the choices with functools.partial)."""
+    """Define-by-run space for OptunaSearch (bind the choices with functools.partial); returns
+    the speed knobs held at one value, as constants."""
     trial.suggest_categorical("encoding", list(encodings))
     baseline = trial.suggest_categorical("baseline", list(baselines))
     trial.suggest_categorical("reward_scale", list(reward_scales))
@@ -44,6 +65,14 @@ def search_space(
     trial.suggest_categorical("hidden", list(ranges["hidden"]))
     if baseline in GROUP_BASELINES:
         trial.suggest_categorical("group_size", list(ranges["group_size"]))
+    held = {}
+    for key in SPEED_AXES:
+        values = ranges.get(key, DEFAULT_RANGES[key])
+        if len(values) > 1:
+            trial.suggest_categorical(key, list(values))
+        else:
+            held[key] = values[0]
+    return held
 
 
 def default_point(
@@ -82,6 +111,12 @@ def default_point(
     }
     if d.baseline in GROUP_BASELINES:
         point["group_size"] = d.group_size
+    for key in SPEED_AXES:
+        values = ranges.get(key, DEFAULT_RANGES[key])
+        if getattr(d, key) not in values:
+            return None
+        if len(values) > 1:
+            point[key] = getattr(d, key)
     return point
 
 
@@ -121,13 +156,16 @@ def describe(axes: dict[str, tuple[str, ...]], ranges: dict[str, tuple] = DEFAUL
             "when": "baseline in " + ", ".join(GROUP_BASELINES),
             "otherwise": 1,
         },
+        **{key: {"categorical": list(ranges.get(key, DEFAULT_RANGES[key]))} for key in SPEED_AXES},
     }
 
 
 def axis_values(point: dict) -> dict:
     """A sampled point (or a preset) -> the trainer fields of AXIS_COLUMNS.
 
-    `group_size` is 1 where the baseline does not use groups (the trainer ignores it there).
+    `group_size` is 1 where the baseline does not use groups (the trainer ignores it there);
+    `output_init`, `adam_beta1`, `adam_beta2` and `update_epochs` are the trainer's defaults where
+    the point lacks them (a preset, a study from before their axes).
     """
     uses_groups = point["baseline"] in GROUP_BASELINES
     entropy = point.get("entropy_coef", 0.0)
@@ -142,6 +180,10 @@ def axis_values(point: dict) -> dict:
         "batch_size": int(point["batch_size"]),
         "hidden": int(point["hidden"]),
         "group_size": int(point["group_size"]) if uses_groups else 1,
+        "output_init": float(point.get("output_init", SPEED_AXES["output_init"])),
+        "adam_beta1": float(point.get("adam_beta1", SPEED_AXES["adam_beta1"])),
+        "adam_beta2": float(point.get("adam_beta2", SPEED_AXES["adam_beta2"])),
+        "update_epochs": int(point.get("update_epochs", SPEED_AXES["update_epochs"])),
     }
 
 

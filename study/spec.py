@@ -14,7 +14,7 @@ from pathlib import Path
 
 from contract.layout import StudyPaths
 from contract.schema import integer_task, is_integer_task
-from study.space import DEFAULT_RANGES
+from study.space import DEFAULT_RANGES, SPEED_AXES, SPEED_RANGES
 from trainable.config import BASELINES, ENCODINGS, REWARD_SCALES
 from trainable.contexts import DEFAULT_HOLDOUT
 from trainable.schedules import SCHEDULES
@@ -75,6 +75,7 @@ class StudySpec:
     # lr and entropy_coef: (low, high) on a log scale; batch_size, hidden, group_size: the choices
     ranges: dict[str, tuple] = field(default_factory=lambda: dict(DEFAULT_RANGES))
     scheduler: str = "asha"  # one of SCHEDULERS
+    objective: str = "hold"  # one of study.objective.OBJECTIVES
 
     @property
     def tasks(self) -> tuple[str, ...]:
@@ -104,6 +105,7 @@ class StudySpec:
             holdout=d.get("holdout", DEFAULT_HOLDOUT),
             ranges={key: tuple(d.get("ranges", {}).get(key, v)) for key, v in DEFAULT_RANGES.items()},
             scheduler=d.get("scheduler", "asha"),
+            objective=d.get("objective", "hold"),
         )
 
 
@@ -197,15 +199,34 @@ RANGE_OPTIONS = {
     "batch_size": "--batch-sizes",
     "hidden": "--hidden-sizes",
     "group_size": "--group-sizes",
+    "output_init": "--output-inits",
+    "adam_beta1": "--adam-beta1s",
+    "adam_beta2": "--adam-beta2s",
+    "update_epochs": "--update-epochs",
+}
+# The speed knobs' allowed values: (test, what is allowed)
+_SPEED_CHECKS = {
+    "output_init": (lambda v: v >= 0, "numbers >= 0"),
+    "adam_beta1": (lambda v: 0 <= v < 1, "numbers in [0, 1)"),
+    "adam_beta2": (lambda v: 0 <= v < 1, "numbers in [0, 1)"),
+    "update_epochs": (lambda v: v >= 1, "integers >= 1"),
 }
 
 
-def check_ranges(ranges: dict[str, list | None]) -> dict[str, tuple]:
-    """The numeric space (DEFAULT_RANGES where not given): lr and entropy_coef as LOW HIGH with
-    0 < LOW <= HIGH (LOW = HIGH fixes the value), sizes as distinct positive integers; every
-    group size must divide every batch size (a batch is whole groups)."""
+def default_ranges(objective: str) -> dict[str, tuple]:
+    """The numeric space a study searches unless told: SPEED_RANGES for the speed objective."""
+    return dict(SPEED_RANGES if objective == "speed" else DEFAULT_RANGES)
+
+
+def check_ranges(
+    ranges: dict[str, list | None], defaults: dict[str, tuple] = DEFAULT_RANGES
+) -> dict[str, tuple]:
+    """The numeric space (`defaults` where not given): lr and entropy_coef as LOW HIGH with
+    0 < LOW <= HIGH (LOW = HIGH fixes the value), sizes as distinct positive integers, the speed
+    knobs as distinct values (one value holds it); every group size must divide every batch
+    size (a batch is whole groups)."""
     out = {}
-    for key, default in DEFAULT_RANGES.items():
+    for key, default in defaults.items():
         option, chosen = RANGE_OPTIONS[key], ranges.get(key)
         if chosen is None:
             out[key] = tuple(default)
@@ -214,6 +235,10 @@ def check_ranges(ranges: dict[str, list | None]) -> dict[str, tuple]:
         if key in ("lr", "entropy_coef"):
             low, high = chosen
             check(0 < low <= high, option, shown, "LOW HIGH with 0 < LOW <= HIGH (log scale)")
+        elif key in SPEED_AXES:
+            ok, allowed = _SPEED_CHECKS[key]
+            check(all(ok(v) for v in chosen), option, shown, allowed)
+            check(len(set(chosen)) == len(chosen), option, shown, "distinct values")
         else:
             least = 2 if key == "group_size" else 1
             check(all(v >= least for v in chosen), option, shown, f"integers >= {least}")

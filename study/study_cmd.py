@@ -12,6 +12,7 @@ import os
 import shlex
 import sys
 
+from study.objective import OBJECTIVES
 from study.options import DEFAULT_NS, check_ns
 from study.spec import DEFAULT_AXES, RANGE_OPTIONS, SCHEDULERS
 
@@ -121,7 +122,7 @@ def register(commands: argparse._SubParsersAction) -> None:
             + " ".join(DEFAULT_AXES[axis.replace("-", "_")])
             + ")",
         )
-    from study.space import DEFAULT_RANGES
+    from study.space import DEFAULT_RANGES, SPEED_RANGES
 
     for key, kind, what in (
         ("lr", float, "the Adam learning rate"),
@@ -150,6 +151,29 @@ def register(commands: argparse._SubParsersAction) -> None:
             metavar="K",
             help=f"search these {what} (default: {' '.join(map(str, DEFAULT_RANGES[key]))})",
         )
+    for key, kind, what in (
+        ("output_init", float, "initial scales of the output layer (0: a uniform policy)"),
+        ("adam_beta1", float, "Adam beta1 values"),
+        ("adam_beta2", float, "Adam beta2 values"),
+        ("update_epochs", int, "gradient steps per batch (> 1: PPO's clipped ratio)"),
+    ):
+        p.add_argument(
+            RANGE_OPTIONS[key],
+            type=kind,
+            nargs="+",
+            default=None,
+            metavar="V",
+            help=f"search these {what} (default: {' '.join(map(str, DEFAULT_RANGES[key]))};"
+            f" with --objective speed {' '.join(map(str, SPEED_RANGES[key]))})",
+        )
+    p.add_argument(
+        "--objective",
+        default=None,
+        choices=OBJECTIVES,
+        help="hold (the default): exact match held over the last third of the budget, and the area"
+        " under its curve; speed: reaching 0.99 early and staying there, searched over small"
+        " batches, larger lrs and the speed knobs unless the options above narrow it",
+    )
     p.add_argument(
         "--scheduler",
         default=None,
@@ -204,6 +228,7 @@ OPTION_OF = {
     "axes": "--encodings/--baselines/--reward-scales/--lr-schedules/--entropy-schedules",
     "warm_start": "--warm-start/--no-warm-start",
     "scheduler": "--scheduler",
+    "objective": "--objective",
     "ranges": "/".join(RANGE_OPTIONS.values()),
 }
 
@@ -212,7 +237,15 @@ def spec_from_args(args: argparse.Namespace, base=None):
     """The StudySpec of the flags given, else `base`'s values (on --resume), else the
     defaults. ValueError for a bad value."""
     from study.space import with_defaults
-    from study.spec import StudySpec, check, check_axes, check_ranges, parse_budget, task_budget
+    from study.spec import (
+        StudySpec,
+        check,
+        check_axes,
+        check_ranges,
+        default_ranges,
+        parse_budget,
+        task_budget,
+    )
     from trainable.contexts import DEFAULT_HOLDOUT
 
     def pick(option, saved, default):
@@ -255,10 +288,11 @@ def spec_from_args(args: argparse.Namespace, base=None):
         if warm_start and not any(restricted.values()):
             axes = with_defaults(axes)  # the warm start must be a point of the space
     narrowed = {key: getattr(args, option[2:].replace("-", "_")) for key, option in RANGE_OPTIONS.items()}
+    objective = pick("objective", base and base.objective, "hold")
     if base is not None and all(v is None for v in narrowed.values()):
         ranges = base.ranges
     else:
-        ranges = check_ranges(narrowed)
+        ranges = check_ranges(narrowed, default_ranges(objective))
     scheduler = pick("scheduler", base and base.scheduler, "asha")
     reward = pick("reward", base and base.reward, DEFAULTS["reward"])
     actions = check_contexts(contexts, holdout)
@@ -277,6 +311,7 @@ def spec_from_args(args: argparse.Namespace, base=None):
         holdout=holdout,
         ranges=ranges,
         scheduler=scheduler,
+        objective=objective,
     )
 
 

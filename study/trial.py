@@ -156,9 +156,10 @@ def write_result(
     device: str,
     horizon: str = "search",
     file_id: str | None = None,
+    objective_kind: str = "hold",
 ) -> None:
     """A trial's curve and trial files (named `file_id`, default its trial_id), scored by the
-    study's objective; what the search, the reference run and confirm all write."""
+    study's objective (`objective_kind`); what the search, the reference run and confirm all write."""
     rows = trial_rows(
         study=study,
         trial_id=trial_id,
@@ -173,7 +174,7 @@ def write_result(
         curves=curves,
         device=device,
         provenance=provenance(),
-        objective=objective(curves),
+        objective=objective(curves, objective_kind),
         horizon=horizon,
     )
     table = curve_table(study=study, trial_id=trial_id, phase=phase, curves=curves, horizon=horizon)

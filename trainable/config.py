@@ -59,6 +59,11 @@ class TrainConfig:
     minibatch_size: int | None = None
     ema_decay: float = 0.9
     value_coef: float = 0.5
+    output_init: float = 1.0  # the output layer's initial scale (trainable.init); 0: uniform policy
+    adam_beta1: float = 0.9  # Adam's momentum and second-moment decay (trainable.optimizer)
+    adam_beta2: float = 0.999
+    update_epochs: int = 1  # gradient steps per batch; > 1 uses the clipped ratio (trainable.epochs)
+    clip: float = 0.2  # the ratio's clip range for update_epochs > 1
 
     def __post_init__(self):
         integer = self.contexts is None
@@ -102,11 +107,42 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, values: dict) -> TrainConfig:
+        """A config from fields; lr, entropy_coef and sample_budget may be rules in n (RULE_FIELDS)."""
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
             raise ValueError(f"unknown config key(s) {unknown}; allowed: {sorted(known)}")
-        return cls(**values)
+        return cls(**resolve_rules(values))
+
+
+# Fields a config file may give as a power law in n, {"coef": c, "exponent": e}: c * n ** e at the
+# config's n (sample_budget rounded to an integer), so that one file runs at any n.
+RULE_FIELDS = ("lr", "entropy_coef", "sample_budget")
+
+
+def resolve_rules(values: dict) -> dict:
+    """`values` with each rule of RULE_FIELDS replaced by its value at values' n (default 10)."""
+    out = dict(values)
+    for name in RULE_FIELDS:
+        rule = values.get(name)
+        if not isinstance(rule, dict):
+            continue
+        allowed = 'a number or a rule in n, {"coef": c > 0, "exponent": e}, for the integer bandit'
+        _check(
+            set(rule) == {"coef", "exponent"}
+            and _is_number(rule["coef"])
+            and rule["coef"] > 0
+            and _is_number(rule["exponent"])
+            and values.get("contexts") is None,
+            name,
+            rule,
+            allowed,
+        )
+        n = values.get("n", TrainConfig.n)
+        _check(_is_int(n) and n >= 2, "n", n, "an integer >= 2")
+        value = rule["coef"] * n ** rule["exponent"]
+        out[name] = round(value) if name == "sample_budget" else value
+    return out
 
 
 # The forum thread's fixed version: raw scalar input, no baseline, tiny entropy bonus,
@@ -252,3 +288,11 @@ def _validate(c: TrainConfig) -> None:
         )
     _check(_is_number(c.ema_decay) and 0 <= c.ema_decay < 1, "ema_decay", c.ema_decay, "a number in [0, 1)")
     _check(_is_number(c.value_coef) and c.value_coef >= 0, "value_coef", c.value_coef, "a number >= 0")
+    _check(_is_number(c.output_init) and c.output_init >= 0, "output_init", c.output_init, "a number >= 0")
+    for name in ("adam_beta1", "adam_beta2"):
+        value = getattr(c, name)
+        _check(_is_number(value) and 0 <= value < 1, name, value, "a number in [0, 1)")
+    _check(
+        _is_int(c.update_epochs) and c.update_epochs >= 1, "update_epochs", c.update_epochs, "an integer >= 1"
+    )
+    _check(_is_number(c.clip) and c.clip > 0, "clip", c.clip, "a finite number > 0")

@@ -8,6 +8,8 @@ contexts per step, one context per sample, for `config.sample_budget` samples.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -20,12 +22,21 @@ from trainable.trainer import BatchedPolicy, resolve_device
 def supervised_accuracy(config: TrainConfig) -> dict[str, np.ndarray]:
     """Greedy accuracy on each of the task's splits (`train`, and `heldout` for a context set):
     {split: (S,) over config.seeds}."""
+    *_, (_, accuracy) = supervised_curve(config, every=config.sample_budget)
+    return accuracy
+
+
+def supervised_curve(config: TrainConfig, *, every: int) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
+    """(samples so far, accuracy per split as in supervised_accuracy) after about every `every`
+    samples (whole batches) and at the end of the budget."""
     device = resolve_device(config.device)
     task = make_task(config, device)
     policy = BatchedPolicy(config, task, device)
     optimizer = torch.optim.Adam(policy.parameters(), lr=config.lr)
     generators = [torch.Generator().manual_seed(s) for s in config.seeds]
-    for _ in range(-(-config.sample_budget // config.batch_size)):
+    steps = -(-config.sample_budget // config.batch_size)
+    per_report = max(1, every // config.batch_size)
+    for step in range(1, steps + 1):
         x = torch.stack(
             [torch.randint(task.train_size, (config.batch_size,), generator=g) for g in generators]
         ).to(device)
@@ -34,10 +45,15 @@ def supervised_accuracy(config: TrainConfig) -> dict[str, np.ndarray]:
         optimizer.zero_grad(set_to_none=True)
         loss.view_as(x).mean(1).sum().backward()
         optimizer.step()
+        if step % per_report == 0 or step == steps:
+            yield step * config.batch_size, _accuracy(policy, task, len(config.seeds), device)
+
+
+@torch.no_grad()
+def _accuracy(policy, task, num_seeds: int, device) -> dict[str, np.ndarray]:
     accuracy = {}
-    with torch.no_grad():
-        for name, (start, stop) in task.splits.items():
-            xs = torch.arange(start, stop, device=device).expand(len(config.seeds), -1)
-            greedy = policy(xs)[0].argmax(-1)
-            accuracy[name] = (greedy == task.keys(xs)).double().mean(1).cpu().numpy()
+    for name, (start, stop) in task.splits.items():
+        xs = torch.arange(start, stop, device=device).expand(num_seeds, -1)
+        greedy = policy(xs)[0].argmax(-1)
+        accuracy[name] = (greedy == task.keys(xs)).double().mean(1).cpu().numpy()
     return accuracy

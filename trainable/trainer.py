@@ -19,10 +19,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from trainable import advantages
+from trainable import advantages, epochs
 from trainable.baselines import BASELINES
 from trainable.config import TrainConfig
 from trainable.encodings import EMBEDDING_DIM
+from trainable.init import scale_output
+from trainable.optimizer import adam
 from trainable.rewards import RewardTable, build_reward_table, call_reward
 from trainable.schedules import lr_scheduler, schedule_factor
 from trainable.tasks import HELDOUT, TRAIN, make_task
@@ -87,14 +89,17 @@ class BatchedPolicy(nn.Module):
     """S independent policies encoding -> Linear(d, hidden) -> ReLU -> Linear(hidden, A).
 
     The task gives the encoding path, d and A. Initialised as PyTorch's nn.Linear (uniform in
-    +-1/sqrt(fan_in)), one seed at a time.
+    +-1/sqrt(fan_in)), one seed at a time, the output layer then scaled by `output_init`.
     """
 
     def __init__(self, config: TrainConfig, task, device: torch.device):
         super().__init__()
         self.task, self.encoding = task, task.encoding
         d, h, n = task.feature_dim, config.hidden, task.num_actions
-        per_seed = [self._init_one(seed, d, h, n, config.baseline == "value") for seed in config.seeds]
+        per_seed = [
+            scale_output(self._init_one(seed, d, h, n, config.baseline == "value"), config.output_init)
+            for seed in config.seeds
+        ]
         for name in per_seed[0]:
             stacked = torch.stack([p[name] for p in per_seed]).to(device)
             self.register_parameter(name, nn.Parameter(stacked))
@@ -147,7 +152,12 @@ class Trainer:
         self.task = make_task(config, self.device)
         self.rewards: RewardTable = build_reward_table(config.reward, self.task.num_actions, self.device)
         self.policy = BatchedPolicy(config, self.task, self.device)
-        self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=config.lr)
+        self.optimizer = adam(
+            self.policy.parameters(),
+            lr=config.lr,
+            beta1=config.adam_beta1,
+            beta2=config.adam_beta2,
+        )
         steps = math.ceil(config.sample_budget / config.batch_size)
         self.scheduler = lr_scheduler(self.optimizer, schedule=config.lr_schedule, steps=steps)
         self.generators = [torch.Generator(device=self.device).manual_seed(s) for s in config.seeds]
@@ -194,7 +204,7 @@ class Trainer:
     def _step(self) -> None:
         c = self.config
         x, u = self._draw()
-        one_update = c.minibatch_size == c.batch_size
+        one_update = c.minibatch_size == c.batch_size and c.update_epochs == 1
         with torch.set_grad_enabled(one_update):
             logits, value = self.policy(x)
             logp = torch.log_softmax(logits, dim=-1)
@@ -209,18 +219,22 @@ class Trainer:
             self._reward_sum += raw.mean(dim=1)
             self._reward_batches += 1
             adv, target = self._advantages(x, raw, value)
+            # the sampling policy's log-probabilities, for the clipped ratio of later steps
+            old = logp.gather(-1, actions.unsqueeze(-1)).squeeze(-1) if c.update_epochs > 1 else None
         if one_update:
             self._update(logp, value, actions, adv, target)
             return
-        for part in torch.arange(c.batch_size, device=self.device).split(c.minibatch_size):
-            logits, value = self.policy(x[:, part])
-            self._update(
-                torch.log_softmax(logits, dim=-1),
-                value,
-                actions[:, part],
-                adv[:, part],
-                None if target is None else target[:, part],
-            )
+        for _ in range(c.update_epochs):
+            for part in torch.arange(c.batch_size, device=self.device).split(c.minibatch_size):
+                logits, value = self.policy(x[:, part])
+                self._update(
+                    torch.log_softmax(logits, dim=-1),
+                    value,
+                    actions[:, part],
+                    adv[:, part],
+                    None if target is None else target[:, part],
+                    None if old is None else old[:, part],
+                )
 
     def _advantages(self, x, raw, value) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Advantages (S, B) and the value head's regression target (or None)."""
@@ -235,10 +249,15 @@ class Trainer:
             adv = advantages.standardize(adv)
         return adv, target
 
-    def _update(self, logp, value, actions, adv, target) -> None:
+    def _update(self, logp, value, actions, adv, target, old_logp_taken=None) -> None:
+        """One Adam step: REINFORCE's loss, or with `old_logp_taken` (the sampling policy's) the
+        clipped surrogate of trainable.epochs."""
         c = self.config
         logp_taken = logp.gather(-1, actions.unsqueeze(-1)).squeeze(-1)
-        per_seed = -(adv * logp_taken).mean(dim=1)
+        if old_logp_taken is None:
+            per_seed = -(adv * logp_taken).mean(dim=1)
+        else:
+            per_seed = epochs.clipped_surrogate(logp_taken, old_logp_taken, adv, clip=c.clip)
         if c.entropy_coef > 0:
             entropy = -(logp.exp() * logp).sum(-1).mean(dim=1)
             done = self.scheduler.last_epoch * c.batch_size  # samples before this batch, as the lr sees them

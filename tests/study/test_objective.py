@@ -66,3 +66,27 @@ def test_a_context_set_is_scored_on_held_out_exact_match_without_a_stuck_term():
     ]
     assert objective(held) == pytest.approx(0.2 * (0.5 + 0.9 + 0.9) / 3 + 0.8 * 0.9)
     assert objective(held + curve([1.0] * 3, [0] * 3)) == pytest.approx((objective(held) + 1.0) / 2)
+
+
+def timed(exact: list[float], stuck: list[int], every: int = 1000) -> list[dict]:
+    """A curve with samples (what the speed objective reads)."""
+    return [dict(row, samples=every * (row["report"] + 1)) for row in curve(exact, stuck)]
+
+
+def test_the_speed_objective_ranks_early_and_holding_over_late_over_lost():
+    early = timed([0.5, 0.99, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0], [0] * 10)
+    late = timed([0.1, 0.2, 0.4, 0.6, 0.8, 0.9, 0.95, 0.98, 0.99, 1.0], [0] * 10)
+    lost = timed([0.5, 0.99, 1.0, 1.0, 0.99, 0.98, 0.98, 0.98, 0.98, 0.98], [0, 0, 0, 0, 0, 2, 2, 2, 2, 2])
+    never = timed([0.5, 0.8, 0.9, 0.95, 0.97, 0.98, 0.98, 0.98, 0.98, 0.98], [0] * 10)
+    assert objective(early, "speed") == pytest.approx(0.5 * (1 - 2000 / 10000) + 0.5 * 1.0)
+    hold = (0.95 + 0.98 + 0.99 + 1.0) / 4  # the last third of 10 reports: 4
+    assert objective(late, "speed") == pytest.approx(0.5 * (1 - 9000 / 10000) + 0.5 * hold)
+    assert objective(never, "speed") < objective(late, "speed") < objective(early, "speed")
+    # reaching 0.99 early and then losing inputs to stuck ones scores below never reaching it
+    assert objective(lost, "speed") < objective(never, "speed")
+
+
+def test_reaching_0_99_with_an_input_stuck_is_not_reaching_it():
+    stuck = timed([0.99] * 10, [1] * 10, every=1)
+    clean = timed([0.99] * 10, [0] * 10, every=1)
+    assert objective(stuck, "speed") < objective(clean, "speed") == pytest.approx(0.5 * 0.9 + 0.5 * 0.99)

@@ -1,0 +1,87 @@
+"""The speed knobs: the output layer's initial scale, Adam's betas, clipped epochs, rules in n,
+and docs/fast_config.json."""
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from trainable import TrainConfig, Trainer, read_config_file
+from trainable.config import resolve_rules
+from trainable.epochs import clipped_surrogate
+
+FAST_CONFIG = Path(__file__).resolve().parents[2] / "docs" / "fast_config.json"
+
+
+def test_zero_output_init_starts_every_input_at_the_uniform_policy():
+    trainer = Trainer(TrainConfig(n=10, seeds=(0, 1), output_init=0.0, device="cpu"))
+    logits, _ = trainer.policy(torch.arange(10).expand(2, -1))
+    assert torch.allclose(logits.softmax(-1), torch.full((2, 10, 10), 0.1))
+    default = Trainer(TrainConfig(n=10, seeds=(0, 1), device="cpu"))
+    assert not torch.allclose(
+        default.policy(torch.arange(10).expand(2, -1))[0].softmax(-1), logits.softmax(-1)
+    )
+    # the first layer is drawn as before: only the output layer is scaled
+    assert torch.equal(trainer.policy.w1, default.policy.w1)
+
+
+def test_adam_betas_reach_the_optimizer():
+    trainer = Trainer(TrainConfig(n=10, adam_beta1=0.0, adam_beta2=0.99, device="cpu"))
+    assert trainer.optimizer.param_groups[0]["betas"] == (0.0, 0.99)
+
+
+def test_the_clipped_surrogate_stops_pushing_past_the_clip_range():
+    old = torch.log(torch.full((1, 4), 0.5))
+    adv = torch.tensor([[1.0, 1.0, -1.0, -1.0]])
+    new = (old + torch.tensor([[0.0, 0.5, 0.0, -0.5]])).requires_grad_()
+    clipped_surrogate(new, old, adv, clip=0.2).sum().backward()
+    # ratio 1: REINFORCE's gradient (-adv / B); ratio e^0.5 > 1.2 with adv > 0 and e^-0.5 < 0.8 with
+    # adv < 0: clipped, no gradient
+    assert new.grad[0].tolist() == pytest.approx([-0.25, 0.0, 0.25, 0.0])
+
+
+def test_clipped_epochs_change_the_update_and_one_epoch_is_reinforce():
+    base = dict(n=10, seeds=(0,), batch_size=32, sample_budget=32, eval_every=32, device="cpu")
+    one, again, four = (Trainer(TrainConfig(**base, update_epochs=k)) for k in (1, 1, 4))
+    for t in (one, again, four):
+        t.run(32)
+    assert torch.equal(one.policy.w2, again.policy.w2)
+    assert (four.policy.w2 - one.policy.w2).abs().max() > 1e-4
+
+
+def test_bad_speed_knobs_are_refused_with_the_value_and_what_is_allowed():
+    for field, value, allowed in (
+        ("output_init", -1.0, "a number >= 0"),
+        ("adam_beta2", 1.0, "a number in [0, 1)"),
+        ("update_epochs", 0, "an integer >= 1"),
+        ("clip", 0.0, "a finite number > 0"),
+    ):
+        with pytest.raises(ValueError, match=rf"^{field}=.* is not allowed; expected {re.escape(allowed)}"):
+            TrainConfig(**{field: value})
+
+
+def test_a_rule_in_n_resolves_at_the_configs_n():
+    rule = {"coef": 0.1, "exponent": -0.5}
+    assert TrainConfig.from_dict({"n": 100, "lr": rule}).lr == pytest.approx(0.01)
+    budget = {"coef": 100, "exponent": 1.5}
+    assert TrainConfig.from_dict({"n": 100, "sample_budget": budget}).sample_budget == 100_000
+    assert resolve_rules({"lr": 0.5}) == {"lr": 0.5}
+    with pytest.raises(ValueError, match=r"^lr=.* is not allowed; expected a number or a rule in n"):
+        TrainConfig.from_dict({"n": 100, "lr": {"coef": 0.1}})
+    with pytest.raises(ValueError, match=r"^sample_budget=.* is not allowed"):
+        TrainConfig.from_dict({"contexts": "digits", "sample_budget": budget})
+
+
+def test_fast_config_loads_at_any_n_and_learns_n10_quickly():
+    values = read_config_file(FAST_CONFIG)
+    for n in (10, 100, 1000):
+        assert TrainConfig.from_dict({**values, "n": n}).n == n
+    config = TrainConfig.from_dict({**values, "n": 10, "seeds": (0, 1, 2), "device": "cpu"})
+    trainer = Trainer(config)
+    while trainer.samples < config.sample_budget:
+        metrics = trainer.run(min(config.eval_every, config.sample_budget - trainer.samples))
+    # published: 0.99 by 1.5k samples on 10 fresh seeds; here a generous bound on seeds 0-2
+    assert not np.isnan(metrics.samples_to_99).any() and metrics.samples_to_99.max() <= 3_000
+    assert metrics.exact_match.min() == 1.0 and metrics.stuck.max() == 0
