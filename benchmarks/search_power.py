@@ -27,7 +27,7 @@ VARIANTS = {"warm-start": ["--warm-start"], "no-warm-start": ["--no-warm-start"]
 
 def run_study(root: Path, name: str, extra: list[str]) -> tuple[float, float]:
     """(start time, wall seconds) of one study."""
-    command = [sys.executable, "-m", "study.cli", "study", "--name", name, "--results", str(root), *extra]
+    command = [sys.executable, "-m", "cli.main", "study", "--name", name, "--results", str(root), *extra]
     start = time.time()
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:

@@ -36,7 +36,7 @@ def main() -> None:
     import pyarrow.parquet as pq
     import ray
 
-    from study import cli
+    from cli import main as cli
 
     with tempfile.TemporaryDirectory(prefix="bt-bench-", dir="/tmp") as temp:
         start = time.perf_counter()

@@ -29,7 +29,7 @@ def wall_s(*, n: int, samples: int, threads: int, copies: int) -> float:
     command = [
         sys.executable,
         "-m",
-        "study.cli",
+        "cli.main",
         "train",
         "--n",
         str(n),

@@ -172,30 +172,9 @@ def schema(columns) -> pa.Schema:
 
 
 # diagnose.parquet: a variant's settings are every TrainConfig field it may change.
-DIAGNOSE_SETTINGS = (
-    "reward",
-    "device",
-    "encoding",
-    "baseline",
-    "group_size",
-    "ema_decay",
-    "value_coef",
-    "reward_scale",
-    "lr",
-    "lr_schedule",
-    "entropy_coef",
-    "entropy_schedule",
-    "batch_size",
-    "minibatch_size",
-    "hidden",
-    "inputs",
-    "gamma",
-    "output_init",
-    "adam_beta1",
-    "adam_beta2",
-    "update_epochs",
-    "clip",
-)
+# The TrainConfig fields a diagnose variant may change beside the axes.
+DIAGNOSE_EXTRA = ("minibatch_size", "ema_decay", "value_coef", "inputs", "gamma", "clip")
+DIAGNOSE_SETTINGS = ("reward", "device", *AXIS_COLUMNS, *DIAGNOSE_EXTRA)
 DIAGNOSE_COLUMNS = (
     "variant",
     "changed",

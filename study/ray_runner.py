@@ -1,4 +1,4 @@
-"""Every Ray call of a study: connecting, the Tuner (OptunaSearch + ASHA), the trainable, resuming,
+"""Every Ray call of a study: connecting, the Tuner (OptunaSearch + ASHA or FIFO), the trainable, resuming,
 the Parquet export callback and the reference run.
 
 The driver writes every result file: a Tune callback turns a trial's last checkpoint (its curve
@@ -34,7 +34,7 @@ from contract.write import write_json_atomic
 from study import export
 from study import storage as storage_io
 from study.objective import OBJECTIVE_NAMES, objective
-from study.space import axis_values, default_point, search_space
+from study.space import axis_values, default_point, describe, progress_line, search_space
 from study.spec import Resources, StudySpec
 from study.summary import failures, print_summary
 from study.supervised import supervised_reference
@@ -231,9 +231,9 @@ def _trainable(settings: dict):
 
 
 def _new_tuner(*, name, spec, paths, settings, storage, max_concurrent) -> tune.Tuner:
-    space = functools.partial(search_space, **spec.axes, ranges=spec.ranges)
+    space = functools.partial(search_space, space=spec.space)
     # the trainer's defaults, at the largest n (the hardest) where their lr and entropy follow n
-    start = default_point(n=max(spec.ns), **spec.axes, ranges=spec.ranges) if spec.warm_start else None
+    start = default_point(n=max(spec.ns), space=spec.space) if spec.warm_start else None
     searcher = StudySearch(
         space,
         metric="objective",
@@ -295,13 +295,7 @@ class ProgressLines(tune.Callback):
         self.spec, self.paths = spec, paths
 
     def on_trial_start(self, iteration, trials, trial, **info):
-        v = axis_values(trial.config)
-        print(
-            f"start {trial.trial_id}: {v['encoding']} {v['baseline']} {v['reward_scale']}"
-            f" lr={v['lr']:.3g} entropy={v['entropy_coef']:.3g} batch={v['batch_size']}"
-            f" hidden={v['hidden']} group={v['group_size']}",
-            flush=True,
-        )
+        print(f"start {trial.trial_id}: {progress_line(axis_values(trial.config))}", flush=True)
 
     def on_trial_complete(self, iteration, trials, trial, **info):
         self._line(trial, "ended")
@@ -465,8 +459,6 @@ def _ray_storage(*, name: str, paths: StudyPaths, resources: Resources, resume: 
 
 def _begin_meta(*, name, spec, paths, storage, resume, command) -> dict:
     """Write study.json (a new one, or the saved one with this resume added)."""
-    from study.space import describe
-
     paths.trials.mkdir(exist_ok=True)
     paths.curves.mkdir(exist_ok=True)
     if resume:
@@ -479,7 +471,7 @@ def _begin_meta(*, name, spec, paths, storage, resume, command) -> dict:
         meta = {
             "name": name,
             "command": command,
-            "search_space": describe(spec.axes, spec.ranges),
+            "search_space": describe(spec.space),
             "n": list(spec.ns),
             "tasks": list(spec.tasks),
             "contexts": list(spec.contexts),

@@ -1,196 +1,143 @@
-"""The Optuna search space (define-by-run) and how a sampled point becomes trainer settings.
+"""What the table of axes (study.axes) becomes: the Optuna space (define-by-run), the warm-start
+point, the checks of a study's space, study.json's description, and a point as trainer fields.
 
-Every parameter keeps one type: categorical strings or ints, floats on a log scale.
-`entropy_coef` is log-uniform with no on/off flag: a flag for exactly zero spent half of a
-pilot's trials on a value that never wins at n=100.
-`group_size` is sampled only for the baselines that use groups (rloo, grpo).
+A space is {axis: values}: the categories or numbers searched, or (low, high) for a LOG axis.
+Every parameter keeps one type: strings, ints, floats (LOG: on a log scale). An axis with one
+value is held, not an Optuna parameter. `entropy_coef` is log-uniform with no on/off flag: a
+flag for exactly zero spent half of a pilot's trials on a value that never wins at n=100.
 """
 
 from __future__ import annotations
 
-from trainable.config import GROUP_BASELINES
-
-# Bounds from evidence: the first study's n=10 winners crowded its lr bound 3e-2, so lr now goes
-# to 1e-1; in this round's five pilot studies (406 trials, 300k-500k samples at n=100) no lr
-# below 1e-3 reached 0.6 at n=100, and no entropy bonus above 3 passed 0.65 there (winners sit at
-# 0.3-1.2 in unit-scale advantages; below 0.01, none passed 0.4).
-LR = (1e-3, 1e-1)
-ENTROPY_COEF = (0.03, 3.0)
-GROUP_SIZES = (2, 4, 8, 16)
-BATCH_SIZES = (64, 128, 256, 512, 1024)
-HIDDEN = (32, 64, 128, 256)
-# The speed knobs (trainable.init, trainable.optimizer, trainable.epochs): categorical, each held
-# at the trainer's default unless a study lists more values; a held one is not an Optuna parameter.
-SPEED_AXES = {"output_init": 1.0, "adam_beta1": 0.9, "adam_beta2": 0.999, "update_epochs": 1}
-# The numeric part of the space; a study may narrow it (`--lr-range`, `--batch-sizes`, ...).
-DEFAULT_RANGES = {
-    "lr": LR,
-    "entropy_coef": ENTROPY_COEF,
-    "batch_size": BATCH_SIZES,
-    "hidden": HIDDEN,
-    "group_size": GROUP_SIZES,
-    **{key: (value,) for key, value in SPEED_AXES.items()},
-}
-# `--objective speed`'s space: by hand at n=10 and 100 (docs/FINDINGS.md, "How fast"), batches of
-# 8-64 with an lr of 0.02-0.1 reached 0.99 soonest, a uniform start (output_init 0) left fewer
-# inputs stuck at n=10, and beta1 0 or beta2 0.99 passed 0.99 at n=100 in 60k samples where
-# Adam's defaults did not; beta2 0.9 never learned, so it is left out.
-SPEED_RANGES = {
-    **DEFAULT_RANGES,
-    "lr": (3e-3, 0.3),
-    "entropy_coef": (0.1, 3.0),
-    "batch_size": (8, 16, 32, 64, 128, 256),
-    "hidden": (64, 128, 256),
-    "group_size": (2, 4, 8),
-    "output_init": (0.0, 1.0),
-    "adam_beta1": (0.0, 0.5, 0.9),
-    "adam_beta2": (0.99, 0.999),
-    "update_epochs": (1, 2, 4),
-}
+from study.axes import AXES, BY_NAME, CATEGORY, CHOICE, LOG
 
 
-def search_space(
-    trial, *, encodings, baselines, reward_scales, lr_schedules, entropy_schedules, ranges=DEFAULT_RANGES
-) -> None:
-    """Define-by-run space for OptunaSearch (bind the choices with functools.partial); returns
-    the speed knobs held at one value, as constants."""
-    trial.suggest_categorical("encoding", list(encodings))
-    baseline = trial.suggest_categorical("baseline", list(baselines))
-    trial.suggest_categorical("reward_scale", list(reward_scales))
-    trial.suggest_float("lr", *ranges["lr"], log=True)
-    trial.suggest_categorical("lr_schedule", list(lr_schedules))
-    trial.suggest_float("entropy_coef", *ranges["entropy_coef"], log=True)
-    trial.suggest_categorical("entropy_schedule", list(entropy_schedules))
-    trial.suggest_categorical("batch_size", list(ranges["batch_size"]))
-    trial.suggest_categorical("hidden", list(ranges["hidden"]))
-    if baseline in GROUP_BASELINES:
-        trial.suggest_categorical("group_size", list(ranges["group_size"]))
+def search_space(trial, *, space: dict[str, tuple]) -> dict:
+    """Define-by-run space for OptunaSearch (bind `space` with functools.partial); returns the
+    CHOICE axes held at one value, as constants (not Optuna parameters)."""
     held = {}
-    for key in SPEED_AXES:
-        values = ranges.get(key, DEFAULT_RANGES[key])
-        if len(values) > 1:
-            trial.suggest_categorical(key, list(values))
+    for axis in AXES:
+        values = space[axis.name]
+        if axis.when_baseline_in and trial.params["baseline"] not in axis.when_baseline_in:
+            continue
+        if axis.kind == LOG:
+            trial.suggest_float(axis.name, *values, log=True)
+        elif axis.kind == CHOICE and len(values) == 1:
+            held[axis.name] = values[0]
         else:
-            held[key] = values[0]
+            trial.suggest_categorical(axis.name, list(values))
     return held
 
 
-def default_point(
-    *, n: int, encodings, baselines, reward_scales, lr_schedules, entropy_schedules, ranges=DEFAULT_RANGES
-) -> dict | None:
+def default_point(*, n: int, space: dict[str, tuple]) -> dict | None:
     """The trainer's defaults at `n` (their lr and entropy bonus follow n) as a point of the
-    space (the search's first trial), or None when the axes or ranges leave them out."""
-    from trainable import TrainConfig
+    space (the search's first trial), or None when the space leaves them out."""
+    from trainable.config import TrainConfig
 
-    d = TrainConfig(n=n)
-    chosen = (
-        (d.encoding, encodings),
-        (d.baseline, baselines),
-        (d.reward_scale, reward_scales),
-        (d.lr_schedule, lr_schedules),
-        (d.entropy_schedule, entropy_schedules),
-    )
-    numbers = ((d.lr, "lr"), (d.entropy_coef, "entropy_coef"))
-    sizes = ((d.batch_size, "batch_size"), (d.hidden, "hidden"), (d.group_size, "group_size"))
-    if (
-        any(value not in values for value, values in chosen)
-        or any(not ranges[key][0] <= value <= ranges[key][1] for value, key in numbers)
-        or any(value not in ranges[key] for value, key in sizes)
-    ):
-        return None
-    point = {
-        "encoding": d.encoding,
-        "baseline": d.baseline,
-        "reward_scale": d.reward_scale,
-        "lr": d.lr,
-        "lr_schedule": d.lr_schedule,
-        "entropy_coef": d.entropy_coef,
-        "entropy_schedule": d.entropy_schedule,
-        "batch_size": d.batch_size,
-        "hidden": d.hidden,
-    }
-    if d.baseline in GROUP_BASELINES:
-        point["group_size"] = d.group_size
-    for key in SPEED_AXES:
-        values = ranges.get(key, DEFAULT_RANGES[key])
-        if getattr(d, key) not in values:
+    defaults, point = TrainConfig(n=n), {}
+    for axis in AXES:
+        value, values = getattr(defaults, axis.name), space[axis.name]
+        if axis.when_baseline_in and defaults.baseline not in axis.when_baseline_in:
+            continue
+        inside = values[0] <= value <= values[1] if axis.kind == LOG else value in values
+        if not inside:
             return None
-        if len(values) > 1:
-            point[key] = getattr(d, key)
+        if not (axis.kind == CHOICE and len(values) == 1):  # held: not a parameter
+            point[axis.name] = value
     return point
 
 
-def with_defaults(axes: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
-    """`axes` with the trainer's default value added to each axis that lacks it (so that the
+def with_defaults(space: dict[str, tuple]) -> dict[str, tuple]:
+    """`space` with the trainer's default added to each category axis that lacks it (so that the
     warm start, the defaults, is a point of the space)."""
-    from trainable import TrainConfig
+    from trainable.config import TrainConfig
 
-    d = TrainConfig()
-    defaults = {
-        "encodings": d.encoding,
-        "baselines": d.baseline,
-        "reward_scales": d.reward_scale,
-        "lr_schedules": d.lr_schedule,
-        "entropy_schedules": d.entropy_schedule,
-    }
-    return {
-        axis: values if defaults[axis] in values else (*values, defaults[axis])
-        for axis, values in axes.items()
-    }
+    defaults = TrainConfig()
+    out = dict(space)
+    for axis in AXES:
+        value = getattr(defaults, axis.name)
+        if axis.kind == CATEGORY and value not in out[axis.name]:
+            out[axis.name] = (*out[axis.name], value)
+    return out
 
 
-def describe(axes: dict[str, tuple[str, ...]], ranges: dict[str, tuple] = DEFAULT_RANGES) -> dict:
+def check_space(given: dict[str, list | None], *, defaults: dict[str, tuple]) -> dict[str, tuple]:
+    """The space of a study: `defaults` where an axis is not `given`. ValueError (one line naming
+    the option) for a value the axis does not allow, repeated values, LOW > HIGH, or a group size
+    that does not divide every batch size (a batch is whole groups)."""
+    out = {}
+    for axis in AXES:
+        chosen = given.get(axis.name)
+        if chosen is None:
+            out[axis.name] = tuple(defaults[axis.name])
+            continue
+        shown = " ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in chosen)
+        if axis.kind == CATEGORY:
+            for value in chosen:
+                _check(value in axis.allowed, axis.option, value, "one of " + ", ".join(axis.allowed))
+        else:
+            ok, allowed = axis.valid
+            _check(all(ok(v) for v in chosen), axis.option, shown, allowed)
+        if axis.kind == LOG:
+            low, high = chosen
+            _check(low <= high, axis.option, shown, "LOW HIGH with 0 < LOW <= HIGH (log scale)")
+        else:
+            _check(len(set(chosen)) == len(chosen), axis.option, shown, "distinct values")
+        out[axis.name] = tuple(chosen)
+    groups, batches = out["group_size"], out["batch_size"]
+    _check(
+        not [g for g in groups if any(b % g for b in batches)],
+        BY_NAME["group_size"].option,
+        " ".join(map(str, groups)),
+        "divisors of every batch size (" + " ".join(map(str, batches)) + ")",
+    )
+    return out
+
+
+def describe(space: dict[str, tuple]) -> dict:
     """The space as plain JSON, for study.json."""
-    return {
-        "encoding": {"categorical": list(axes["encodings"])},
-        "baseline": {"categorical": list(axes["baselines"])},
-        "reward_scale": {"categorical": list(axes["reward_scales"])},
-        "lr": {"log_uniform": list(ranges["lr"])},
-        "lr_schedule": {"categorical": list(axes["lr_schedules"])},
-        "entropy_coef": {"log_uniform": list(ranges["entropy_coef"])},
-        "entropy_schedule": {"categorical": list(axes["entropy_schedules"])},
-        "batch_size": {"categorical": list(ranges["batch_size"])},
-        "hidden": {"categorical": list(ranges["hidden"])},
-        "group_size": {
-            "categorical": list(ranges["group_size"]),
-            "when": "baseline in " + ", ".join(GROUP_BASELINES),
-            "otherwise": 1,
-        },
-        **{key: {"categorical": list(ranges.get(key, DEFAULT_RANGES[key]))} for key in SPEED_AXES},
-    }
+    out = {}
+    for axis in AXES:
+        kind = "log_uniform" if axis.kind == LOG else "categorical"
+        out[axis.name] = {kind: list(space[axis.name])}
+        if axis.when_baseline_in:
+            out[axis.name] |= {"when": "baseline in " + ", ".join(axis.when_baseline_in), "otherwise": 1}
+    return out
 
 
 def axis_values(point: dict) -> dict:
-    """A sampled point (or a preset) -> the trainer fields of AXIS_COLUMNS.
-
-    `group_size` is 1 where the baseline does not use groups (the trainer ignores it there);
-    `output_init`, `adam_beta1`, `adam_beta2` and `update_epochs` are the trainer's defaults where
-    the point lacks them (a preset, a study from before their axes).
-    """
-    uses_groups = point["baseline"] in GROUP_BASELINES
-    entropy = point.get("entropy_coef", 0.0)
-    return {
-        "encoding": point["encoding"],
-        "baseline": point["baseline"],
-        "reward_scale": point["reward_scale"],
-        "lr": float(point["lr"]),
-        "lr_schedule": point.get("lr_schedule", "constant"),
-        "entropy_coef": float(entropy),
-        "entropy_schedule": point.get("entropy_schedule", "constant"),
-        "batch_size": int(point["batch_size"]),
-        "hidden": int(point["hidden"]),
-        "group_size": int(point["group_size"]) if uses_groups else 1,
-        "output_init": float(point.get("output_init", SPEED_AXES["output_init"])),
-        "adam_beta1": float(point.get("adam_beta1", SPEED_AXES["adam_beta1"])),
-        "adam_beta2": float(point.get("adam_beta2", SPEED_AXES["adam_beta2"])),
-        "update_epochs": int(point.get("update_epochs", SPEED_AXES["update_epochs"])),
-    }
+    """A sampled point (or a preset) -> the trainer fields of AXIS_COLUMNS: an axis the point
+    lacks takes the table's `absent` value (the forum preset has no entropy bonus, an older study
+    held its schedules constant); an axis used only with some baselines is 1 where the baseline
+    does not use it (the trainer ignores it there)."""
+    out = {}
+    for axis in AXES:
+        if axis.when_baseline_in and point["baseline"] not in axis.when_baseline_in:
+            value = 1
+        else:
+            value = point[axis.name] if axis.absent is None else point.get(axis.name, axis.absent)
+        out[axis.name] = value if axis.kind == CATEGORY else int(value) if axis.integer else float(value)
+    return out
 
 
 def train_kwargs(values: dict) -> dict:
-    """AXIS_COLUMNS values -> TrainConfig keyword arguments (group_size left at its default
-    where unused, since TrainConfig wants >= 2)."""
-    kwargs = dict(values)
-    if kwargs["group_size"] == 1:
-        del kwargs["group_size"]
-    return kwargs
+    """AXIS_COLUMNS values -> TrainConfig keyword arguments (an axis the baseline does not use is
+    left at its default, since TrainConfig checks it)."""
+    return {
+        k: v
+        for k, v in values.items()
+        if not (BY_NAME[k].when_baseline_in and values["baseline"] not in BY_NAME[k].when_baseline_in)
+    }
+
+
+def progress_line(values: dict) -> str:
+    """A trial's axes, for the line printed when it starts."""
+    return " ".join(
+        f"{name}={value:.3g}" if isinstance(value, float) else f"{name}={value}"
+        for name, value in values.items()
+    )
+
+
+def _check(ok: bool, option: str, value, allowed: str) -> None:
+    if not ok:
+        raise ValueError(f"{option} {value!r} is not allowed; expected {allowed}")

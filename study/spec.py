@@ -8,41 +8,16 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from contract.layout import StudyPaths
 from contract.schema import integer_task, is_integer_task
-from study.space import DEFAULT_RANGES, SPEED_AXES, SPEED_RANGES
-from trainable.config import BASELINES, ENCODINGS, REWARD_SCALES
-from trainable.contexts import DEFAULT_HOLDOUT
-from trainable.schedules import SCHEDULES
+from study.axes import AXES, default_space
+from trainable.defaults import DEFAULT_HOLDOUT
 
-AXES = {
-    "encodings": ENCODINGS,
-    "baselines": BASELINES,
-    "reward_scales": REWARD_SCALES,
-    "lr_schedules": SCHEDULES,
-    "entropy_schedules": SCHEDULES,
-}
-# What a study searches unless told: every value but two kinds, on evidence. The raw-scalar
-# encodings never passed 0.12 at n=100 (the first study and this round's pilots, 64 trials): one
-# input line cut into a few ReLU pieces cannot give 100 inputs 100 outputs. And of 1005 trials in
-# this round's pilot studies (300k-500k samples at n=100), every one of the 55 configs that passed
-# 0.95 at n=100 standardized its advantages; the best of 653 with raw, range or gap scaling was
-# 0.77, and TPE spent whole studies on their plateaus. Those scales leave the advantages in units
-# that change with n and with the policy's spread, so no one entropy coefficient means the same
-# at n=10 and n=100. The forum reference run keeps scalar + raw in every study;
-# `--encodings` / `--reward-scales` search the rest. The entropy bonus is held constant unless
-# `--entropy-schedules` asks: annealing it is what lets n=1000 learn (docs/FINDINGS.md), but at
-# n <= 100 the search finds its winners without it, and each axis thins 100 trials further.
-DEFAULT_AXES = {
-    **AXES,
-    "encodings": tuple(e for e in ENCODINGS if not e.startswith("scalar")),
-    "reward_scales": ("standardize",),
-    "entropy_schedules": ("constant",),
-}
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 ADDRESS_PATTERN = re.compile(r"^(auto|[^\s:/]+:\d+)$")
 _SUFFIX = {"k": 1_000, "m": 1_000_000}
@@ -68,12 +43,11 @@ class StudySpec:
     trials: int
     reward: str
     search_seed: int
-    axes: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_AXES))
+    # {axis: the values searched, or (low, high) on a log scale} (study.axes, study.space)
+    space: dict[str, tuple] = field(default_factory=default_space)
     warm_start: bool = False  # True: the first trial is the trainer's defaults
     contexts: tuple[str, ...] = ()
     holdout: float = DEFAULT_HOLDOUT
-    # lr and entropy_coef: (low, high) on a log scale; batch_size, hidden, group_size: the choices
-    ranges: dict[str, tuple] = field(default_factory=lambda: dict(DEFAULT_RANGES))
     scheduler: str = "asha"  # one of SCHEDULERS
     objective: str = "hold"  # one of study.objective.OBJECTIVES
 
@@ -94,19 +68,30 @@ class StudySpec:
             trials=d["trials"],
             reward=d["reward"],
             search_seed=d["search_seed"],
-            # studies from before the schedule axes trained at a constant lr and entropy bonus
-            axes={
-                "lr_schedules": ("constant",),
-                "entropy_schedules": ("constant",),
-                **{k: tuple(v) for k, v in d["axes"].items()},
-            },
+            space=_saved_space(d),
             warm_start=d.get("warm_start", True),
             contexts=tuple(d.get("contexts", ())),
             holdout=d.get("holdout", DEFAULT_HOLDOUT),
-            ranges={key: tuple(d.get("ranges", {}).get(key, v)) for key, v in DEFAULT_RANGES.items()},
             scheduler=d.get("scheduler", "asha"),
             objective=d.get("objective", "hold"),
         )
+
+
+def _saved_space(d: dict) -> dict[str, tuple]:
+    """The space of a saved spec. Older study.json files keep the categories under plural names in
+    `axes` and the numbers in `ranges`; studies from before the schedule axes trained at a
+    constant lr and entropy bonus; an axis added since is held at its default."""
+    if "space" in d:
+        saved = d["space"]
+    else:
+        older = {name.removesuffix("s"): values for name, values in d["axes"].items()}
+        saved = {
+            "lr_schedule": ["constant"],
+            "entropy_schedule": ["constant"],
+            **older,
+            **d.get("ranges", {}),
+        }
+    return {axis.name: tuple(saved.get(axis.name, axis.default)) for axis in AXES}
 
 
 @dataclass(frozen=True)
@@ -173,85 +158,6 @@ def _count(text: str) -> int | None:
         return None
     value = float(match.group(1)) * _SUFFIX.get(match.group(2).lower(), 1)
     return int(value) if value >= 1 and value == int(value) else None
-
-
-def check_axes(axes: dict[str, list[str] | None]) -> dict[str, tuple[str, ...]]:
-    """The values each axis may take (DEFAULT_AXES unless restricted); unknown values are
-    refused."""
-    out = {}
-    for axis, allowed in AXES.items():
-        chosen = axes.get(axis) or list(DEFAULT_AXES[axis])
-        for value in chosen:
-            check(value in allowed, "--" + axis.replace("_", "-"), value, "one of " + ", ".join(allowed))
-        check(
-            len(set(chosen)) == len(chosen),
-            "--" + axis.replace("_", "-"),
-            " ".join(chosen),
-            "distinct values",
-        )
-        out[axis] = tuple(chosen)
-    return out
-
-
-RANGE_OPTIONS = {
-    "lr": "--lr-range",
-    "entropy_coef": "--entropy-range",
-    "batch_size": "--batch-sizes",
-    "hidden": "--hidden-sizes",
-    "group_size": "--group-sizes",
-    "output_init": "--output-inits",
-    "adam_beta1": "--adam-beta1s",
-    "adam_beta2": "--adam-beta2s",
-    "update_epochs": "--update-epochs",
-}
-# The speed knobs' allowed values: (test, what is allowed)
-_SPEED_CHECKS = {
-    "output_init": (lambda v: v >= 0, "numbers >= 0"),
-    "adam_beta1": (lambda v: 0 <= v < 1, "numbers in [0, 1)"),
-    "adam_beta2": (lambda v: 0 <= v < 1, "numbers in [0, 1)"),
-    "update_epochs": (lambda v: v >= 1, "integers >= 1"),
-}
-
-
-def default_ranges(objective: str) -> dict[str, tuple]:
-    """The numeric space a study searches unless told: SPEED_RANGES for the speed objective."""
-    return dict(SPEED_RANGES if objective == "speed" else DEFAULT_RANGES)
-
-
-def check_ranges(
-    ranges: dict[str, list | None], defaults: dict[str, tuple] = DEFAULT_RANGES
-) -> dict[str, tuple]:
-    """The numeric space (`defaults` where not given): lr and entropy_coef as LOW HIGH with
-    0 < LOW <= HIGH (LOW = HIGH fixes the value), sizes as distinct positive integers, the speed
-    knobs as distinct values (one value holds it); every group size must divide every batch
-    size (a batch is whole groups)."""
-    out = {}
-    for key, default in defaults.items():
-        option, chosen = RANGE_OPTIONS[key], ranges.get(key)
-        if chosen is None:
-            out[key] = tuple(default)
-            continue
-        shown = " ".join(f"{v:g}" for v in chosen)
-        if key in ("lr", "entropy_coef"):
-            low, high = chosen
-            check(0 < low <= high, option, shown, "LOW HIGH with 0 < LOW <= HIGH (log scale)")
-        elif key in SPEED_AXES:
-            ok, allowed = _SPEED_CHECKS[key]
-            check(all(ok(v) for v in chosen), option, shown, allowed)
-            check(len(set(chosen)) == len(chosen), option, shown, "distinct values")
-        else:
-            least = 2 if key == "group_size" else 1
-            check(all(v >= least for v in chosen), option, shown, f"integers >= {least}")
-            check(len(set(chosen)) == len(chosen), option, shown, "distinct values")
-        out[key] = tuple(chosen)
-    bad = [g for g in out["group_size"] if any(b % g for b in out["batch_size"])]
-    check(
-        not bad,
-        "--group-sizes",
-        " ".join(map(str, out["group_size"])),
-        "divisors of every batch size (" + " ".join(map(str, out["batch_size"])) + ")",
-    )
-    return out
 
 
 def check_resources(
@@ -350,3 +256,43 @@ def load_saved_spec(paths: StudyPaths) -> tuple[StudySpec, dict]:
     """The spec and the study.json of an existing study."""
     meta = json.loads(paths.study_json.read_text())
     return StudySpec.from_json(meta["spec"]), meta
+
+
+DEFAULTS = {"trials": 100, "num_seeds": 5, "reports": 10, "seed": 0, "reward": "abs"}
+
+
+def check_contexts(contexts, holdout: float) -> tuple[int, ...]:
+    """Load, check and split every context set on the CPU; their numbers of actions."""
+    import torch
+
+    from trainable.tasks import ContextTask
+
+    if os.getcwd() not in sys.path:  # `package.module:function` relative to where we run
+        sys.path.insert(0, os.getcwd())
+    actions = []
+    for spec in contexts:
+        try:
+            actions.append(ContextTask(spec, holdout=holdout, device=torch.device("cpu")).num_actions)
+        except ValueError as error:
+            message = str(error)
+            for field in ("contexts", "holdout"):
+                if message.startswith(field + "="):
+                    message = f"--{field} " + message.removeprefix(field + "=")
+            raise ValueError(message) from None
+    return tuple(actions)
+
+
+def check_reward(reward: str, ns) -> None:
+    """Import the reward and sweep it at every n (a context set's: its actions), on the CPU."""
+    import torch
+
+    from trainable.rewards import build_reward_table
+
+    if os.getcwd() not in sys.path:  # `package.module:function` relative to where we run
+        sys.path.insert(0, os.getcwd())
+    for n in ns:
+        try:
+            build_reward_table(reward, n, torch.device("cpu"))
+        except ValueError as error:
+            message = str(error)
+            raise ValueError("--reward " + message.removeprefix("reward=")) from None

@@ -22,7 +22,7 @@ from study.objective import objective
 from study.space import train_kwargs
 from study.spec import task_fields
 from trainable import Metrics, TrainConfig, Trainer
-from trainable.contexts import DEFAULT_HOLDOUT
+from trainable.defaults import DEFAULT_HOLDOUT
 
 STATE_FILE = "state.pt"
 CURVES_FILE = "curves.json"

@@ -115,8 +115,10 @@ def test_what_a_writer_writes_the_reader_reads_in_the_contract_schema(tmp_path):
     assert data.curves.loc[0, "horizon"] == "search"
 
 
-def test_config_columns_are_the_study_axes_plus_the_reward():
+def test_the_table_of_axes_is_the_contracts_axis_columns_in_order():
+    from study.axes import AXES, default_space
     from study.space import describe
-    from study.spec import AXES
 
-    assert set(schema.CONFIG_COLUMNS) - {"reward"} <= set(describe(AXES))
+    assert tuple(axis.name for axis in AXES) == schema.AXIS_COLUMNS
+    assert schema.CONFIG_COLUMNS == ("reward", *schema.AXIS_COLUMNS)
+    assert tuple(describe(default_space())) == schema.AXIS_COLUMNS

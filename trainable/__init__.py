@@ -1,18 +1,27 @@
-"""A vectorized REINFORCE trainer for contextual bandits whose reward is a loss."""
+"""A vectorized REINFORCE trainer for contextual bandits whose reward is a loss.
 
-from trainable.config import PRESETS, TrainConfig, from_preset, read_config_file
-from trainable.rewards import BUILTIN_REWARDS, resolve_reward
-from trainable.trainer import Metrics, Trainer, TrainingDiverged, train
+Its names load on first use, so that `trainable.config` and `trainable.choices` (what the
+command line's help reads) import without torch.
+"""
 
-__all__ = [
-    "BUILTIN_REWARDS",
-    "PRESETS",
-    "Metrics",
-    "TrainConfig",
-    "Trainer",
-    "TrainingDiverged",
-    "from_preset",
-    "read_config_file",
-    "resolve_reward",
-    "train",
-]
+import importlib
+
+_EXPORTS = {
+    "BUILTIN_REWARDS": "trainable.rewards",
+    "PRESETS": "trainable.config",
+    "Metrics": "trainable.trainer",
+    "TrainConfig": "trainable.config",
+    "Trainer": "trainable.trainer",
+    "TrainingDiverged": "trainable.trainer",
+    "from_preset": "trainable.config",
+    "read_config_file": "trainable.config",
+    "resolve_reward": "trainable.rewards",
+    "train": "trainable.trainer",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'trainable' has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)

@@ -50,4 +50,3 @@ BASELINES: dict[str, Baseline] = {
     "grpo": _grpo,
     "value": _value,
 }
-GROUP_BASELINES = ("rloo", "grpo")  # sample several actions per input

@@ -11,16 +11,16 @@ from pathlib import Path
 import yaml
 
 from trainable import defaults
-from trainable.baselines import BASELINES as BASELINE_TABLE
-from trainable.baselines import GROUP_BASELINES
-from trainable.contexts import DEFAULT_HOLDOUT
-from trainable.schedules import SCHEDULES
-
-BASELINES = tuple(BASELINE_TABLE)
-ENCODINGS = ("scalar", "scalar01", "onehot", "embedding", "fourier", "binary")
-REWARD_SCALES = ("raw", "range", "gap", "standardize")
-INPUTS = ("uniform", "cycle")
-DEVICES = ("auto", "cpu", "cuda")
+from trainable.choices import (
+    BASELINES,
+    DEVICES,
+    ENCODINGS,
+    GROUP_BASELINES,
+    INPUTS,
+    REWARD_SCALES,
+    SCHEDULES,
+)
+from trainable.defaults import DEFAULT_HOLDOUT
 
 
 @dataclass(frozen=True)

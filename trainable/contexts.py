@@ -18,7 +18,6 @@ from trainable.imports import import_function
 
 DIGITS = "digits"
 ALLOWED = "digits or package.module:function returning (features (M, d) float, labels (M,) int64)"
-DEFAULT_HOLDOUT = 0.25
 SPLIT_SEED = 0  # the stratified train / held-out split's seed, recorded with the results
 
 

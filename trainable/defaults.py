@@ -30,3 +30,6 @@ def default_lr(n: int) -> float:
 def default_sample_budget(n: int) -> int:
     """Samples per seed the defaults get at `n`: 10k per input, between 200k and 10M."""
     return int(min(max(MIN_SAMPLE_BUDGET, SAMPLES_PER_INPUT * n), MAX_SAMPLE_BUDGET))
+
+
+DEFAULT_HOLDOUT = 0.25  # share of a context set held out of training

@@ -11,8 +11,6 @@ import math
 
 import torch
 
-SCHEDULES = ("constant", "linear", "cosine")
-
 
 def schedule_factor(schedule: str, progress: float) -> float:
     """The share of the base value at `progress` (the share of the sample budget spent)."""

@@ -10,9 +10,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from analysis import cli
 from analysis.analyze import analyze
 from analysis.load import SkippedFileWarning, load_study
+from cli import analyze as cli
 from tests.analysis.fake_study import planted_trials, write_study
 
 

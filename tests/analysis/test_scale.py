@@ -8,8 +8,8 @@ import json
 import numpy as np
 import pytest
 
-from analysis import cli
 from analysis.scale import fit_power_law, top_configs, write_scale
+from cli import scale as cli
 from tests.analysis.fake_study import config, trial, write_study
 
 SMALL_N_LRS = (0.008, 0.009, 0.01, 0.011, 0.012)  # best at n=10

@@ -8,8 +8,12 @@ import subprocess
 
 import pytest
 
-from study import cli, spec
+from cli import main as cli
+from study import spec
+from study.axes import default_space
+from study.space import check_space
 from tests.study.conftest import BANDITUNE, REPO, subprocess_env
+from trainable.choices import BASELINES
 
 
 @pytest.fixture
@@ -44,19 +48,19 @@ CASES = [
     (["--contexts", "tests.synthetic_contexts:one_class"], "labels hold 1 class; expected at least 2"),
     (["--contexts", "no_such_pkg:load"], "--contexts 'no_such_pkg:load': cannot import 'no_such_pkg'"),
     (["--contexts", "digits", "--holdout", "0.001"], "--holdout 0.001 cannot split contexts='digits'"),
-    (["--encodings", "onehot", "morse"], "--encodings 'morse' is not allowed"),
-    (["--baselines", "critic"], "--baselines 'critic' is not allowed"),
-    (["--reward-scales", "log"], "--reward-scales 'log' is not allowed"),
-    (["--lr-schedules", "step"], "--lr-schedules 'step' is not allowed"),
-    (["--lr-range", "0", "0.01"], "--lr-range '0 0.01' is not allowed; expected LOW HIGH with 0 < LOW <= HIGH"),
-    (["--lr-range", "0.01", "0.001"], "--lr-range '0.01 0.001' is not allowed"),
-    (["--entropy-range", "-1", "1"], "--entropy-range '-1 1' is not allowed"),
-    (["--batch-sizes", "0", "64"], "--batch-sizes '0 64' is not allowed; expected integers >= 1"),
-    (["--hidden-sizes", "64", "64"], "--hidden-sizes '64 64' is not allowed; expected distinct values"),
-    (["--group-sizes", "1"], "--group-sizes '1' is not allowed; expected integers >= 2"),
+    (["--encodings", "onehot", "morse"], "--encoding 'morse' is not allowed"),
+    (["--baseline", "critic"], "--baseline 'critic' is not allowed"),
+    (["--reward-scales", "log"], "--reward-scale 'log' is not allowed"),
+    (["--lr-schedules", "step"], "--lr-schedule 'step' is not allowed"),
+    (["--lr-range", "0", "0.01"], "--lr '0 0.01' is not allowed; expected LOW HIGH with 0 < LOW <= HIGH"),
+    (["--lr", "0.01", "0.001"], "--lr '0.01 0.001' is not allowed"),
+    (["--entropy-range", "-1", "1"], "--entropy-coef '-1 1' is not allowed"),
+    (["--batch-sizes", "0", "64"], "--batch-size '0 64' is not allowed; expected integers >= 1"),
+    (["--hidden", "64", "64"], "--hidden '64 64' is not allowed; expected distinct values"),
+    (["--group-sizes", "1"], "--group-size '1' is not allowed; expected integers >= 2"),
     (
         ["--batch-sizes", "64", "100", "--group-sizes", "4", "8"],
-        "--group-sizes '4 8' is not allowed; expected divisors of every batch size (64 100)",
+        "--group-size '4 8' is not allowed; expected divisors of every batch size (64 100)",
     ),
     (["--reward", "no_such_module:fn"], "--reward 'no_such_module:fn': cannot import"),
     (["--n", "1"], "--n 1 is not allowed"),
@@ -155,8 +159,8 @@ def test_resume_refuses_options_that_change_the_saved_study(tmp_path, capsys, no
         (["--trials", "7"], ("--trials 7 is not allowed; expected the saved study's value 6")),
         (["--n", "10"], "--n '10' is not allowed"),
         (["--sample-budget", "1k"], "--sample-budget"),
-        (["--baselines", "rloo"], "--encodings/--baselines/--reward-scales/--lr-schedules"),
-        (["--lr-range", "1e-3", "1e-2"], "--lr-range/--entropy-range/--batch-sizes"),
+        (["--baselines", "rloo"], "--encoding/--baseline/--reward-scale/--lr/--lr-schedule"),
+        (["--lr-range", "1e-3", "1e-2"], "--encoding/--baseline/--reward-scale/--lr/--lr-schedule"),
         (["--scheduler", "fifo"], "--scheduler 'fifo' is not allowed; expected the saved study's value asha"),
         (["--storage", "s3://b/p"], "--storage 's3://b/p' is not allowed"),
     ):
@@ -165,60 +169,71 @@ def test_resume_refuses_options_that_change_the_saved_study(tmp_path, capsys, no
 
 
 def test_the_default_axes_leave_out_the_raw_scalar_encodings_unless_asked():
-    axes = spec.check_axes({"encodings": None, "baselines": None, "reward_scales": None})
-    assert "scalar" not in axes["encodings"] and "onehot" in axes["encodings"]
-    assert axes["baselines"] == spec.AXES["baselines"]
-    asked = spec.check_axes({"encodings": ["scalar", "onehot"]})
-    assert asked["encodings"] == ("scalar", "onehot")
+    space = check_space({}, defaults=default_space())
+    assert "scalar" not in space["encoding"] and "onehot" in space["encoding"]
+    assert space["baseline"] == BASELINES
+    asked = check_space({"encoding": ["scalar", "onehot"]}, defaults=default_space())
+    assert asked["encoding"] == ("scalar", "onehot")
 
 
 @pytest.mark.parametrize("warm", [True, False])
 def test_a_warm_start_study_adds_the_defaults_values_to_the_default_axes(warm):
-    from study.cli import build_parser
+    from cli.main import build_parser
+    from cli.study import spec_from_args
     from study.space import default_point
-    from study.study_cmd import spec_from_args
 
     argv = ["study"] + (["--warm-start"] if warm else [])
     built = spec_from_args(build_parser().parse_args(argv))
-    assert ("range" in built.axes["reward_scales"]) is warm  # the defaults' scale
-    assert (default_point(n=100, **built.axes) is not None) is warm
+    assert ("range" in built.space["reward_scale"]) is warm  # the defaults' scale
+    assert (default_point(n=100, space=built.space) is not None) is warm
     assert built.warm_start is warm
 
 
 def test_narrowed_ranges_bound_the_space_and_survive_study_json():
-    from study.cli import build_parser
+    from cli.main import build_parser
+    from cli.study import spec_from_args
     from study.space import default_point, describe
-    from study.study_cmd import spec_from_args
 
     argv = ["study", "--lr-range", "0.003", "0.003", "--entropy-range", "0.2", "1"]
     argv += ["--batch-sizes", "512", "--hidden-sizes", "64", "128", "--scheduler", "fifo"]
     built = spec_from_args(build_parser().parse_args(argv))
-    assert built.ranges["lr"] == (0.003, 0.003) and built.ranges["batch_size"] == (512,)
-    assert built.ranges["group_size"] == (2, 4, 8, 16)  # not given: the whole default list
+    assert built.space["lr"] == (0.003, 0.003) and built.space["batch_size"] == (512,)
+    assert built.space["group_size"] == (2, 4, 8, 16)  # not given: the whole default list
     assert built.scheduler == "fifo"
     again = spec.StudySpec.from_json(json.loads(json.dumps(built.to_json())))
     assert again == built
-    space = describe(built.axes, built.ranges)
+    space = describe(built.space)
     assert space["lr"] == {"log_uniform": [0.003, 0.003]} and space["hidden"]["categorical"] == [64, 128]
     # the warm start is the defaults' point where the ranges hold their values, else none
     from trainable import TrainConfig
 
     d = TrainConfig(n=100)
-    axes = {"encodings": ("onehot",), "baselines": ("grpo",), "reward_scales": ("range",)}
-    axes |= {"lr_schedules": ("cosine",), "entropy_schedules": ("cosine",)}
-    holding = {**built.ranges, "lr": (d.lr, d.lr), "entropy_coef": (d.entropy_coef, 3.0), "hidden": (d.hidden,)}
-    assert default_point(n=100, **axes, ranges=holding)["lr"] == d.lr
-    assert default_point(n=100, **axes, ranges={**holding, "lr": (d.lr * 2, 0.1)}) is None
-    assert default_point(n=100, **axes, ranges={**holding, "group_size": (2, 4)}) is None
+    holding = {**built.space, "encoding": ("onehot",), "baseline": ("grpo",), "reward_scale": ("range",)}
+    holding |= {"lr_schedule": ("cosine",), "entropy_schedule": ("cosine",), "hidden": (d.hidden,)}
+    holding |= {"lr": (d.lr, d.lr), "entropy_coef": (d.entropy_coef, 3.0)}
+    assert default_point(n=100, space=holding)["lr"] == d.lr
+    assert default_point(n=100, space={**holding, "lr": (d.lr * 2, 0.1)}) is None
+    assert default_point(n=100, space={**holding, "group_size": (2, 4)}) is None
 
 
 def test_a_study_json_from_before_ranges_reads_as_the_whole_space_under_asha():
-    from study.space import DEFAULT_RANGES
-
     saved = spec.StudySpec(
-        ns=(10,), seeds=(0,), sample_budget={"10": 1000}, reports=2, trials=1, reward="abs",
+        ns=(10,),
+        seeds=(0,),
+        sample_budget={"10": 1000},
+        reports=2,
+        trials=1,
+        reward="abs",
         search_seed=0,
     ).to_json()
-    del saved["ranges"], saved["scheduler"]
+    del saved["space"], saved["scheduler"]
+    saved["axes"] = {"encodings": ["onehot"], "baselines": ["grpo"], "reward_scales": ["standardize"]}
     old = spec.StudySpec.from_json(saved)
-    assert old.ranges == DEFAULT_RANGES and old.scheduler == "asha"
+    assert (
+        old.space
+        == {**default_space(), "encoding": ("onehot",), "baseline": ("grpo",)}
+        | {
+            "lr_schedule": ("constant",)  # studies from before the schedule axes trained at a constant lr
+        }
+        and old.scheduler == "asha"
+    )

@@ -12,8 +12,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from analysis.analyze import analyze
+from cli import main as cli
 from contract.schema import TRIAL_SCHEMA
-from study import cli, confirm
+from experiments import confirm
 from study.trial import TrialRun
 from tests.analysis.fake_study import SEEDS, config, planted_trials, trial, write_study
 

@@ -7,7 +7,7 @@ import json
 import pyarrow.parquet as pq
 import pytest
 
-from study import cli
+from cli import main as cli
 
 pytestmark = pytest.mark.slow
 

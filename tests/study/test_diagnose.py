@@ -11,7 +11,8 @@ import pytest
 
 from analysis.breakdown import diagnosis_table
 from analysis.load import DIAGNOSE_REQUIRED, DIAGNOSE_SCHEMA, load_study, read_table
-from study import cli, diagnose
+from cli import main as cli
+from experiments import diagnose
 from tests.analysis.fake_study import planted_trials, write_study
 from trainable import PRESETS, TrainConfig, train
 
@@ -273,9 +274,10 @@ def test_bad_input_exits_2_with_one_line(argv, message, tmp_path, capsys, no_tra
 
 
 def test_the_settings_columns_are_the_common_fields_and_every_axis_field():
-    from study.diagnose import AXES, COMMON, SETTINGS
+    from experiments.diagnose import AXES, COMMON, SETTINGS
 
-    assert SETTINGS == (*COMMON, *(f for fields in AXES.values() for f in fields))
+    assert sorted(SETTINGS) == sorted((*COMMON, *(f for fields in AXES.values() for f in fields)))
+    assert len(SETTINGS) == len(set(SETTINGS))
 
 
 BLOBS = "tests.synthetic_contexts:blobs"

@@ -15,8 +15,8 @@ import pyarrow.parquet as pq
 import pytest
 from ray import tune
 
+from cli import main as cli
 from contract.schema import CURVE_SCHEMA, TRIAL_SCHEMA
-from study import cli
 from study.ray_runner import fill_cluster, trial_resources, trial_settings
 from study.spec import Resources, StudySpec
 from tests.study.conftest import BANDITUNE, REPO, TINY, subprocess_env
@@ -83,14 +83,14 @@ def test_tiny_study_writes_rows_curves_study_json_and_journal(ray_session, tmp_p
 
 
 def test_by_default_no_warm_start_searches_from_tpe_alone_and_is_kept_on_resume(ray_session, tmp_path):
+    from study.axes import default_space
     from study.space import default_point
-    from study.spec import AXES
 
     assert run(tmp_path, "cold", "--trials", "3") == 0
     root = tmp_path / "cold"
     meta = json.loads((root / "study.json").read_text())
     assert meta["spec"]["warm_start"] is False
-    defaults = default_point(n=100, **AXES)
+    defaults = default_point(n=100, space=default_space())
     first = min(journal_study(root, "cold").trials, key=lambda t: t.number)
     assert first.params != defaults
     assert run(tmp_path, "cold", "--resume") == 0  # the saved spec keeps the flag

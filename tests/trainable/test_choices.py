@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from study.spec import AXES
-from study.train_cmd import config_help
+from cli.train import config_help
+from study.axes import BY_NAME
 from trainable import TrainConfig, Trainer
 from trainable.baselines import BASELINES as BASELINE_TABLE
 from trainable.config import BASELINES, ENCODINGS, REWARD_SCALES
@@ -24,7 +24,7 @@ def test_every_choice_trains_with_finite_metrics(field, value):
 
 @pytest.mark.parametrize(("field", "value"), CASES, ids=[f"{f}={v}" for f, v in CASES])
 def test_every_choice_is_searched_and_listed_in_the_help(field, value):
-    assert value in AXES[field + "s"]
+    assert value in BY_NAME[field].allowed
     assert value in config_help(field)
 
 

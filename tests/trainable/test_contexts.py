@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from study.cli import main
+from cli.main import main
 from trainable import TrainConfig, Trainer, train
 from trainable.contexts import SPLIT_SEED, load_contexts, split
 

@@ -19,8 +19,6 @@ skipped, so an interrupted confirm continues.
 
 from __future__ import annotations
 
-import argparse
-import functools
 import itertools
 import math
 from dataclasses import dataclass
@@ -38,8 +36,7 @@ from contract.schema import (
     task_label,
 )
 from contract.write import scored
-from study.options import add_threads, apply_threads, check_threads
-from study.progress import Progress
+from experiments.progress import Progress
 
 DEFAULT_TOP = 5
 DEFAULT_SEEDS = 10
@@ -69,70 +66,12 @@ class Plan:
     jobs: list[Job]
 
 
-def register(commands: argparse._SubParsersAction) -> None:
-    p = commands.add_parser(
-        "confirm", help="re-train a study's top configs on fresh seeds", description=__doc__.splitlines()[0]
-    )
-    p.add_argument("results", metavar="RESULTS/NAME", help="a study folder (holds trials/)")
-    p.add_argument(
-        "--top",
-        type=int,
-        default=DEFAULT_TOP,
-        metavar="K",
-        help=f"how many of the best search configs to confirm (default: {DEFAULT_TOP})",
-    )
-    p.add_argument(
-        "--num-seeds",
-        type=int,
-        default=DEFAULT_SEEDS,
-        metavar="S",
-        help=f"fresh seeds per config (default: {DEFAULT_SEEDS})",
-    )
-    p.add_argument(
-        "--long-horizon",
-        type=int,
-        default=DEFAULT_LONG,
-        metavar="F",
-        help="also report each config at F times its search budget, an integer >= 1"
-        f" (1: the search budget only; default: {DEFAULT_LONG})",
-    )
-    add_threads(p)
-    p.set_defaults(plan=plan)
-
-
-def plan(args: argparse.Namespace):
-    """Check every input (ValueError); return the work."""
-    check_threads(args.threads)
-    planned = make_plan(args.results, top=args.top, num_seeds=args.num_seeds, long=args.long_horizon)
-    return functools.partial(run, planned, threads=args.threads)
-
-
-def run(plan: Plan, *, threads: int) -> int:
-    """Confirm every job of `plan`, then print the comparison table."""
-    apply_threads(threads)
-    print(
-        f"confirming {len(plan.jobs)} config(s) on {', '.join(map(task_label, plan.tasks))} on"
-        f" seeds {plan.seeds[0]}..{plan.seeds[-1]} ({len(plan.seeds)} seeds), to"
-        f" {plan.long}x the search budget",
-        flush=True,
-    )
-    for i, job in enumerate(plan.jobs, start=1):
-        confirm_one(job, plan, label=f"[{i}/{len(plan.jobs)}]")
-    print(comparison(plan.root))
-    print(
-        f"rows in {plan.root / 'trials'}/{CONFIRM_PREFIX}*.parquet; run `banditune analyze"
-        f" {plan.root}` for the report"
-    )
-    return 0
-
-
 def make_plan(results: str | Path, *, top: int, num_seeds: int, long: int = DEFAULT_LONG) -> Plan:
     """What to train, checked before any training (ValueError, one line, for bad input)."""
     from analysis.load import check_study_dir, load_study
     from analysis.scoring import BOTH, competing_runs, config_table, ranked, score_configs
-    from study.spec import check
-    from study.study_cmd import DEFAULTS, check_contexts, check_reward
-    from trainable.contexts import DEFAULT_HOLDOUT
+    from study.spec import DEFAULTS, check, check_contexts, check_reward
+    from trainable.defaults import DEFAULT_HOLDOUT
 
     check(top >= 1, "--top", top, "an integer >= 1")
     check(num_seeds >= 1, "--num-seeds", num_seeds, "an integer >= 1")
@@ -354,8 +293,3 @@ def comparison(root: Path) -> str:
 
 def _ci(point, low, high) -> str:
     return "-" if math.isnan(point) else f"{point:.3f} [{low:.3f}, {high:.3f}]"
-
-
-def _mean(values) -> str:
-    values = [v for v in values if v is not None]
-    return f"{sum(values) / len(values):.3f}" if values else "-"

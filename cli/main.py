@@ -26,12 +26,11 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from analysis import cli as analysis_cli
-    from study import confirm, diagnose, study_cmd, train_cmd
+    from cli import analyze, confirm, diagnose, scale, study, train
 
     parser = OneLineParser(prog="banditune", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
-    for module in (train_cmd, study_cmd, analysis_cli, diagnose, confirm):
+    for module in (train, study, analyze, scale, diagnose, confirm):
         module.register(commands)
     return parser
 

@@ -8,17 +8,15 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import functools
-import os
 import shlex
-import sys
 
+from cli.common import DEFAULT_NS, check_ns
+from study.axes import AXES, LOG, default_space
 from study.objective import OBJECTIVES
-from study.options import DEFAULT_NS, check_ns
-from study.spec import DEFAULT_AXES, RANGE_OPTIONS, SCHEDULERS
+from study.spec import DEFAULTS, SCHEDULERS
 
 # Laptop-sized: about 10 minutes on 2 CPU cores. Scale up with --trials, --sample-budget and
 # --num-seeds on a bigger machine or cluster.
-DEFAULTS = {"trials": 100, "num_seeds": 5, "reports": 10, "seed": 0, "reward": "abs"}
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -106,66 +104,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="trials in flight at most, an integer >= 1 (default: as many as the cluster holds at"
         " the start, its GPUs or CPUs over one trial's share; printed when the study starts)",
     )
-    for axis, values in (
-        ("encodings", "encoding"),
-        ("baselines", "baseline"),
-        ("reward-scales", "reward scale"),
-        ("lr-schedules", "lr schedule"),
-        ("entropy-schedules", "entropy bonus schedule"),
-    ):
-        p.add_argument(
-            "--" + axis,
-            nargs="+",
-            default=None,
-            metavar="V",
-            help=f"search the {values} axis over these values (default: "
-            + " ".join(DEFAULT_AXES[axis.replace("-", "_")])
-            + ")",
-        )
-    from study.space import DEFAULT_RANGES, SPEED_RANGES
-
-    for key, kind, what in (
-        ("lr", float, "the Adam learning rate"),
-        ("entropy_coef", float, "the entropy bonus weight"),
-    ):
-        low, high = DEFAULT_RANGES[key]
-        p.add_argument(
-            RANGE_OPTIONS[key],
-            type=kind,
-            nargs=2,
-            default=None,
-            metavar=("LOW", "HIGH"),
-            help=f"search {what} log-uniformly in [LOW, HIGH]; LOW = HIGH fixes it"
-            f" (default: {low:g} {high:g})",
-        )
-    for key, what in (
-        ("batch_size", "batch sizes"),
-        ("hidden", "hidden layer widths"),
-        ("group_size", "group sizes of the group baselines"),
-    ):
-        p.add_argument(
-            RANGE_OPTIONS[key],
-            type=int,
-            nargs="+",
-            default=None,
-            metavar="K",
-            help=f"search these {what} (default: {' '.join(map(str, DEFAULT_RANGES[key]))})",
-        )
-    for key, kind, what in (
-        ("output_init", float, "initial scales of the output layer (0: a uniform policy)"),
-        ("adam_beta1", float, "Adam beta1 values"),
-        ("adam_beta2", float, "Adam beta2 values"),
-        ("update_epochs", int, "gradient steps per batch (> 1: PPO's clipped ratio)"),
-    ):
-        p.add_argument(
-            RANGE_OPTIONS[key],
-            type=kind,
-            nargs="+",
-            default=None,
-            metavar="V",
-            help=f"search these {what} (default: {' '.join(map(str, DEFAULT_RANGES[key]))};"
-            f" with --objective speed {' '.join(map(str, SPEED_RANGES[key]))})",
-        )
+    for axis in AXES:
+        add_axis_option(p, axis)
     p.add_argument(
         "--objective",
         default=None,
@@ -225,28 +165,50 @@ OPTION_OF = {
     "trials": "--trials",
     "reward": "--reward",
     "search_seed": "--seed",
-    "axes": "--encodings/--baselines/--reward-scales/--lr-schedules/--entropy-schedules",
+    "space": "/".join(axis.option for axis in AXES),
     "warm_start": "--warm-start/--no-warm-start",
     "scheduler": "--scheduler",
     "objective": "--objective",
-    "ranges": "/".join(RANGE_OPTIONS.values()),
 }
+
+
+def add_axis_option(parser: argparse.ArgumentParser, axis) -> None:
+    """`--AXIS` (and its older plural name) from the table of axes."""
+    names = [axis.option, *([axis.alias] if axis.alias else [])]
+    default = " ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in axis.default)
+    speed = " ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in axis.speed or ())
+    with_speed = f"; with --objective speed: {speed}" if speed else ""
+    if axis.kind == LOG:
+        parser.add_argument(
+            *names,
+            dest=axis.name,
+            type=float,
+            nargs=2,
+            default=None,
+            metavar=("LOW", "HIGH"),
+            help=f"search {axis.help} log-uniformly in [LOW, HIGH]; LOW = HIGH holds it"
+            f" (default: {default}{with_speed})",
+        )
+        return
+    allowed = f"from {', '.join(axis.allowed)}; " if axis.allowed else ""
+    parser.add_argument(
+        *names,
+        dest=axis.name,
+        type=int if axis.integer else float if axis.valid else str,
+        nargs="+",
+        default=None,
+        metavar="V",
+        help=f"search {axis.help} over these values ({allowed}one value holds it;"
+        f" default: {default}{with_speed})",
+    )
 
 
 def spec_from_args(args: argparse.Namespace, base=None):
     """The StudySpec of the flags given, else `base`'s values (on --resume), else the
     defaults. ValueError for a bad value."""
-    from study.space import with_defaults
-    from study.spec import (
-        StudySpec,
-        check,
-        check_axes,
-        check_ranges,
-        default_ranges,
-        parse_budget,
-        task_budget,
-    )
-    from trainable.contexts import DEFAULT_HOLDOUT
+    from study.space import check_space, with_defaults
+    from study.spec import StudySpec, check, check_contexts, check_reward, parse_budget, task_budget
+    from trainable.defaults import DEFAULT_HOLDOUT
 
     def pick(option, saved, default):
         value = getattr(args, option)
@@ -273,26 +235,15 @@ def spec_from_args(args: argparse.Namespace, base=None):
         budgets = dict(base.sample_budget)
     else:
         budgets = {task: task_budget(task) for task in tasks}
-    restricted = {
-        "encodings": args.encodings,
-        "baselines": args.baselines,
-        "reward_scales": args.reward_scales,
-        "lr_schedules": args.lr_schedules,
-        "entropy_schedules": args.entropy_schedules,
-    }
     warm_start = pick("warm_start", base and base.warm_start, False)
-    if base is not None and not any(restricted.values()):
-        axes = base.axes
-    else:
-        axes = check_axes(restricted)
-        if warm_start and not any(restricted.values()):
-            axes = with_defaults(axes)  # the warm start must be a point of the space
-    narrowed = {key: getattr(args, option[2:].replace("-", "_")) for key, option in RANGE_OPTIONS.items()}
     objective = pick("objective", base and base.objective, "hold")
-    if base is not None and all(v is None for v in narrowed.values()):
-        ranges = base.ranges
+    given = {axis.name: getattr(args, axis.name) for axis in AXES}
+    if base is not None and all(v is None for v in given.values()):
+        space = base.space
     else:
-        ranges = check_ranges(narrowed, default_ranges(objective))
+        space = check_space(given, defaults=default_space(objective))
+        if warm_start:  # the warm start, the trainer's defaults, must be a point of the space
+            space = {**with_defaults(space), **{k: v for k, v in space.items() if given[k] is not None}}
     scheduler = pick("scheduler", base and base.scheduler, "asha")
     reward = pick("reward", base and base.reward, DEFAULTS["reward"])
     actions = check_contexts(contexts, holdout)
@@ -305,51 +256,13 @@ def spec_from_args(args: argparse.Namespace, base=None):
         trials=trials,
         reward=reward,
         search_seed=seed,
-        axes=axes,
+        space=space,
         warm_start=warm_start,
         contexts=contexts,
         holdout=holdout,
-        ranges=ranges,
         scheduler=scheduler,
         objective=objective,
     )
-
-
-def check_contexts(contexts, holdout: float) -> tuple[int, ...]:
-    """Load, check and split every context set on the CPU; their numbers of actions."""
-    import torch
-
-    from trainable.tasks import ContextTask
-
-    if os.getcwd() not in sys.path:  # `package.module:function` relative to where we run
-        sys.path.insert(0, os.getcwd())
-    actions = []
-    for spec in contexts:
-        try:
-            actions.append(ContextTask(spec, holdout=holdout, device=torch.device("cpu")).num_actions)
-        except ValueError as error:
-            message = str(error)
-            for field in ("contexts", "holdout"):
-                if message.startswith(field + "="):
-                    message = f"--{field} " + message.removeprefix(field + "=")
-            raise ValueError(message) from None
-    return tuple(actions)
-
-
-def check_reward(reward: str, ns) -> None:
-    """Import the reward and sweep it at every n (a context set's: its actions), on the CPU."""
-    import torch
-
-    from trainable.rewards import build_reward_table
-
-    if os.getcwd() not in sys.path:  # `package.module:function` relative to where we run
-        sys.path.insert(0, os.getcwd())
-    for n in ns:
-        try:
-            build_reward_table(reward, n, torch.device("cpu"))
-        except ValueError as error:
-            message = str(error)
-            raise ValueError("--reward " + message.removeprefix("reward=")) from None
 
 
 def plan(args: argparse.Namespace):

@@ -7,32 +7,29 @@ import functools
 import json
 import re
 
-from study.options import add_threads, apply_threads, check_threads
-from study.progress import Progress
+from cli.common import add_threads, apply_threads, check_threads
+from experiments.progress import Progress
+from study.axes import AXES, BY_NAME, CATEGORY
 
-# Options that map one-to-one onto TrainConfig fields (option name -> type).
-CONFIG_OPTIONS = {
+# Options that map one-to-one onto TrainConfig fields (option name -> type): the run's, then
+# every axis of study.axes (its type from its kind).
+RUN_OPTIONS = {
     "n": int,
     "contexts": str,
     "holdout": float,
     "reward": str,
-    "encoding": str,
-    "baseline": str,
-    "reward_scale": str,
-    "lr": float,
-    "lr_schedule": str,
-    "entropy_coef": float,
-    "entropy_schedule": str,
-    "batch_size": int,
-    "hidden": int,
-    "group_size": int,
     "sample_budget": int,
     "eval_every": int,
     "device": str,
 }
+CONFIG_OPTIONS = {
+    **RUN_OPTIONS,
+    **{a.name: str if a.kind == CATEGORY else int if a.integer else float for a in AXES},
+}
 
 
-# What each option means and allows; its default is TrainConfig's (see config_help).
+# What each run option means and allows; an axis' meaning is the table's; every default is
+# TrainConfig's (see config_help).
 OPTION_HELP = {
     "n": "bandit size: inputs x and actions a in 0..n-1; an integer >= 2",
     "contexts": "train on a context set instead of the integer bandit: digits (scikit-learn's 8x8"
@@ -42,18 +39,6 @@ OPTION_HELP = {
     " fixed seed), a number in (0, 1)",
     "reward": "r(x, a): abs (-|x-a|), squared (-(x-a)^2), exact (1 if a == x) or"
     " package.module:function (imports and runs that code)",
-    "encoding": "how the network reads x: one of {ENCODINGS}",
-    "baseline": "what is subtracted from the reward: one of {BASELINES}",
-    "reward_scale": "how rewards are scaled before the update: one of {REWARD_SCALES}",
-    "lr": "Adam learning rate, a number > 0",
-    "lr_schedule": "how lr changes over the sample budget: one of {SCHEDULES} (linear and cosine"
-    " anneal it to 0 at the budget's end)",
-    "entropy_coef": "entropy bonus weight, a number >= 0",
-    "entropy_schedule": "how the entropy bonus changes over the sample budget: one of {SCHEDULES}"
-    " (linear and cosine anneal it to 0 at the budget's end)",
-    "batch_size": "samples per update, an integer >= 1 (a multiple of --group-size for rloo and grpo)",
-    "hidden": "hidden units of the policy network, an integer >= 1",
-    "group_size": "actions sampled per input for rloo and grpo, an integer >= 2",
     "sample_budget": "samples per seed, an integer >= 1",
     "eval_every": "samples between evaluations (progress lines), an integer >= 1",
     "device": "one of {DEVICES} (auto: CUDA when torch sees it, else the CPU)",
@@ -64,12 +49,11 @@ def config_help(name: str) -> str:
     """Meaning, allowed values and default of a TrainConfig option, from config.py's lists."""
     from trainable import config, defaults
 
-    text = OPTION_HELP[name].format(
-        **{
-            k: ", ".join(getattr(config, k))
-            for k in ("ENCODINGS", "BASELINES", "REWARD_SCALES", "SCHEDULES", "DEVICES")
-        }
-    )
+    if name in BY_NAME:
+        axis = BY_NAME[name]
+        text = axis.help + (f": one of {', '.join(axis.allowed)}" if axis.allowed else "")
+    else:
+        text = OPTION_HELP[name].format(DEVICES=", ".join(config.DEVICES))
     if name == "sample_budget":
         return text + (
             f" (default: {defaults.SAMPLES_PER_INPUT:,} per input, between {defaults.MIN_SAMPLE_BUDGET:,}"

@@ -14,39 +14,32 @@ on a batch that is not a multiple of its group size rounds the batch to the near
 
 from __future__ import annotations
 
-import argparse
-import functools
 import math
 import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
-import pyarrow as pa
-
-from contract.layout import StudyPaths
-from contract.schema import DIAGNOSE_SCHEMA
+from contract.schema import AXIS_COLUMNS
 from contract.schema import DIAGNOSE_SETTINGS as SETTINGS  # COMMON and every AXES field
-from contract.write import write_atomic
-from study.options import DEFAULT_NS, add_threads, apply_threads, check_ns, check_threads
 
 DEFAULT_SEEDS = 3
 REFERENCE = "forum"
 ALL = "all changes"
-# Each axis: the TrainConfig fields one variant sets together (a baseline with its settings).
+# A variant changes one axis of study.axes, with the fields it sets together here (a baseline
+# with its own settings); `inputs` and `gamma` are the forum preset's, outside the search.
+TOGETHER = {
+    "baseline": ("group_size", "ema_decay", "value_coef"),
+    "lr": ("lr_schedule",),
+    "entropy_coef": ("entropy_schedule",),
+    "batch_size": ("minibatch_size",),
+    "adam_beta1": ("adam_beta2",),
+    "update_epochs": ("clip",),
+}
+_JOINED = {field for fields in TOGETHER.values() for field in fields}
 AXES = {
-    "encoding": ("encoding",),
-    "baseline": ("baseline", "group_size", "ema_decay", "value_coef"),
-    "reward_scale": ("reward_scale",),
-    "lr": ("lr", "lr_schedule"),
-    "entropy_coef": ("entropy_coef", "entropy_schedule"),
-    "batch_size": ("batch_size", "minibatch_size"),
-    "hidden": ("hidden",),
+    **{axis: (axis, *TOGETHER.get(axis, ())) for axis in AXIS_COLUMNS if axis not in _JOINED},
     "inputs": ("inputs",),
     "gamma": ("gamma",),
-    "output_init": ("output_init",),
-    "adam": ("adam_beta1", "adam_beta2"),
-    "update_epochs": ("update_epochs", "clip"),
 }
 COMMON = ("reward", "device")  # the target's, in every variant
 PER_RUN = ("n", "contexts", "holdout", "seeds", "sample_budget", "eval_every")  # diagnose's own
@@ -57,150 +50,6 @@ class Variant:
     name: str  # "forum", "+lr=0.003", "all changes", "all but lr"
     changed: str  # the axis it changes: "" for the preset, "all" or "all but AXIS"
     settings: dict  # the TrainConfig fields of SETTINGS
-
-
-def register(commands: argparse._SubParsersAction) -> None:
-    p = commands.add_parser(
-        "diagnose",
-        help="change the forum preset one axis at a time toward a target config",
-        description=__doc__.splitlines()[0],
-    )
-    p.add_argument(
-        "--n",
-        type=int,
-        nargs="+",
-        default=None,
-        metavar="N",
-        help="bandit sizes (default: the study's with --study, else 10 100; none when"
-        " --contexts is given alone)",
-    )
-    p.add_argument(
-        "--contexts",
-        nargs="+",
-        default=None,
-        metavar="SPEC",
-        help="context sets to train on as well: digits or package.module:function (imports and"
-        " runs that code; default: the study's with --study, else none)",
-    )
-    p.add_argument(
-        "--holdout",
-        type=float,
-        default=None,
-        metavar="F",
-        help="share of each context set held out, a number in (0, 1) (default: the study's, else 0.25)",
-    )
-    p.add_argument(
-        "--num-seeds",
-        type=int,
-        default=DEFAULT_SEEDS,
-        metavar="S",
-        help=f"seeds per variant, trained together (default: {DEFAULT_SEEDS})",
-    )
-    p.add_argument("--results", default="results", metavar="DIR", help="results root folder")
-    target = p.add_mutually_exclusive_group()
-    target.add_argument(
-        "--study",
-        metavar="NAME",
-        help="target: RESULTS/NAME/report/best_config.json (from `banditune"
-        " analyze`); the table goes to RESULTS/NAME/diagnose.parquet",
-    )
-    target.add_argument(
-        "--config",
-        metavar="FILE",
-        help="target: a JSON or YAML config file (default target: the"
-        " trainer's defaults); the table goes to RESULTS/diagnose.parquet",
-    )
-    p.add_argument(
-        "--sample-budget",
-        default=None,
-        metavar="SPEC",
-        help="samples per seed: one count or per task, e.g. 10=200k,100=3M,digits=1M"
-        " (default: the trainer's default budget on each task)",
-    )
-    p.add_argument(
-        "--leave-one-out",
-        action="store_true",
-        help="also train all changes but one, for each axis: which changes are"
-        " needed together (about 40%% more time)",
-    )
-    add_threads(p)
-    p.set_defaults(plan=plan)
-
-
-def plan(args: argparse.Namespace):
-    """Check every input (ValueError); return the work."""
-    check_threads(args.threads)
-    planned = plan_from_args(args)
-    return functools.partial(run, path=planned["path"], threads=args.threads, **planned["train"])
-
-
-def run(*, path: Path, threads: int, **train_kwargs) -> int:
-    """Train every variant, write diagnose.parquet and print the table."""
-    apply_threads(threads)
-    rows = train_all(**train_kwargs)
-    write_atomic(pa.Table.from_pylist(rows, schema=DIAGNOSE_SCHEMA), path)
-    print(format_table(rows))
-    print(f"wrote {path}")
-    return 0
-
-
-def plan_from_args(args: argparse.Namespace) -> dict:
-    """Everything checked before training: {"path": output file, "train": train_all kwargs}.
-    ValueError (one line naming the option) for bad input."""
-    from study.spec import check, check_writable, parse_budget
-    from study.study_cmd import check_contexts, check_reward
-    from trainable.contexts import DEFAULT_HOLDOUT
-
-    results = Path(args.results).expanduser()
-    if args.study is not None:
-        root, target, meta = _study_target(results, args.study)
-    else:
-        # the defaults at the largest n asked for (their lr and entropy bonus follow n)
-        largest = max(check_ns(args.n or DEFAULT_NS))
-        root, target, meta = results, _file_target(args.config, n=largest), {}
-    explicit = args.n is not None or args.contexts is not None
-    study_ns = tuple(int(n) for n in meta.get("n") or ())
-    ns = check_ns(
-        args.n or (() if explicit else study_ns or (DEFAULT_NS if not meta.get("contexts") else ()))
-    )
-    contexts = tuple(args.contexts or (() if explicit else meta.get("contexts") or ()))
-    holdout = args.holdout if args.holdout is not None else meta.get("holdout", DEFAULT_HOLDOUT)
-    check(0 < holdout < 1, "--holdout", holdout, "a number in (0, 1)")
-    tasks = (*map(str, ns), *contexts)
-    check(args.num_seeds >= 1, "--num-seeds", args.num_seeds, "an integer >= 1")
-    budgets = (
-        {t: _default_budget(t) for t in tasks}
-        if args.sample_budget is None
-        else parse_budget(args.sample_budget, tasks, default=_default_budget)
-    )
-    all_variants = variants(target, leave_one_out=args.leave_one_out)
-    seeds = tuple(range(args.num_seeds))
-    for v in all_variants:  # every config valid before any training
-        for task in tasks:
-            _config(v.settings, task=task, holdout=holdout, seeds=seeds, budget=budgets[task])
-    actions = check_contexts(contexts, holdout)
-    check_reward(target["reward"], (*ns, *actions))
-    check_writable(
-        root, *(("--study", args.study) if args.study is not None else ("--results", args.results))
-    )
-    return {
-        "path": StudyPaths(root).diagnose,
-        "train": {
-            "variants": all_variants,
-            "tasks": tasks,
-            "holdout": holdout,
-            "seeds": seeds,
-            "budgets": budgets,
-        },
-    }
-
-
-def _default_budget(task: str) -> int:
-    """The trainer's default budget on a task."""
-    from contract.schema import is_integer_task
-    from trainable.defaults import CONTEXTS_SAMPLE_BUDGET, default_sample_budget
-
-    return default_sample_budget(int(task)) if is_integer_task(task) else CONTEXTS_SAMPLE_BUDGET
 
 
 def target_settings(values: dict):
@@ -303,7 +152,7 @@ def train_variant(variant: Variant, *, task: str, holdout: float, seeds, budget:
     """Rows of one variant on one task; a run that diverges gives null metrics and its error."""
     from trainable import Trainer, TrainingDiverged
 
-    config = _config(variant.settings, task=task, holdout=holdout, seeds=seeds, budget=budget)
+    config = task_config(variant.settings, task=task, holdout=holdout, seeds=seeds, budget=budget)
     trainer, last, error = Trainer(config), None, None
     try:
         while trainer.samples < budget:
@@ -382,58 +231,11 @@ def _means(rows: list[dict]) -> str:
     return f"exact_match {exact:.3f}, p_correct {p_correct:.3f}"
 
 
-def _config(settings: dict, *, task: str, holdout: float, seeds, budget: int):
+def task_config(settings: dict, *, task: str, holdout: float, seeds, budget: int):
     from study.spec import task_fields
     from trainable import TrainConfig
 
     return TrainConfig(**settings, **task_fields(task, holdout), seeds=seeds, sample_budget=budget)
-
-
-def _study_target(results: Path, name: str) -> tuple[Path, dict, dict]:
-    """(study folder, its best config's settings, its study.json or {}) for --study NAME."""
-    import json
-
-    from study.spec import NAME_PATTERN, check
-
-    check(bool(NAME_PATTERN.match(name)), "--study", name, "a study name: letters, digits, '_', '.' and '-'")
-    root = results / name
-    check(root.is_dir(), "--study", name, f"a study folder under {results} ({root} is missing)")
-    best = root / "report" / "best_config.json"
-    check(
-        best.is_file(),
-        "--study",
-        name,
-        f"a study with {best.relative_to(results)} (run `banditune analyze {root}` first)",
-    )
-    try:
-        values = json.loads(best.read_text())
-    except ValueError as error:
-        raise ValueError(f"--study {name!r}: {best} is not valid JSON ({error})") from None
-    try:
-        meta = json.loads((root / "study.json").read_text())
-    except (OSError, ValueError):
-        meta = {}
-    return root, _named(values, f"--study {name!r}: {best}"), meta if isinstance(meta, dict) else {}
-
-
-def _file_target(path: str | None, *, n: int) -> dict:
-    """The settings of --config FILE; with no file, the trainer's defaults at `n` (the largest
-    n diagnosed: their lr and entropy bonus follow n)."""
-    from trainable import TrainConfig, read_config_file
-
-    if path is None:
-        return settings_of(TrainConfig(n=n))
-    return _named(read_config_file(path), f"--config {path!r}")
-
-
-def _named(values, source: str) -> dict:
-    """The settings of config fields; an error names where the fields came from."""
-    if not isinstance(values, dict):
-        raise ValueError(f"{source}: expected a mapping of config fields")  # noqa: TRY004
-    try:
-        return target_settings(values)
-    except (ValueError, TypeError) as error:
-        raise ValueError(f"{source}: {error}") from None
 
 
 def _show(value) -> str:

@@ -1,4 +1,5 @@
-"""`banditune analyze RESULTS/NAME [--threshold T] [--out DIR]`."""
+"""`banditune analyze RESULTS/NAME [--threshold T] [--out DIR]`: score a study's configs, write its
+report."""
 
 from __future__ import annotations
 
@@ -7,8 +8,6 @@ import functools
 import sys
 
 from contract.schema import THRESHOLD, is_integer_task, task_label
-
-DEFAULT_TOP = 5  # configs per n behind `banditune scale`'s point and interval
 
 
 def register(subparsers) -> None:
@@ -29,21 +28,6 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--out", default=None, help="output folder (default RESULTS/NAME/report)")
     parser.set_defaults(plan=plan)
-    scale = subparsers.add_parser(
-        "scale",
-        help="fit how the best lr and entropy bonus move with n, from studies at several n",
-        description="Take the top configs at each n of the studies, and fit lr and entropy_coef"
-        " against n as power laws; write scale.md, scale.json and scale.png.",
-    )
-    scale.add_argument("results", nargs="+", metavar="RESULTS/NAME", help="study folders")
-    scale.add_argument("--out", required=True, metavar="DIR", help="output folder")
-    scale.add_argument(
-        "--top",
-        type=int,
-        default=DEFAULT_TOP,
-        help=f"configs per n that give the point and interval, an integer >= 1 (default {DEFAULT_TOP})",
-    )
-    scale.set_defaults(plan=plan_scale)
 
 
 def plan(args: argparse.Namespace):
@@ -68,28 +52,4 @@ def run(results: str, *, threshold: float, out: str | None, out_dir) -> int:
     for skipped in summary["skipped_files"]:
         print(f"skipped: {skipped}", file=sys.stderr)
     print(f"report: {out_dir / 'report.md'}")
-    return 0
-
-
-def plan_scale(args: argparse.Namespace):
-    """Check the studies and --top (ValueError); return the work."""
-    from analysis.scale import study_ns
-
-    if args.top < 1:
-        raise ValueError(f"--top {args.top} is not allowed; expected an integer >= 1")
-    ns = study_ns(args.results)
-    if len(ns) < 2:
-        raise ValueError(f"the studies hold n = {ns}; a trend needs at least two distinct n")
-    return functools.partial(run_scale, args.results, out=args.out, top=args.top)
-
-
-def run_scale(results: list[str], *, out: str, top: int) -> int:
-    from analysis.scale import write_scale
-
-    summary = write_scale(results, out=out, top=top)
-    for name, rule in summary["rule"].items():
-        print(f"{name} = {rule['coef']:.3g} * n^{rule['exponent']:.3f}")
-    for name, value in summary["held"].items():
-        print(f"{name} = {value:.3g}, held by the studies")
-    print(f"scale: {out}/scale.md")
     return 0

@@ -5,7 +5,7 @@ import sys
 import pytest
 import torch
 
-from study.cli import main
+from cli.main import main
 
 
 def run_cli(capsys, *argv):
@@ -64,7 +64,7 @@ def test_flags_override_the_preset_and_the_config_file(tmp_path, capsys):
             "--device='cuda' is not allowed; expected auto or cpu",
             marks=pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA present"),
         ),
-        (["--config", "tests/trainable/test_cli_train.py"], "not valid JSON or YAML"),
+        (["--config", "tests/study/test_cli_train.py"], "not valid JSON or YAML"),
         (["--num-seeds", "0"], "--num-seeds 0 is not allowed"),
         (["--seeds", "1", "1"], "a non-empty list of distinct integers >= 0"),
         (["--preset", "reddit"], "--preset 'reddit' is not allowed; expected one of forum"),
@@ -90,7 +90,7 @@ def test_bad_input_from_the_shell_has_no_traceback(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("n: [unclosed")
     result = subprocess.run(
-        [sys.executable, "-m", "study.cli", "train", "--config", str(bad)], capture_output=True, text=True
+        [sys.executable, "-m", "cli.main", "train", "--config", str(bad)], capture_output=True, text=True
     )
     assert result.returncode == 2
     assert result.stderr.startswith("banditune train: error: --config")
@@ -136,7 +136,7 @@ def test_progress_on_a_pipe_is_one_plain_line_per_evaluation():
         [
             sys.executable,
             "-m",
-            "study.cli",
+            "cli.main",
             "train",
             "--n",
             "10",

@@ -1,0 +1,76 @@
+"""`banditune confirm RESULTS/NAME`: re-train a study's top configs on fresh seeds, at the search's
+budget and at a longer horizon (see experiments.confirm)."""
+
+from __future__ import annotations
+
+import argparse
+import functools
+
+from cli.common import add_threads, apply_threads, check_threads
+from contract.schema import CONFIRM_PREFIX, task_label
+from experiments.confirm import (
+    DEFAULT_LONG,
+    DEFAULT_SEEDS,
+    DEFAULT_TOP,
+    Plan,
+    comparison,
+    confirm_one,
+    make_plan,
+)
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser(
+        "confirm", help="re-train a study's top configs on fresh seeds", description=__doc__.splitlines()[0]
+    )
+    p.add_argument("results", metavar="RESULTS/NAME", help="a study folder (holds trials/)")
+    p.add_argument(
+        "--top",
+        type=int,
+        default=DEFAULT_TOP,
+        metavar="K",
+        help=f"how many of the best search configs to confirm (default: {DEFAULT_TOP})",
+    )
+    p.add_argument(
+        "--num-seeds",
+        type=int,
+        default=DEFAULT_SEEDS,
+        metavar="S",
+        help=f"fresh seeds per config (default: {DEFAULT_SEEDS})",
+    )
+    p.add_argument(
+        "--long-horizon",
+        type=int,
+        default=DEFAULT_LONG,
+        metavar="F",
+        help="also report each config at F times its search budget, an integer >= 1"
+        f" (1: the search budget only; default: {DEFAULT_LONG})",
+    )
+    add_threads(p)
+    p.set_defaults(plan=plan)
+
+
+def plan(args: argparse.Namespace):
+    """Check every input (ValueError); return the work."""
+    check_threads(args.threads)
+    planned = make_plan(args.results, top=args.top, num_seeds=args.num_seeds, long=args.long_horizon)
+    return functools.partial(run, planned, threads=args.threads)
+
+
+def run(plan: Plan, *, threads: int) -> int:
+    """Confirm every job of `plan`, then print the comparison table."""
+    apply_threads(threads)
+    print(
+        f"confirming {len(plan.jobs)} config(s) on {', '.join(map(task_label, plan.tasks))} on"
+        f" seeds {plan.seeds[0]}..{plan.seeds[-1]} ({len(plan.seeds)} seeds), to"
+        f" {plan.long}x the search budget",
+        flush=True,
+    )
+    for i, job in enumerate(plan.jobs, start=1):
+        confirm_one(job, plan, label=f"[{i}/{len(plan.jobs)}]")
+    print(comparison(plan.root))
+    print(
+        f"rows in {plan.root / 'trials'}/{CONFIRM_PREFIX}*.parquet; run `banditune analyze"
+        f" {plan.root}` for the report"
+    )
+    return 0

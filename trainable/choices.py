@@ -1,0 +1,13 @@
+"""The names every choice of the trainer allows (no torch: the command line's help reads them).
+
+The modules that implement a choice (baselines.py, schedules.py, encodings.py) key their tables
+by these names; tests/trainable/test_choices.py holds them equal.
+"""
+
+ENCODINGS = ("scalar", "scalar01", "onehot", "embedding", "fourier", "binary")
+BASELINES = ("none", "ema", "batch_mean", "rloo", "grpo", "value")
+GROUP_BASELINES = ("rloo", "grpo")  # sample several actions per input
+REWARD_SCALES = ("raw", "range", "gap", "standardize")
+SCHEDULES = ("constant", "linear", "cosine")
+INPUTS = ("uniform", "cycle")
+DEVICES = ("auto", "cpu", "cuda")
