@@ -354,8 +354,3 @@ def comparison(root: Path) -> str:
 
 def _ci(point, low, high) -> str:
     return "-" if math.isnan(point) else f"{point:.3f} [{low:.3f}, {high:.3f}]"
-
-
-def _mean(values) -> str:
-    values = [v for v in values if v is not None]
-    return f"{sum(values) / len(values):.3f}" if values else "-"

@@ -1,5 +1,5 @@
-"""Every Ray call of a study: connecting, the Tuner (OptunaSearch + ASHA), the trainable, resuming,
-the Parquet export callback and the reference run.
+"""Every Ray call of a study: connecting, the Tuner (OptunaSearch with ASHA or FIFO), the
+trainable, resuming, the Parquet export callback and the reference run.
 
 The driver writes every result file: a Tune callback turns a trial's last checkpoint (its curve
 rows) into `trials/<id>.parquet` and `curves/<id>.parquet` when the trial ends, whether it finished,

@@ -29,7 +29,7 @@ CURVES_FILE = "curves.json"
 
 
 class TrialRun:
-    """`values` (AXIS_FIELDS, plus any other TrainConfig fields such as a preset's `inputs`)
+    """`values` (AXIS_COLUMNS, plus any other TrainConfig fields such as a preset's `inputs`)
     on every task in `tasks` (the integer bandit's "10", a context set's "digits"). Constructing
     it builds the trainers (ValueError for a bad reward or bad contexts)."""
 
