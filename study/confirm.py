@@ -26,6 +26,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from contract.layout import StudyPaths
 from contract.schema import (
     CONFIRM,
     CONFIRM_PREFIX,
@@ -120,7 +121,7 @@ def run(plan: Plan, *, threads: int) -> int:
         confirm_one(job, plan, label=f"[{i}/{len(plan.jobs)}]")
     print(comparison(plan.root))
     print(
-        f"rows in {plan.root / 'trials'}/{CONFIRM_PREFIX}*.parquet; run `banditune analyze"
+        f"rows in {StudyPaths(plan.root).trials}/{CONFIRM_PREFIX}*.parquet; run `banditune analyze"
         f" {plan.root}` for the report"
     )
     return 0
@@ -229,7 +230,6 @@ def confirm_one(job: Job, plan: Plan, *, label: str) -> None:
     With constant schedules the search horizon is the first reports of the long run. A schedule
     (of the lr or the entropy bonus) spans the sample budget, so there the search horizon is a run
     of its own at the search's budget, as a user who trains the config as it is gets it."""
-    from contract.layout import StudyPaths
     from study.trial import write_result
 
     paths = StudyPaths(plan.root)

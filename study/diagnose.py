@@ -396,9 +396,9 @@ def _study_target(results: Path, name: str) -> tuple[Path, dict, dict]:
     from study.spec import NAME_PATTERN, check
 
     check(bool(NAME_PATTERN.match(name)), "--study", name, "a study name: letters, digits, '_', '.' and '-'")
-    root = results / name
+    paths = StudyPaths(results / name)
+    root, best = paths.root, paths.best_config
     check(root.is_dir(), "--study", name, f"a study folder under {results} ({root} is missing)")
-    best = root / "report" / "best_config.json"
     check(
         best.is_file(),
         "--study",
@@ -410,7 +410,7 @@ def _study_target(results: Path, name: str) -> tuple[Path, dict, dict]:
     except ValueError as error:
         raise ValueError(f"--study {name!r}: {best} is not valid JSON ({error})") from None
     try:
-        meta = json.loads((root / "study.json").read_text())
+        meta = json.loads(paths.study_json.read_text())
     except (OSError, ValueError):
         meta = {}
     return root, _named(values, f"--study {name!r}: {best}"), meta if isinstance(meta, dict) else {}
