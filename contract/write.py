@@ -3,7 +3,7 @@
 A trial's rows are built from its curve rows (one per report, task and seed): the final metrics
 are the last report's, `samples_to_95` / `samples_to_99` the first report's samples with exact
 match at or above 0.95 / 0.99, `best_exact_match` the best report, `auc_exact_match` the mean
-over the reports of the run's score (`scored`: held-out exact match on a context set).
+over the reports of the run's score (`contract.schema.scored`: held-out exact match on a context set).
 """
 
 from __future__ import annotations
@@ -30,14 +30,8 @@ from contract.schema import (
     TRIAL_SCHEMA,
     integer_task,
     is_integer_task,
+    scored,
 )
-
-
-def scored(row: dict) -> float:
-    """What a run is judged by at one report: held-out exact match on a context set, exact match
-    on the integer bandit."""
-    heldout = row.get(HELDOUT_METRIC)
-    return row["exact_match"] if heldout is None else heldout
 
 
 def task_of(row: dict) -> str:

@@ -36,9 +36,9 @@ from contract.schema import (
     SEARCH,
     THRESHOLD,
     is_integer_task,
+    scored,
     task_label,
 )
-from contract.write import scored
 from study.options import add_threads, apply_threads, check_threads
 from study.progress import Progress
 

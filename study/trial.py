@@ -15,8 +15,8 @@ from statistics import fmean
 import torch
 
 from contract.layout import StudyPaths
-from contract.schema import COUNT_METRICS, CURVE_METRICS, HELDOUT_METRIC, is_integer_task
-from contract.write import auc_by_run, curve_table, scored, task_of, trial_rows, write_trial
+from contract.schema import COUNT_METRICS, CURVE_METRICS, HELDOUT_METRIC, is_integer_task, scored
+from contract.write import auc_by_run, curve_table, task_of, trial_rows, write_trial
 from study.export import provenance
 from study.objective import objective
 from study.space import train_kwargs
