@@ -209,16 +209,16 @@ def _job(trial_id: str, config, trials, tasks) -> Job:
 
 def _configs(job: Job, *, tasks, holdout: float, seeds):
     from study.space import train_kwargs
-    from study.spec import task_fields
-    from trainable import TrainConfig
+    from trainable.runs import run_config
 
     return [
-        TrainConfig(
-            **task_fields(task, holdout),
-            reward=job.reward,
+        run_config(
+            values=train_kwargs(job.values),
+            task=task,
+            holdout=holdout,
             seeds=seeds,
-            sample_budget=job.budgets[task],
-            **train_kwargs(job.values),
+            budget=job.budgets[task],
+            reward=job.reward,
         )
         for task in tasks
     ]

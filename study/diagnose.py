@@ -150,6 +150,7 @@ def plan_from_args(args: argparse.Namespace) -> dict:
     from study.spec import check, check_writable, parse_budget
     from study.study_cmd import check_contexts, check_reward
     from trainable.contexts import DEFAULT_HOLDOUT
+    from trainable.runs import default_budget, run_config
 
     results = Path(args.results).expanduser()
     if args.study is not None:
@@ -169,15 +170,15 @@ def plan_from_args(args: argparse.Namespace) -> dict:
     tasks = (*map(str, ns), *contexts)
     check(args.num_seeds >= 1, "--num-seeds", args.num_seeds, "an integer >= 1")
     budgets = (
-        {t: _default_budget(t) for t in tasks}
+        {t: default_budget(t, study=False) for t in tasks}
         if args.sample_budget is None
-        else parse_budget(args.sample_budget, tasks, default=_default_budget)
+        else parse_budget(args.sample_budget, tasks, study=False)
     )
     all_variants = variants(target, leave_one_out=args.leave_one_out)
     seeds = tuple(range(args.num_seeds))
     for v in all_variants:  # every config valid before any training
         for task in tasks:
-            _config(v.settings, task=task, holdout=holdout, seeds=seeds, budget=budgets[task])
+            run_config(values=v.settings, task=task, holdout=holdout, seeds=seeds, budget=budgets[task])
     actions = check_contexts(contexts, holdout)
     check_reward(target["reward"], (*ns, *actions))
     check_writable(
@@ -193,14 +194,6 @@ def plan_from_args(args: argparse.Namespace) -> dict:
             "budgets": budgets,
         },
     }
-
-
-def _default_budget(task: str) -> int:
-    """The trainer's default budget on a task."""
-    from contract.schema import is_integer_task
-    from trainable.defaults import CONTEXTS_SAMPLE_BUDGET, default_sample_budget
-
-    return default_sample_budget(int(task)) if is_integer_task(task) else CONTEXTS_SAMPLE_BUDGET
 
 
 def target_settings(values: dict):
@@ -302,12 +295,12 @@ def train_all(
 def train_variant(variant: Variant, *, task: str, holdout: float, seeds, budget: int) -> list[dict]:
     """Rows of one variant on one task; a run that diverges gives null metrics and its error."""
     from trainable import Trainer, TrainingDiverged
+    from trainable.runs import run_config
 
-    config = _config(variant.settings, task=task, holdout=holdout, seeds=seeds, budget=budget)
+    config = run_config(values=variant.settings, task=task, holdout=holdout, seeds=seeds, budget=budget)
     trainer, last, error = Trainer(config), None, None
     try:
-        while trainer.samples < budget:
-            last = trainer.run(min(config.eval_every, budget - trainer.samples))
+        *_, last = trainer.run_to_budget()
     except TrainingDiverged as diverged:
         last, error = None, str(diverged)
     base = {
@@ -380,13 +373,6 @@ def _means(rows: list[dict]) -> str:
         return f"diverged ({rows[0]['error']})"
     exact, p_correct = (sum(r[k] for r in rows) / len(rows) for k in ("exact_match", "p_correct"))
     return f"exact_match {exact:.3f}, p_correct {p_correct:.3f}"
-
-
-def _config(settings: dict, *, task: str, holdout: float, seeds, budget: int):
-    from study.spec import task_fields
-    from trainable import TrainConfig
-
-    return TrainConfig(**settings, **task_fields(task, holdout), seeds=seeds, sample_budget=budget)
 
 
 def _study_target(results: Path, name: str) -> tuple[Path, dict, dict]:

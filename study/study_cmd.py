@@ -244,9 +244,9 @@ def spec_from_args(args: argparse.Namespace, base=None):
         check_ranges,
         default_ranges,
         parse_budget,
-        task_budget,
     )
     from trainable.contexts import DEFAULT_HOLDOUT
+    from trainable.runs import default_budget
 
     def pick(option, saved, default):
         value = getattr(args, option)
@@ -268,11 +268,11 @@ def spec_from_args(args: argparse.Namespace, base=None):
     check(reports >= 1, "--reports", reports, "an integer >= 1")
     check(seed >= 0, "--seed", seed, "an integer >= 0")
     if args.sample_budget is not None:
-        budgets = parse_budget(args.sample_budget, tasks)
+        budgets = parse_budget(args.sample_budget, tasks, study=True)
     elif base and set(base.sample_budget) == set(tasks):
         budgets = dict(base.sample_budget)
     else:
-        budgets = {task: task_budget(task) for task in tasks}
+        budgets = {task: default_budget(task, study=True) for task in tasks}
     restricted = {
         "encodings": args.encodings,
         "baselines": args.baselines,

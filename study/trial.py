@@ -20,9 +20,9 @@ from contract.write import auc_by_run, curve_table, task_of, trial_rows, write_t
 from study.export import provenance
 from study.objective import objective
 from study.space import train_kwargs
-from study.spec import task_fields
-from trainable import Metrics, TrainConfig, Trainer
+from trainable import Metrics, Trainer
 from trainable.contexts import DEFAULT_HOLDOUT
+from trainable.runs import run_config
 
 STATE_FILE = "state.pt"
 CURVES_FILE = "curves.json"
@@ -48,13 +48,14 @@ class TrialRun:
         self.reports = reports
         self.trainers = {
             task: Trainer(
-                TrainConfig(
-                    **task_fields(task, holdout),
+                run_config(
+                    values=train_kwargs(values),
+                    task=task,
+                    holdout=holdout,
+                    seeds=seeds,
+                    budget=sample_budget[task],
                     reward=reward,
-                    seeds=tuple(seeds),
-                    sample_budget=sample_budget[task],
                     device=device,
-                    **train_kwargs(values),
                 )
             )
             for task in tasks

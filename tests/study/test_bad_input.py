@@ -10,6 +10,7 @@ import pytest
 
 from study import cli, spec
 from tests.study.conftest import BANDITUNE, REPO, subprocess_env
+from trainable.defaults import default_sample_budget, study_sample_budget
 
 
 @pytest.fixture
@@ -48,7 +49,10 @@ CASES = [
     (["--baselines", "critic"], "--baselines 'critic' is not allowed"),
     (["--reward-scales", "log"], "--reward-scales 'log' is not allowed"),
     (["--lr-schedules", "step"], "--lr-schedules 'step' is not allowed"),
-    (["--lr-range", "0", "0.01"], "--lr-range '0 0.01' is not allowed; expected LOW HIGH with 0 < LOW <= HIGH"),
+    (
+        ["--lr-range", "0", "0.01"],
+        "--lr-range '0 0.01' is not allowed; expected LOW HIGH with 0 < LOW <= HIGH",
+    ),
     (["--lr-range", "0.01", "0.001"], "--lr-range '0.01 0.001' is not allowed"),
     (["--entropy-range", "-1", "1"], "--entropy-range '-1 1' is not allowed"),
     (["--batch-sizes", "0", "64"], "--batch-sizes '0 64' is not allowed; expected integers >= 1"),
@@ -108,12 +112,21 @@ def test_existing_study_is_not_overwritten_and_resume_needs_one(tmp_path, capsys
 
 def test_parse_budget_forms():
     tasks = ("10", "100", "digits")
-    assert spec.parse_budget("200k", tasks) == {"10": 200_000, "100": 200_000, "digits": 200_000}
-    default_10 = spec.study_sample_budget(10)
-    assert spec.parse_budget("100=3M", tasks) == {"10": default_10, "100": 3_000_000, "digits": 300_000}
-    assert spec.parse_budget("10=1.5k, digits=2500", tasks)["digits"] == 2500
+    assert spec.parse_budget("200k", tasks, study=True) == {"10": 200_000, "100": 200_000, "digits": 200_000}
+    default_10 = study_sample_budget(10)
+    assert spec.parse_budget("100=3M", tasks, study=True) == {
+        "10": default_10,
+        "100": 3_000_000,
+        "digits": 300_000,
+    }
+    trainer_100 = default_sample_budget(100)  # diagnose's default: the trainer's, longer
+    assert spec.parse_budget("10=1.5k, digits=2500", tasks, study=False) == {
+        "10": 1500,
+        "100": trainer_100,
+        "digits": 2500,
+    }
     with pytest.raises(ValueError, match="--sample-budget '0'"):
-        spec.parse_budget("0", ("10",))
+        spec.parse_budget("0", ("10",), study=True)
 
 
 def test_console_script_exits_2_without_traceback(ray_tmpdir):
@@ -206,7 +219,12 @@ def test_narrowed_ranges_bound_the_space_and_survive_study_json():
     d = TrainConfig(n=100)
     axes = {"encodings": ("onehot",), "baselines": ("grpo",), "reward_scales": ("range",)}
     axes |= {"lr_schedules": ("cosine",), "entropy_schedules": ("cosine",)}
-    holding = {**built.ranges, "lr": (d.lr, d.lr), "entropy_coef": (d.entropy_coef, 3.0), "hidden": (d.hidden,)}
+    holding = {
+        **built.ranges,
+        "lr": (d.lr, d.lr),
+        "entropy_coef": (d.entropy_coef, 3.0),
+        "hidden": (d.hidden,),
+    }
     assert default_point(n=100, **axes, ranges=holding)["lr"] == d.lr
     assert default_point(n=100, **axes, ranges={**holding, "lr": (d.lr * 2, 0.1)}) is None
     assert default_point(n=100, **axes, ranges={**holding, "group_size": (2, 4)}) is None
@@ -216,7 +234,12 @@ def test_a_study_json_from_before_ranges_reads_as_the_whole_space_under_asha():
     from study.space import DEFAULT_RANGES
 
     saved = spec.StudySpec(
-        ns=(10,), seeds=(0,), sample_budget={"10": 1000}, reports=2, trials=1, reward="abs",
+        ns=(10,),
+        seeds=(0,),
+        sample_budget={"10": 1000},
+        reports=2,
+        trials=1,
+        reward="abs",
         search_seed=0,
     ).to_json()
     del saved["ranges"], saved["scheduler"]
