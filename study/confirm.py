@@ -230,6 +230,7 @@ def confirm_one(job: Job, plan: Plan, *, label: str) -> None:
     With constant schedules the search horizon is the first reports of the long run. A schedule
     (of the lr or the entropy bonus) spans the sample budget, so there the search horizon is a run
     of its own at the search's budget, as a user who trains the config as it is gets it."""
+    from contract.write import TrialRecord
     from study.trial import write_result
 
     paths = StudyPaths(plan.root)
@@ -245,8 +246,7 @@ def confirm_one(job: Job, plan: Plan, *, label: str) -> None:
     else:
         views["search"] = (*_train(job, plan, budgets=job.budgets, long=1, label=label)[:3], job.budgets)
     for horizon, (status, error, curves, budgets) in views.items():
-        write_result(
-            paths,
+        record = TrialRecord(
             study=plan.study,
             trial_id=job.trial_id,
             phase=CONFIRM,
@@ -260,8 +260,8 @@ def confirm_one(job: Job, plan: Plan, *, label: str) -> None:
             curves=curves,
             device=device,
             horizon=horizon,
-            file_id=files[horizon],
         )
+        write_result(paths, record, file_id=files[horizon])
     finals = ", ".join(
         f"{task_label(task).replace(' ', '')}: {_final(views[horizon][2], task)}"
         for task in plan.tasks

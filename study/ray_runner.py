@@ -30,7 +30,7 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from contract.layout import StudyPaths, is_search_file
 from contract.schema import FAILED, FINISHED, REFERENCE, REFERENCE_ID, SEARCH, STOPPED_EARLY, task_label
-from contract.write import write_json_atomic
+from contract.write import TrialRecord, write_json_atomic
 from study import export
 from study import storage as storage_io
 from study.objective import OBJECTIVE_NAMES, objective
@@ -382,16 +382,16 @@ class ParquetExport(tune.Callback):
 
 
 def _write(paths: StudyPaths, *, name: str, spec: StudySpec, **result) -> None:
-    write_result(
-        paths,
+    """Write a trial of the study `name`: `result` holds the TrialRecord fields `spec` does not."""
+    record = TrialRecord(
         study=name,
         reward=spec.reward,
         tasks=spec.tasks,
         seeds=spec.seeds,
         sample_budget=spec.sample_budget,
-        objective_kind=spec.objective,
         **result,
     )
+    write_result(paths, record, objective_kind=spec.objective)
 
 
 def _error_line(trial) -> str:

@@ -64,7 +64,7 @@ def test_flags_override_the_preset_and_the_config_file(tmp_path, capsys):
             "--device='cuda' is not allowed; expected auto or cpu",
             marks=pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA present"),
         ),
-        (["--config", "tests/trainable/test_cli_train.py"], "not valid JSON or YAML"),
+        (["--config", "tests/study/test_cli_train.py"], "not valid JSON or YAML"),
         (["--num-seeds", "0"], "--num-seeds 0 is not allowed"),
         (["--seeds", "1", "1"], "a non-empty list of distinct integers >= 0"),
         (["--preset", "reddit"], "--preset 'reddit' is not allowed; expected one of forum"),
