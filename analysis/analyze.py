@@ -33,6 +33,7 @@ from analysis.scoring import (
     trial_counts,
     winners,
 )
+from contract.layout import BEST_CONFIG_FILE, StudyPaths
 from contract.schema import CONFIG_COLUMNS, CONFIRM, REFERENCE, SEARCH, THRESHOLD
 
 TOP_CURVES = 3
@@ -44,7 +45,7 @@ def check_inputs(results_dir: str | Path, *, threshold: float, out: str | Path |
     if not isinstance(threshold, (int, float)) or not 0 < threshold <= 1:
         raise ValueError(f"--threshold {threshold!r} is not allowed: use a number in (0, 1]")
     root = check_study_dir(results_dir)
-    out_dir = Path(out) if out is not None else root / "report"
+    out_dir = Path(out) if out is not None else StudyPaths(root).report
     if out_dir.exists() and not out_dir.is_dir():
         raise ValueError(f"--out {str(out_dir)!r} is a file: give a folder (created if missing)")
     return root, out_dir
@@ -61,7 +62,7 @@ def analyze(results_dir: str | Path, *, threshold: float = THRESHOLD, out: str |
     _write_json(out_dir / "summary.json", summary)
     if findings.best is not None:
         _write_json(
-            out_dir / "best_config.json",
+            out_dir / BEST_CONFIG_FILE,
             best_config(findings.best, data.trials, tasks=findings.tasks, holdout=data.meta.get("holdout")),
         )
     (out_dir / "report.md").write_text(render(findings))

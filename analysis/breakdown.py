@@ -12,8 +12,8 @@ import math
 import pandas as pd
 
 from analysis.metrics import percentile_95, stratified_bootstrap_ci
-from analysis.scoring import ranked, scored
-from contract.schema import INTEGER_ONLY, is_integer_task
+from analysis.scoring import ranked
+from contract.schema import INTEGER_ONLY, is_integer_task, scored
 
 TOP_FRACTION = 0.05
 COLLAPSE_MAX_DISTINCT = 2

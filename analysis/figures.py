@@ -9,8 +9,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.axes import CATEGORICAL, LOG_SCALE, category_order, format_value, log_floor
-from analysis.scoring import scored
-from contract.schema import INTEGER_ONLY, is_integer_task, task_label
+from contract.schema import INTEGER_ONLY, is_integer_task, scored, task_label
 
 DPI = 110
 

@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from contract.layout import DIAGNOSE_FILE
+from contract.layout import StudyPaths
 from contract.schema import (
     CONFIG_COLUMNS,
     CURVE_REQUIRED,
@@ -61,7 +61,7 @@ def check_study_dir(results_dir: str | Path) -> Path:
     root = Path(results_dir)
     if not root.is_dir():
         raise ValueError(f"results folder {str(root)!r} does not exist or is not a folder")
-    trials = root / "trials"
+    trials = StudyPaths(root).trials
     if not trials.is_dir():
         raise ValueError(f"{str(root)!r} is not a study: no trials/ folder")
     if not _parquet_files(trials):
@@ -104,17 +104,18 @@ def load_study(results_dir: str | Path) -> StudyData:
     """Read a study folder; ValueError when it is not a study or no trial file is readable."""
     root = check_study_dir(results_dir)
     skipped: list[str] = []
-    trials = read_folder(root / "trials", schema=TRIAL_SCHEMA, required=TRIAL_REQUIRED, skipped=skipped)
+    paths = StudyPaths(root)
+    trials = read_folder(paths.trials, schema=TRIAL_SCHEMA, required=TRIAL_REQUIRED, skipped=skipped)
     if trials.empty:
         raise ValueError(f"{str(root)!r}: no readable trial rows in trials/ ({len(skipped)} skipped)")
-    curves_dir = root / "curves"
+    curves_dir = paths.curves
     if curves_dir.is_dir():
         curves = read_folder(curves_dir, schema=CURVE_SCHEMA, required=CURVE_REQUIRED, skipped=skipped)
     else:
         _skip(skipped, curves_dir, "no curves/ folder: learning curves are left out")
         curves = CURVE_SCHEMA.empty_table().to_pandas()
     diagnose = None
-    diagnose_path = root / DIAGNOSE_FILE
+    diagnose_path = paths.diagnose
     if diagnose_path.exists() or diagnose_path.is_symlink():
         table = _read_or_skip(
             diagnose_path, schema=DIAGNOSE_SCHEMA, required=DIAGNOSE_REQUIRED, skipped=skipped
@@ -159,7 +160,7 @@ def _read_or_skip(
 
 
 def _read_meta(root: Path, skipped: list[str]) -> dict:
-    path = root / "study.json"
+    path = StudyPaths(root).study_json
     try:
         meta = json.loads(path.read_text())
     except (OSError, ValueError) as error:

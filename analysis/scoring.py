@@ -17,10 +17,10 @@ from contract.schema import (
     COMPETING,
     CONFIG_COLUMNS,
     CONFIRM,
-    HELDOUT_METRIC,
     SPEED_COLUMNS,
     STATUSES,
     is_integer_task,
+    scored,
 )
 
 BOTH = "both"
@@ -37,11 +37,6 @@ SCORE_COLUMNS = (
     "auc",
     "stuck",
 )
-
-
-def scored(rows: pd.DataFrame) -> pd.Series:
-    """What each row is judged by: held-out exact match on a context set, else exact match."""
-    return rows[HELDOUT_METRIC].fillna(rows["exact_match"])
 
 
 def competing_runs(trials: pd.DataFrame, *, phase: str, horizon: str = "search") -> pd.DataFrame:

@@ -7,6 +7,7 @@ import argparse
 import functools
 
 from cli.common import add_threads, apply_threads, check_threads
+from contract.layout import StudyPaths
 from contract.schema import CONFIRM_PREFIX, task_label
 from experiments.confirm import (
     DEFAULT_LONG,
@@ -70,7 +71,7 @@ def run(plan: Plan, *, threads: int) -> int:
         confirm_one(job, plan, label=f"[{i}/{len(plan.jobs)}]")
     print(comparison(plan.root))
     print(
-        f"rows in {plan.root / 'trials'}/{CONFIRM_PREFIX}*.parquet; run `banditune analyze"
+        f"rows in {StudyPaths(plan.root).trials}/{CONFIRM_PREFIX}*.parquet; run `banditune analyze"
         f" {plan.root}` for the report"
     )
     return 0

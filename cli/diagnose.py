@@ -18,7 +18,6 @@ from experiments.diagnose import (
     format_table,
     settings_of,
     target_settings,
-    task_config,
     train_all,
     variants,
 )
@@ -114,6 +113,7 @@ def plan_from_args(args: argparse.Namespace) -> dict:
     ValueError (one line naming the option) for bad input."""
     from study.spec import check, check_contexts, check_reward, check_writable, parse_budget
     from trainable.defaults import DEFAULT_HOLDOUT
+    from trainable.runs import default_budget, run_config
 
     results = Path(args.results).expanduser()
     if args.study is not None:
@@ -133,15 +133,15 @@ def plan_from_args(args: argparse.Namespace) -> dict:
     tasks = (*map(str, ns), *contexts)
     check(args.num_seeds >= 1, "--num-seeds", args.num_seeds, "an integer >= 1")
     budgets = (
-        {t: _default_budget(t) for t in tasks}
+        {t: default_budget(t, study=False) for t in tasks}
         if args.sample_budget is None
-        else parse_budget(args.sample_budget, tasks, default=_default_budget)
+        else parse_budget(args.sample_budget, tasks, study=False)
     )
     all_variants = variants(target, leave_one_out=args.leave_one_out)
     seeds = tuple(range(args.num_seeds))
     for v in all_variants:  # every config valid before any training
         for task in tasks:
-            task_config(v.settings, task=task, holdout=holdout, seeds=seeds, budget=budgets[task])
+            run_config(values=v.settings, task=task, holdout=holdout, seeds=seeds, budget=budgets[task])
     actions = check_contexts(contexts, holdout)
     check_reward(target["reward"], (*ns, *actions))
     check_writable(
@@ -159,14 +159,6 @@ def plan_from_args(args: argparse.Namespace) -> dict:
     }
 
 
-def _default_budget(task: str) -> int:
-    """The trainer's default budget on a task."""
-    from contract.schema import is_integer_task
-    from trainable.defaults import CONTEXTS_SAMPLE_BUDGET, default_sample_budget
-
-    return default_sample_budget(int(task)) if is_integer_task(task) else CONTEXTS_SAMPLE_BUDGET
-
-
 def _study_target(results: Path, name: str) -> tuple[Path, dict, dict]:
     """(study folder, its best config's settings, its study.json or {}) for --study NAME."""
     import json
@@ -174,9 +166,9 @@ def _study_target(results: Path, name: str) -> tuple[Path, dict, dict]:
     from study.spec import NAME_PATTERN, check
 
     check(bool(NAME_PATTERN.match(name)), "--study", name, "a study name: letters, digits, '_', '.' and '-'")
-    root = results / name
+    paths = StudyPaths(results / name)
+    root, best = paths.root, paths.best_config
     check(root.is_dir(), "--study", name, f"a study folder under {results} ({root} is missing)")
-    best = root / "report" / "best_config.json"
     check(
         best.is_file(),
         "--study",
@@ -188,7 +180,7 @@ def _study_target(results: Path, name: str) -> tuple[Path, dict, dict]:
     except ValueError as error:
         raise ValueError(f"--study {name!r}: {best} is not valid JSON ({error})") from None
     try:
-        meta = json.loads((root / "study.json").read_text())
+        meta = json.loads(paths.study_json.read_text())
     except (OSError, ValueError):
         meta = {}
     return root, _named(values, f"--study {name!r}: {best}"), meta if isinstance(meta, dict) else {}

@@ -207,8 +207,9 @@ def spec_from_args(args: argparse.Namespace, base=None):
     """The StudySpec of the flags given, else `base`'s values (on --resume), else the
     defaults. ValueError for a bad value."""
     from study.space import check_space, with_defaults
-    from study.spec import StudySpec, check, check_contexts, check_reward, parse_budget, task_budget
+    from study.spec import StudySpec, check, check_contexts, check_reward, parse_budget
     from trainable.defaults import DEFAULT_HOLDOUT
+    from trainable.runs import default_budget
 
     def pick(option, saved, default):
         value = getattr(args, option)
@@ -230,11 +231,11 @@ def spec_from_args(args: argparse.Namespace, base=None):
     check(reports >= 1, "--reports", reports, "an integer >= 1")
     check(seed >= 0, "--seed", seed, "an integer >= 0")
     if args.sample_budget is not None:
-        budgets = parse_budget(args.sample_budget, tasks)
+        budgets = parse_budget(args.sample_budget, tasks, study=True)
     elif base and set(base.sample_budget) == set(tasks):
         budgets = dict(base.sample_budget)
     else:
-        budgets = {task: task_budget(task) for task in tasks}
+        budgets = {task: default_budget(task, study=True) for task in tasks}
     warm_start = pick("warm_start", base and base.warm_start, False)
     objective = pick("objective", base and base.objective, "hold")
     given = {axis.name: getattr(args, axis.name) for axis in AXES}

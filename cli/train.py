@@ -176,8 +176,7 @@ def run(trainer, *, as_json: bool, threads: int) -> int:
     with Progress(
         total=config.sample_budget, desc=_task_label(config), unit="sample", disable=as_json
     ) as progress:
-        while trainer.samples < config.sample_budget:
-            metrics = trainer.run(min(config.eval_every, config.sample_budget - trainer.samples))
+        for metrics in trainer.run_to_budget():
             progress.update(
                 trainer.samples,
                 exact_match=float(metrics.exact_match.mean()),

@@ -1,4 +1,5 @@
-"""Where a study's files live: RESULTS/NAME/{study.json, optuna.journal, trials/, curves/, ...}."""
+"""Where a study's files live: RESULTS/NAME/{study.json, optuna.journal, trials/, curves/,
+diagnose.parquet, report/best_config.json, ...}."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 from contract.schema import CONFIRM_PREFIX, REFERENCE_ID
 
 DIAGNOSE_FILE = "diagnose.parquet"
+BEST_CONFIG_FILE = "best_config.json"  # in the report folder (`banditune analyze --out` or report/)
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,15 @@ class StudyPaths:
     @property
     def diagnose(self) -> Path:
         return self.root / DIAGNOSE_FILE
+
+    @property
+    def report(self) -> Path:
+        """Where `banditune analyze` writes report.md, its figures and JSON files by default."""
+        return self.root / "report"
+
+    @property
+    def best_config(self) -> Path:
+        return self.report / BEST_CONFIG_FILE
 
     def trial_file(self, trial_id: str) -> Path:
         return self.trials / f"{trial_id}.parquet"

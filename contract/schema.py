@@ -167,6 +167,15 @@ def task_label(task: str) -> str:
     return f"n = {task}" if is_integer_task(task) else task
 
 
+def scored(rows):
+    """What a run is judged by: held-out exact match on a context set, else exact match. `rows`:
+    one row (a dict: its score) or a pandas DataFrame of rows (a Series: each row's score)."""
+    if isinstance(rows, dict):
+        heldout = rows.get(HELDOUT_METRIC)
+        return rows["exact_match"] if heldout is None else heldout
+    return rows[HELDOUT_METRIC].fillna(rows["exact_match"])
+
+
 def schema(columns) -> pa.Schema:
     return pa.schema([(c, _TYPES[c]) for c in columns])
 

@@ -3,7 +3,7 @@
 A trial's rows are built from its curve rows (one per report, task and seed): the final metrics
 are the last report's, `samples_to_95` / `samples_to_99` the first report's samples with exact
 match at or above 0.95 / 0.99, `best_exact_match` the best report, `auc_exact_match` the mean
-over the reports of the run's score (`scored`: held-out exact match on a context set).
+over the reports of the run's score (`contract.schema.scored`: held-out exact match on a context set).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from statistics import fmean
 
@@ -30,14 +31,8 @@ from contract.schema import (
     TRIAL_SCHEMA,
     integer_task,
     is_integer_task,
+    scored,
 )
-
-
-def scored(row: dict) -> float:
-    """What a run is judged by at one report: held-out exact match on a context set, exact match
-    on the integer bandit."""
-    heldout = row.get(HELDOUT_METRIC)
-    return row["exact_match"] if heldout is None else heldout
 
 
 def task_of(row: dict) -> str:
@@ -58,77 +53,80 @@ def samples_to(run: list[dict], level: float) -> int | None:
     return next((r["samples"] for r in run if r["exact_match"] >= level), None)
 
 
-def trial_rows(
-    *,
-    study: str,
-    trial_id: str,
-    phase: str,
-    status: str,
-    error: str | None,
-    values: dict,
-    reward: str,
-    tasks,
-    seeds,
-    sample_budget: dict[str, int],
-    curves: list[dict],
-    device: str,
-    provenance: dict,
-    objective: float | None,
-    horizon: str = "search",
-) -> list[dict]:
-    """One row per (task, seed); metric columns null when the trial failed (n too, for a
-    context set that never reported).
+@dataclass(frozen=True)
+class TrialRecord:
+    """One trial's outcome, what its trial and curve files are written from: its curve rows (one
+    per report, task and seed) and what they were trained with. `values` holds AXIS_COLUMNS (the
+    speed knobs default to the trainer's); `device` is the trial worker's."""
 
-    `values` holds AXIS_COLUMNS (the speed knobs default to the trainer's); `provenance` the version columns and git_commit (the writer's);
-    `device` the trial worker's; `objective` the study's score of these curves.
-    """
-    if phase not in PHASES or status not in STATUSES:
-        raise ValueError(
-            f"phase={phase!r}, status={status!r}; expected one of {PHASES} and one of {STATUSES}"
-        )
-    failed = status == FAILED
-    aucs = auc_by_run(curves)
+    study: str
+    trial_id: str
+    phase: str  # one of PHASES
+    status: str  # one of STATUSES
+    error: str | None
+    values: dict
+    reward: str
+    tasks: tuple[str, ...]
+    seeds: tuple[int, ...]
+    sample_budget: dict[str, int]  # by task
+    curves: list[dict]
+    device: str
+    horizon: str = "search"
+
+    def __post_init__(self):
+        if self.phase not in PHASES or self.status not in STATUSES:
+            raise ValueError(
+                f"phase={self.phase!r}, status={self.status!r};"
+                f" expected one of {PHASES} and one of {STATUSES}"
+            )
+
+
+def trial_rows(record: TrialRecord, *, provenance: dict, objective: float | None) -> list[dict]:
+    """One row per (task, seed); metric columns null when the trial failed (n too, for a
+    context set that never reported). `provenance`: the version columns and git_commit (the
+    writer's); `objective`: the study's score of the record's curves."""
+    r = record
+    failed = r.status == FAILED
+    aucs = auc_by_run(r.curves)
     rows = []
-    for task in tasks:
-        for seed in seeds:
-            run = [r for r in curves if task_of(r) == task and r["seed"] == seed]
+    for task in r.tasks:
+        for seed in r.seeds:
+            run = [c for c in r.curves if task_of(c) == task and c["seed"] == seed]
             last = run[-1] if run and not failed else None
             n = run[0]["n"] if run else (int(task) if is_integer_task(task) else None)
             row = {
-                "study": study,
-                "trial_id": trial_id,
-                "phase": phase,
-                "horizon": horizon,
-                "status": status,
-                "error": error if failed else None,
+                "study": r.study,
+                "trial_id": r.trial_id,
+                "phase": r.phase,
+                "horizon": r.horizon,
+                "status": r.status,
+                "error": r.error if failed else None,
                 "task": task,
                 "n": n,
                 "seed": seed,
-                "reward": reward,
-                **{k: values[k] for k in AXIS_COLUMNS if k not in SPEED_COLUMNS},
-                **{k: values.get(k, default) for k, default in SPEED_COLUMNS.items()},
-                "sample_budget": sample_budget[task],
+                "reward": r.reward,
+                **{k: r.values[k] for k in AXIS_COLUMNS if k not in SPEED_COLUMNS},
+                **{k: r.values.get(k, default) for k, default in SPEED_COLUMNS.items()},
+                "sample_budget": r.sample_budget[task],
                 **{k: (last[k] if last else None) for k in FINAL_METRICS},
                 HELDOUT_METRIC: last.get(HELDOUT_METRIC) if last else None,
                 "samples_to_95": samples_to(run, 0.95) if last else None,
                 "samples_to_99": samples_to(run, 0.99) if last else None,
-                "best_exact_match": max(r["exact_match"] for r in run) if last else None,
+                "best_exact_match": max(c["exact_match"] for c in run) if last else None,
                 "auc_exact_match": aucs[(task, seed)] if last else None,
                 "objective": None if failed else objective,
-                "device": device,
+                "device": r.device,
                 **provenance,
             }
             rows.append(row)
     return rows
 
 
-def curve_table(
-    *, study: str, trial_id: str, phase: str, curves: list[dict], horizon: str = "search"
-) -> pa.Table:
-    rows = [
-        {"study": study, "trial_id": trial_id, "phase": phase, "horizon": horizon, **r, "task": task_of(r)}
-        for r in curves
-    ]
+def curve_table(record: TrialRecord) -> pa.Table:
+    """The record's curve rows with its trial columns, in the curve schema."""
+    r = record
+    trial = {"study": r.study, "trial_id": r.trial_id, "phase": r.phase, "horizon": r.horizon}
+    rows = [{**trial, **c, "task": task_of(c)} for c in r.curves]
     return pa.Table.from_pylist(rows, schema=CURVE_SCHEMA)
 
 

@@ -24,6 +24,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from contract.layout import StudyPaths
 from contract.schema import (
     CONFIRM,
     CONFIRM_PREFIX,
@@ -33,9 +34,9 @@ from contract.schema import (
     SEARCH,
     THRESHOLD,
     is_integer_task,
+    scored,
     task_label,
 )
-from contract.write import scored
 from experiments.progress import Progress
 
 DEFAULT_TOP = 5
@@ -147,16 +148,16 @@ def _job(trial_id: str, config, trials, tasks) -> Job:
 
 def _configs(job: Job, *, tasks, holdout: float, seeds):
     from study.space import train_kwargs
-    from study.spec import task_fields
-    from trainable import TrainConfig
+    from trainable.runs import run_config
 
     return [
-        TrainConfig(
-            **task_fields(task, holdout),
-            reward=job.reward,
+        run_config(
+            values=train_kwargs(job.values),
+            task=task,
+            holdout=holdout,
             seeds=seeds,
-            sample_budget=job.budgets[task],
-            **train_kwargs(job.values),
+            budget=job.budgets[task],
+            reward=job.reward,
         )
         for task in tasks
     ]
@@ -168,7 +169,7 @@ def confirm_one(job: Job, plan: Plan, *, label: str) -> None:
     With constant schedules the search horizon is the first reports of the long run. A schedule
     (of the lr or the entropy bonus) spans the sample budget, so there the search horizon is a run
     of its own at the search's budget, as a user who trains the config as it is gets it."""
-    from contract.layout import StudyPaths
+    from contract.write import TrialRecord
     from study.trial import write_result
 
     paths = StudyPaths(plan.root)
@@ -184,8 +185,7 @@ def confirm_one(job: Job, plan: Plan, *, label: str) -> None:
     else:
         views["search"] = (*_train(job, plan, budgets=job.budgets, long=1, label=label)[:3], job.budgets)
     for horizon, (status, error, curves, budgets) in views.items():
-        write_result(
-            paths,
+        record = TrialRecord(
             study=plan.study,
             trial_id=job.trial_id,
             phase=CONFIRM,
@@ -199,8 +199,8 @@ def confirm_one(job: Job, plan: Plan, *, label: str) -> None:
             curves=curves,
             device=device,
             horizon=horizon,
-            file_id=files[horizon],
         )
+        write_result(paths, record, file_id=files[horizon])
     finals = ", ".join(
         f"{task_label(task).replace(' ', '')}: {_final(views[horizon][2], task)}"
         for task in plan.tasks

@@ -151,12 +151,12 @@ def train_all(
 def train_variant(variant: Variant, *, task: str, holdout: float, seeds, budget: int) -> list[dict]:
     """Rows of one variant on one task; a run that diverges gives null metrics and its error."""
     from trainable import Trainer, TrainingDiverged
+    from trainable.runs import run_config
 
-    config = task_config(variant.settings, task=task, holdout=holdout, seeds=seeds, budget=budget)
+    config = run_config(values=variant.settings, task=task, holdout=holdout, seeds=seeds, budget=budget)
     trainer, last, error = Trainer(config), None, None
     try:
-        while trainer.samples < budget:
-            last = trainer.run(min(config.eval_every, budget - trainer.samples))
+        *_, last = trainer.run_to_budget()
     except TrainingDiverged as diverged:
         last, error = None, str(diverged)
     base = {
@@ -229,13 +229,6 @@ def _means(rows: list[dict]) -> str:
         return f"diverged ({rows[0]['error']})"
     exact, p_correct = (sum(r[k] for r in rows) / len(rows) for k in ("exact_match", "p_correct"))
     return f"exact_match {exact:.3f}, p_correct {p_correct:.3f}"
-
-
-def task_config(settings: dict, *, task: str, holdout: float, seeds, budget: int):
-    from study.spec import task_fields
-    from trainable import TrainConfig
-
-    return TrainConfig(**settings, **task_fields(task, holdout), seeds=seeds, sample_budget=budget)
 
 
 def _show(value) -> str:

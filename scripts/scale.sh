@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The evidence behind the trainer's default lr and entropy bonus at each n (docs/FINDINGS.md,
 # "Scale in n"): one study per n in the defaults' family (one-hot inputs, GRPO advantages, lr
-# annealed linearly to 0), searching lr, the entropy bonus, batch size, hidden units and group
-# size, then `banditune scale` over them; then the sweeps below. About 2 hours on a 2-core CPU (the
+# annealed linearly to 0, a constant entropy bonus), searching lr, the entropy bonus, batch size,
+# hidden units and group size, then `banditune scale` over them; then the sweeps below, which
+# anneal both the lr and the entropy bonus along a cosine. About 2 hours on a 2-core CPU (the
 # lr sweep at N=1000 is one of them). Writes results/ (ignored by git) and docs/scale/.
 set -euo pipefail
 cd "$(dirname "$0")/.."

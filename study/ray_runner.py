@@ -1,5 +1,5 @@
-"""Every Ray call of a study: connecting, the Tuner (OptunaSearch + ASHA or FIFO), the trainable, resuming,
-the Parquet export callback and the reference run.
+"""Every Ray call of a study: connecting, the Tuner (OptunaSearch with ASHA or FIFO), the
+trainable, resuming, the Parquet export callback and the reference run.
 
 The driver writes every result file: a Tune callback turns a trial's last checkpoint (its curve
 rows) into `trials/<id>.parquet` and `curves/<id>.parquet` when the trial ends, whether it finished,
@@ -30,7 +30,7 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from contract.layout import StudyPaths, is_search_file
 from contract.schema import FAILED, FINISHED, REFERENCE, REFERENCE_ID, SEARCH, STOPPED_EARLY, task_label
-from contract.write import write_json_atomic
+from contract.write import TrialRecord, write_json_atomic
 from study import export
 from study import storage as storage_io
 from study.objective import OBJECTIVE_NAMES, objective
@@ -376,16 +376,16 @@ class ParquetExport(tune.Callback):
 
 
 def _write(paths: StudyPaths, *, name: str, spec: StudySpec, **result) -> None:
-    write_result(
-        paths,
+    """Write a trial of the study `name`: `result` holds the TrialRecord fields `spec` does not."""
+    record = TrialRecord(
         study=name,
         reward=spec.reward,
         tasks=spec.tasks,
         seeds=spec.seeds,
         sample_budget=spec.sample_budget,
-        objective_kind=spec.objective,
         **result,
     )
+    write_result(paths, record, objective_kind=spec.objective)
 
 
 def _error_line(trial) -> str:

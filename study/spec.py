@@ -14,9 +14,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from contract.layout import StudyPaths
-from contract.schema import integer_task, is_integer_task
+from contract.schema import integer_task
 from study.axes import AXES, default_space
 from trainable.defaults import DEFAULT_HOLDOUT
+from trainable.runs import default_budget
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 ADDRESS_PATTERN = re.compile(r"^(auto|[^\s:/]+:\d+)$")
@@ -26,7 +27,6 @@ _BUDGET_HELP = (
 )
 # asha: Tune's ASHA stops the weaker trials early; fifo: every trial trains its whole budget
 SCHEDULERS = ("asha", "fifo")
-CONTEXTS_STUDY_BUDGET = 300_000  # a context set's default samples per seed in a study
 
 
 @dataclass(frozen=True)
@@ -111,27 +111,10 @@ def check(ok: bool, option: str, value, allowed: str) -> None:
         raise ValueError(f"{option} {value!r} is not allowed; expected {allowed}")
 
 
-def study_sample_budget(n: int) -> int:
-    """A study's default samples per seed at `n`: 3000·n and at least 30k (30k at n=10, 300k at
-    n=100). Configs worth publishing pass 0.99 well inside it: the trainer's defaults reach
-    1.0 by about 300k at n=100 and the first study's winners passed 0.95 by 100-250k."""
-    return max(30_000, 3_000 * n)
-
-
-def task_budget(task: str) -> int:
-    """A study's default samples per seed for a task: study_sample_budget at n, or
-    CONTEXTS_STUDY_BUDGET for a context set (the defaults pass 0.95 held out on digits by it)."""
-    return study_sample_budget(int(task)) if is_integer_task(task) else CONTEXTS_STUDY_BUDGET
-
-
-def task_fields(task: str, holdout: float) -> dict:
-    """The TrainConfig fields that make a trainer train on `task`."""
-    return {"n": int(task)} if is_integer_task(task) else {"contexts": task, "holdout": holdout}
-
-
-def parse_budget(text: str, tasks: tuple[str, ...], *, default=task_budget) -> dict[str, int]:
-    """'200k' -> every task; '10=200000,digits=1M' -> those tasks (others keep `default(task)`)."""
-    budgets = {task: default(task) for task in tasks}
+def parse_budget(text: str, tasks: tuple[str, ...], *, study: bool) -> dict[str, int]:
+    """'200k' -> every task; '10=200000,digits=1M' -> those tasks (others keep their default
+    budget: a study's with `study`, else the trainer's; trainable.runs.default_budget)."""
+    budgets = {task: default_budget(task, study=study) for task in tasks}
     text = text.strip()
     if "=" not in text:
         value = _count(text)

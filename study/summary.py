@@ -6,7 +6,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from contract.layout import StudyPaths
-from contract.schema import AXIS_COLUMNS, FAILED, HELDOUT_METRIC, REFERENCE, SEARCH, task_label
+from contract.schema import AXIS_COLUMNS, FAILED, REFERENCE, SEARCH, scored, task_label
 from study.objective import OBJECTIVE_NAMES
 from study.spec import StudySpec
 
@@ -27,7 +27,7 @@ def best_table(trials: pd.DataFrame, tasks, top: int = TOP) -> pd.DataFrame:
     config = ["phase", "status", "objective", *AXIS_COLUMNS]
     per_trial = trials.groupby("trial_id", sort=False)
     table = per_trial[config].first()
-    score = trials[HELDOUT_METRIC].fillna(trials["exact_match"])
+    score = scored(trials)
     for task in tasks:
         at = trials["task"] == task
         name = task_label(task).replace(" ", "")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from statistics import fmean
 
-from study.spec import StudySpec, task_fields
-from trainable import TrainConfig
+from study.spec import StudySpec
+from trainable.runs import run_config
 from trainable.supervised import supervised_accuracy
 
 
@@ -14,10 +14,12 @@ def supervised_reference(spec: StudySpec) -> dict[str, dict]:
     on the study's seeds and per-task sample budget; accuracy per seed on each split."""
     out = {}
     for task in spec.contexts:
-        config = TrainConfig(
-            **task_fields(task, spec.holdout),
+        config = run_config(
+            values={},
+            task=task,
+            holdout=spec.holdout,
             seeds=spec.seeds,
-            sample_budget=spec.sample_budget[task],
+            budget=spec.sample_budget[task],
             device="cpu",
         )
         accuracy = {split: [float(a) for a in acc] for split, acc in supervised_accuracy(config).items()}

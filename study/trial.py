@@ -15,21 +15,21 @@ from statistics import fmean
 import torch
 
 from contract.layout import StudyPaths
-from contract.schema import COUNT_METRICS, CURVE_METRICS, HELDOUT_METRIC, is_integer_task
-from contract.write import auc_by_run, curve_table, scored, task_of, trial_rows, write_trial
+from contract.schema import COUNT_METRICS, CURVE_METRICS, HELDOUT_METRIC, is_integer_task, scored
+from contract.write import TrialRecord, auc_by_run, curve_table, task_of, trial_rows, write_trial
 from study.export import provenance
 from study.objective import objective
 from study.space import train_kwargs
-from study.spec import task_fields
-from trainable import Metrics, TrainConfig, Trainer
+from trainable import Metrics, Trainer
 from trainable.defaults import DEFAULT_HOLDOUT
+from trainable.runs import run_config
 
 STATE_FILE = "state.pt"
 CURVES_FILE = "curves.json"
 
 
 class TrialRun:
-    """`values` (AXIS_FIELDS, plus any other TrainConfig fields such as a preset's `inputs`)
+    """`values` (AXIS_COLUMNS, plus any other TrainConfig fields such as a preset's `inputs`)
     on every task in `tasks` (the integer bandit's "10", a context set's "digits"). Constructing
     it builds the trainers (ValueError for a bad reward or bad contexts)."""
 
@@ -48,13 +48,14 @@ class TrialRun:
         self.reports = reports
         self.trainers = {
             task: Trainer(
-                TrainConfig(
-                    **task_fields(task, holdout),
+                run_config(
+                    values=train_kwargs(values),
+                    task=task,
+                    holdout=holdout,
+                    seeds=seeds,
+                    budget=sample_budget[task],
                     reward=reward,
-                    seeds=tuple(seeds),
-                    sample_budget=sample_budget[task],
                     device=device,
-                    **train_kwargs(values),
                 )
             )
             for task in tasks
@@ -140,42 +141,9 @@ def summary(rows: list[dict], report: int) -> dict:
 
 
 def write_result(
-    paths: StudyPaths,
-    *,
-    study: str,
-    trial_id: str,
-    phase: str,
-    status: str,
-    error: str | None,
-    values: dict,
-    reward: str,
-    tasks,
-    seeds,
-    sample_budget: dict[str, int],
-    curves: list[dict],
-    device: str,
-    horizon: str = "search",
-    file_id: str | None = None,
-    objective_kind: str = "hold",
+    paths: StudyPaths, record: TrialRecord, *, file_id: str | None = None, objective_kind: str = "hold"
 ) -> None:
     """A trial's curve and trial files (named `file_id`, default its trial_id), scored by the
     study's objective (`objective_kind`); what the search, the reference run and confirm all write."""
-    rows = trial_rows(
-        study=study,
-        trial_id=trial_id,
-        phase=phase,
-        status=status,
-        error=error,
-        values=values,
-        reward=reward,
-        tasks=tasks,
-        seeds=seeds,
-        sample_budget=sample_budget,
-        curves=curves,
-        device=device,
-        provenance=provenance(),
-        objective=objective(curves, objective_kind),
-        horizon=horizon,
-    )
-    table = curve_table(study=study, trial_id=trial_id, phase=phase, curves=curves, horizon=horizon)
-    write_trial(paths, file_id=file_id or trial_id, rows=rows, curves=table)
+    rows = trial_rows(record, provenance=provenance(), objective=objective(record.curves, objective_kind))
+    write_trial(paths, file_id=file_id or record.trial_id, rows=rows, curves=curve_table(record))

@@ -60,6 +60,7 @@ def test_the_reader_uses_the_contract_objects():
 
 
 def test_what_a_writer_writes_the_reader_reads_in_the_contract_schema(tmp_path):
+    from contract.write import TrialRecord
     from study.trial import write_result
 
     paths = StudyPaths(tmp_path)
@@ -94,8 +95,7 @@ def test_what_a_writer_writes_the_reader_reads_in_the_contract_schema(tmp_path):
         "hidden": 128,
         "group_size": 8,
     }
-    write_result(
-        paths,
+    record = TrialRecord(
         study="s",
         trial_id="t",
         phase=schema.SEARCH,
@@ -109,6 +109,7 @@ def test_what_a_writer_writes_the_reader_reads_in_the_contract_schema(tmp_path):
         curves=[curve],
         device="cpu",
     )
+    write_result(paths, record)
     assert pq.read_table(paths.trial_file("t")).schema.remove_metadata().equals(schema.TRIAL_SCHEMA)
     data = load.load_study(tmp_path)
     assert data.trials.loc[0, "exact_match"] == 1.0 and data.trials.loc[0, "stuck"] == 0

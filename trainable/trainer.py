@@ -185,6 +185,12 @@ class Trainer:
         self.samples += steps * self.config.batch_size
         return self.evaluate()
 
+    def run_to_budget(self) -> Iterator[Metrics]:
+        """Train on to the config's sample budget, yielding `Metrics` every `eval_every` samples."""
+        budget = self.config.sample_budget
+        while self.samples < budget:
+            yield self.run(min(self.config.eval_every, budget - self.samples))
+
     def _draw(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Inputs x (S, B), each repeated for its group, and uniforms u (S, B) for the actions."""
         c = self.config
@@ -393,6 +399,4 @@ class Trainer:
 
 def train(config: TrainConfig) -> Iterator[Metrics]:
     """Train `config`, yielding `Metrics` every `eval_every` samples up to `sample_budget`."""
-    trainer = Trainer(config)
-    while trainer.samples < config.sample_budget:
-        yield trainer.run(min(config.eval_every, config.sample_budget - trainer.samples))
+    yield from Trainer(config).run_to_budget()

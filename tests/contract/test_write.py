@@ -122,23 +122,27 @@ CURVES = [
 ]
 
 
+def record(**fields) -> write.TrialRecord:
+    """A search trial on n=10, seeds 0 and 1, with CURVES; `fields` replace any of that."""
+    given = {
+        "study": "s",
+        "trial_id": "t1",
+        "phase": "search",
+        "status": "finished",
+        "error": None,
+        "values": VALUES,
+        "reward": "abs",
+        "tasks": ("10",),
+        "seeds": (0, 1),
+        "sample_budget": {"10": 300},
+        "curves": CURVES,
+        "device": "cpu",
+    }
+    return write.TrialRecord(**{**given, **fields})
+
+
 def rows(status="finished", error=None):
-    return write.trial_rows(
-        study="s",
-        trial_id="t1",
-        phase="search",
-        status=status,
-        error=error,
-        values=VALUES,
-        reward="abs",
-        tasks=("10",),
-        seeds=(0, 1),
-        sample_budget={"10": 300},
-        curves=CURVES,
-        device="cpu",
-        provenance=PROVENANCE,
-        objective=0.5,
-    )
+    return write.trial_rows(record(status=status, error=error), provenance=PROVENANCE, objective=0.5)
 
 
 def schema_of(columns: dict) -> pa.Schema:
@@ -163,22 +167,8 @@ def test_trial_rows_take_final_best_first_reach_and_area_from_the_curves():
 
 def test_a_context_sets_rows_are_scored_on_held_out_contexts():
     held = [{**r, "task": "digits", "heldout_exact_match": r["exact_match"] - 0.1} for r in CURVES]
-    first, _ = write.trial_rows(
-        study="s",
-        trial_id="t1",
-        phase="search",
-        status="finished",
-        error=None,
-        values=VALUES,
-        reward="abs",
-        tasks=("digits",),
-        seeds=(0, 1),
-        sample_budget={"digits": 300},
-        curves=held,
-        device="cpu",
-        provenance=PROVENANCE,
-        objective=0.5,
-    )
+    on_digits = record(tasks=("digits",), sample_budget={"digits": 300}, curves=held)
+    first, _ = write.trial_rows(on_digits, provenance=PROVENANCE, objective=0.5)
     assert first["task"] == "digits" and first["n"] == 10
     assert first["heldout_exact_match"] == pytest.approx(0.8) and first["exact_match"] == 0.9
     assert first["auc_exact_match"] == pytest.approx((0.4 + 0.86 + 0.8) / 3)
@@ -186,22 +176,9 @@ def test_a_context_sets_rows_are_scored_on_held_out_contexts():
 
 def test_an_unknown_phase_or_status_is_refused():
     with pytest.raises(ValueError, match="phase='warmup'"):
-        write.trial_rows(
-            study="s",
-            trial_id="t",
-            phase="warmup",
-            status="finished",
-            error=None,
-            values=VALUES,
-            reward="abs",
-            tasks=("10",),
-            seeds=(0,),
-            sample_budget={"10": 1},
-            curves=[],
-            device="cpu",
-            provenance=PROVENANCE,
-            objective=None,
-        )
+        record(phase="warmup")
+    with pytest.raises(ValueError, match="status='done'"):
+        record(status="done")
 
 
 def test_failed_trial_rows_keep_config_and_error_with_null_metrics():
@@ -234,7 +211,7 @@ def test_a_write_that_dies_midway_leaves_neither_a_final_nor_a_temp_file(tmp_pat
 
 
 def test_curve_table_adds_the_trial_columns():
-    table = write.curve_table(study="s", trial_id="t1", phase="reference", curves=CURVES)
+    table = write.curve_table(record(phase="reference"))
     assert table.schema.equals(schema.CURVE_SCHEMA) and table.num_rows == 6
     assert set(table.column("phase").to_pylist()) == {"reference"}
 
