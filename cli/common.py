@@ -43,3 +43,41 @@ def check_ns(ns) -> tuple[int, ...]:
         check(n >= 2, "--n", n, "integers >= 2")
     check(len(set(ns)) == len(ns), "--n", " ".join(map(str, ns)), "distinct values")
     return ns
+
+
+def add_tasks(parser: argparse.ArgumentParser, *, defaults: str) -> None:
+    """--n, --contexts and --holdout: the tasks a command trains on (`defaults`: what comes
+    before the default sizes in the help, e.g. "the study's with --study, else ")."""
+    parser.add_argument(
+        "--n",
+        type=int,
+        nargs="+",
+        default=None,
+        metavar="N",
+        help=f"bandit sizes, distinct integers >= 2 (default: {defaults}{' '.join(map(str, DEFAULT_NS))};"
+        " none when --contexts is given alone)",
+    )
+    parser.add_argument(
+        "--contexts",
+        nargs="+",
+        default=None,
+        metavar="SPEC",
+        help="context sets to train on as well: digits or package.module:function (imports and"
+        " runs that code); judged by exact match on held-out contexts (default: none)",
+    )
+    parser.add_argument(
+        "--holdout",
+        type=float,
+        default=None,
+        metavar="F",
+        help="share of each context set held out of training, a number in (0, 1) (default: 0.25)",
+    )
+
+
+def add_sample_budget(parser: argparse.ArgumentParser, *, default: str) -> None:
+    parser.add_argument(
+        "--sample-budget",
+        default=None,
+        metavar="SPEC",
+        help=f"samples per seed: one count or per task, e.g. 10=200k,100=3M,digits=1M (default: {default})",
+    )

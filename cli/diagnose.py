@@ -9,7 +9,15 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from cli.common import DEFAULT_NS, add_threads, apply_threads, check_ns, check_threads
+from cli.common import (
+    DEFAULT_NS,
+    add_sample_budget,
+    add_tasks,
+    add_threads,
+    apply_threads,
+    check_ns,
+    check_threads,
+)
 from contract.layout import StudyPaths
 from contract.schema import DIAGNOSE_SCHEMA
 from contract.write import write_atomic
@@ -29,30 +37,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="change the forum preset one axis at a time toward a target config",
         description=__doc__.splitlines()[0],
     )
-    p.add_argument(
-        "--n",
-        type=int,
-        nargs="+",
-        default=None,
-        metavar="N",
-        help="bandit sizes (default: the study's with --study, else 10 100; none when"
-        " --contexts is given alone)",
-    )
-    p.add_argument(
-        "--contexts",
-        nargs="+",
-        default=None,
-        metavar="SPEC",
-        help="context sets to train on as well: digits or package.module:function (imports and"
-        " runs that code; default: the study's with --study, else none)",
-    )
-    p.add_argument(
-        "--holdout",
-        type=float,
-        default=None,
-        metavar="F",
-        help="share of each context set held out, a number in (0, 1) (default: the study's, else 0.25)",
-    )
+    add_tasks(p, defaults="the study's with --study, else ")
     p.add_argument(
         "--num-seeds",
         type=int,
@@ -74,13 +59,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="target: a JSON or YAML config file (default target: the"
         " trainer's defaults); the table goes to RESULTS/diagnose.parquet",
     )
-    p.add_argument(
-        "--sample-budget",
-        default=None,
-        metavar="SPEC",
-        help="samples per seed: one count or per task, e.g. 10=200k,100=3M,digits=1M"
-        " (default: the trainer's default budget on each task)",
-    )
+    add_sample_budget(p, default="the trainer's default budget on each task")
     p.add_argument(
         "--leave-one-out",
         action="store_true",

@@ -10,7 +10,7 @@ import dataclasses
 import functools
 import shlex
 
-from cli.common import DEFAULT_NS, check_ns
+from cli.common import DEFAULT_NS, add_sample_budget, add_tasks, check_ns
 from study.axes import AXES, LOG, default_space
 from study.objective import OBJECTIVES
 from study.spec import DEFAULTS, SCHEDULERS
@@ -31,30 +31,15 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="continue the study --name (its settings come from its study.json)",
     )
     # The study's definition: None means "the default" (or, with --resume, "as saved").
-    p.add_argument(
-        "--n",
-        type=int,
-        nargs="+",
-        default=None,
-        metavar="N",
-        help="bandit sizes every trial trains at, distinct integers >= 2 (default:"
-        f" {' '.join(map(str, DEFAULT_NS))}; none when --contexts is given alone)",
-    )
-    p.add_argument(
-        "--contexts",
-        nargs="+",
-        default=None,
-        metavar="SPEC",
-        help="context sets every trial also trains on: digits or package.module:function (imports"
-        " and runs that code); judged by exact match on held-out contexts (default: none)",
-    )
-    p.add_argument(
-        "--holdout",
-        type=float,
-        default=None,
-        metavar="F",
-        help="share of each context set held out of training, a number in (0, 1) (default: 0.25)",
-    )
+    add_tasks(p, defaults="")
+    _add_search_options(p)
+    _add_space_options(p)
+    _add_where_options(p)
+    p.set_defaults(plan=plan)
+
+
+def _add_search_options(p: argparse.ArgumentParser) -> None:
+    """How much the study trains: trials, seeds, budgets, reports, the reward, the sampler's seed."""
     p.add_argument(
         "--trials",
         type=int,
@@ -68,13 +53,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         metavar="S",
         help=f"seeds per config, trained together, an integer >= 1 (default: {DEFAULTS['num_seeds']})",
     )
-    p.add_argument(
-        "--sample-budget",
-        default=None,
-        metavar="SPEC",
-        help="samples per seed: one count or per task, e.g. 10=200k,100=3M,digits=1M"
-        " (default: 3000*n and at least 30k: 30k at n=10, 300k at n=100; 300k per context set)",
-    )
+    add_sample_budget(p, default="3000*n and at least 30k: 30k at n=10, 300k at n=100; 300k per context set")
     p.add_argument(
         "--reports",
         type=int,
@@ -96,14 +75,10 @@ def register(commands: argparse._SubParsersAction) -> None:
         metavar="SEARCH_SEED",
         help=f"seed of the TPE sampler, an integer >= 0 (default: {DEFAULTS['seed']})",
     )
-    p.add_argument(
-        "--max-concurrent",
-        type=int,
-        default=None,
-        metavar="K",
-        help="trials in flight at most, an integer >= 1 (default: as many as the cluster holds at"
-        " the start, its GPUs or CPUs over one trial's share; printed when the study starts)",
-    )
+
+
+def _add_space_options(p: argparse.ArgumentParser) -> None:
+    """The space (one option per axis of study.axes), the objective, the scheduler, the warm start."""
     for axis in AXES:
         add_axis_option(p, axis)
     p.add_argument(
@@ -129,7 +104,18 @@ def register(commands: argparse._SubParsersAction) -> None:
         " their values (such as the scale range); --no-warm-start (the default): the search"
         " finds its winners on its own",
     )
-    # Where it runs: may change on --resume.
+
+
+def _add_where_options(p: argparse.ArgumentParser) -> None:
+    """Where and how wide the study runs (may change on --resume)."""
+    p.add_argument(
+        "--max-concurrent",
+        type=int,
+        default=None,
+        metavar="K",
+        help="trials in flight at most, an integer >= 1 (default: as many as the cluster holds at"
+        " the start, its GPUs or CPUs over one trial's share; printed when the study starts)",
+    )
     p.add_argument(
         "--gpus-per-trial",
         type=float,
@@ -152,7 +138,6 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="Ray's experiment storage for multi-node clusters, e.g."
         " s3://bucket/prefix (default: inside the study folder)",
     )
-    p.set_defaults(plan=plan)
 
 
 OPTION_OF = {

@@ -188,3 +188,27 @@ BY_NAME = {axis.name: axis for axis in AXES}
 def default_space(objective: str = "hold") -> dict[str, tuple]:
     """{axis: what a study searches unless told} for the `hold` or `speed` objective."""
     return {a.name: tuple(a.speed if objective == "speed" and a.speed else a.default) for a in AXES}
+
+
+def markdown_table() -> str:
+    """The axes as the Markdown table docs/study.md shows (`python -m study.axes` prints it)."""
+
+    def shown(values) -> str:
+        return " ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in values)
+
+    lines = [
+        "| option (older name) | searched by default | with `--objective speed` | allowed | what it is |",
+        "|---|---|---|---|---|",
+    ]
+    for a in AXES:
+        default = f"{shown(a.default)} (log scale)" if a.kind == LOG else shown(a.default)
+        speed = shown(a.speed) if a.speed else "the same"
+        allowed = ", ".join(a.allowed) if a.allowed else a.valid[1]
+        when = f"; only with {', '.join(a.when_baseline_in)}" if a.when_baseline_in else ""
+        alias = f" ({a.alias})" if a.alias else ""
+        lines.append(f"| `{a.option}`{alias} | {default} | {speed} | {allowed} | {a.help}{when} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(markdown_table())

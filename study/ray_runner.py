@@ -72,34 +72,15 @@ def run_study(
             return 2
         max_concurrent = resources.max_concurrent or fill_cluster(settings)
         meta = _begin_meta(name=name, spec=spec, paths=paths, storage=storage, resume=resume, command=command)
-        each = ", ".join(f"{v:g} {k.upper()}" for k, v in trial_resources(settings).items())
-        print(
-            f"study {name!r}: {spec.trials} trials on {', '.join(map(task_label, spec.tasks))},"
-            f" {each} each, {max_concurrent} at a time"
-            f"{'' if resources.max_concurrent else ' (all the cluster holds; --max-concurrent sets it)'};"
-            f" results in {paths.root}",
-            flush=True,
-        )
+        _print_start(name, spec, paths, settings, max_concurrent, chosen=resources.max_concurrent is not None)
         reference = None
         if not paths.trial_file(REFERENCE_ID).exists():
             reference = _start_reference(settings)
-        experiment = meta["ray_experiment"]
         if resume:
             _clean_temp_files(paths)
-        if resume and tune.Tuner.can_restore(experiment):
-            tuner = tune.Tuner.restore(
-                experiment, trainable=_trainable(settings), resume_unfinished=True, resume_errored=True
-            )
-        else:
-            tuner = _new_tuner(
-                name=name,
-                spec=spec,
-                paths=paths,
-                settings=settings,
-                storage=meta["ray_storage"],
-                max_concurrent=max_concurrent,
-            )
-        tuner.fit()
+        _tuner(
+            name=name, spec=spec, paths=paths, settings=settings, meta=meta, max_concurrent=max_concurrent
+        ).fit()
         done = count_search_trials(paths)
         if done < spec.trials:
             print(
@@ -120,6 +101,23 @@ def run_study(
     finally:
         if started_ray:
             ray.shutdown()
+
+
+def _tuner(*, name, spec, paths, settings, meta, max_concurrent, resume: bool) -> tune.Tuner:
+    """The study's Tuner: on --resume, restored from its experiment when Tune saved one; else new."""
+    experiment = meta["ray_experiment"]
+    if resume and tune.Tuner.can_restore(experiment):
+        return tune.Tuner.restore(
+            experiment, trainable=_trainable(settings), resume_unfinished=True, resume_errored=True
+        )
+    return _new_tuner(
+        name=name,
+        spec=spec,
+        paths=paths,
+        settings=settings,
+        storage=meta["ray_storage"],
+        max_concurrent=max_concurrent,
+    )
 
 
 def count_search_trials(paths: StudyPaths) -> int:
@@ -144,6 +142,17 @@ def connect(address: str | None, *, py_modules: tuple[str, ...] = ()) -> bool:
         # Inside `ray job submit` this merges with the job's runtime_env (its working_dir).
         ray.init(address=address, runtime_env=runtime_env)
     return True
+
+
+def _print_start(name, spec, paths, settings, max_concurrent: int, *, chosen: bool) -> None:
+    each = ", ".join(f"{v:g} {k.upper()}" for k, v in trial_resources(settings).items())
+    print(
+        f"study {name!r}: {spec.trials} trials on {', '.join(map(task_label, spec.tasks))},"
+        f" {each} each, {max_concurrent} at a time"
+        f"{'' if chosen else ' (all the cluster holds; --max-concurrent sets it)'};"
+        f" results in {paths.root}",
+        flush=True,
+    )
 
 
 def fill_cluster(settings: dict) -> int:

@@ -121,13 +121,11 @@ def axis_values(point: dict) -> dict:
 
 
 def train_kwargs(values: dict) -> dict:
-    """AXIS_COLUMNS values -> TrainConfig keyword arguments (an axis the baseline does not use is
-    left at its default, since TrainConfig checks it)."""
-    return {
-        k: v
-        for k, v in values.items()
-        if not (BY_NAME[k].when_baseline_in and values["baseline"] not in BY_NAME[k].when_baseline_in)
-    }
+    """AXIS_COLUMNS values (and any other TrainConfig fields, such as a preset's `inputs`) ->
+    TrainConfig keyword arguments: an axis the baseline does not use is left at its default,
+    since TrainConfig checks it."""
+    unused = {a.name for a in AXES if a.when_baseline_in and values["baseline"] not in a.when_baseline_in}
+    return {k: v for k, v in values.items() if k not in unused}
 
 
 def progress_line(values: dict) -> str:
