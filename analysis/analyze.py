@@ -113,89 +113,69 @@ def compute(data: StudyData, *, threshold: float) -> Findings:
     )
 
 
+CAPTIONS = {
+    "curves": "Exact match during training of the {top} best configs (solid) and the forum preset"
+    " (dashed, black) on each task (held-out exact match on a context set): the line is the median"
+    " over seeds, the band spans min to max.",
+    "parallel": "The {parallel} best configs, one line each, across the axes and their exact match per"
+    " task (colour = score); the forum preset is the dashed black line.",
+    "axes": "Exact match of every config (IQM over its seeds) grouped by the value of each axis, one box"
+    " per task; the dotted red line is the threshold.",
+    "lr_entropy": "Learning rate against entropy bonus (log-log), one dot per config coloured by its"
+    " exact match on each task; red rings are winners, the star is the forum preset.",
+    "diagnosis": "Mean exact match of the forum preset with one axis changed to the best config's value"
+    " (and all at once, or all but one), one bar per task.",
+}
+
+
 def draw(f: Findings, data: StudyData, *, out_dir: Path) -> dict[str, tuple[str, str]]:
     """Render the figures into `out_dir`: {name: (file name, caption)} of those drawn."""
     keys = list(f.tasks)
     color_key = BOTH if (f.scores["key"] == BOTH).any() else keys[-1]
     order = ranked(f.scores, key=color_key)["trial_id"].tolist()
-    reference_configs = config_table(data.trials, phase=REFERENCE)
     top = {t: short_label(t, f.configs.loc[t], axes=f.axes) for t in order[:TOP_CURVES]}
-    forum = {r["trial_id"]: label for label, r in f.reference.items()}
     reference_rows = {
         label: pd.Series({**r["config"], **{f"iqm {k}": s["iqm"] for k, s in r["scores"].items()}})
         for label, r in f.reference.items()
     }
-    drawn = {
-        "curves": (
-            figures.learning_curves(
-                data.curves,
-                top=top,
-                reference=forum,
-                tasks=f.tasks,
-                threshold=f.threshold,
-                path=out_dir / "learning_curves.png",
-            ),
-            (
-                f"Exact match during training of the {len(top)} best configs (solid) and the forum preset "
-                "(dashed, black) on each task (held-out exact match on a context set): the line is the "
-                "median over seeds, the band spans min to max."
-            ),
+    paths = {
+        "curves": figures.learning_curves(
+            data.curves,
+            top=top,
+            reference={r["trial_id"]: label for label, r in f.reference.items()},
+            tasks=f.tasks,
+            threshold=f.threshold,
+            path=out_dir / "learning_curves.png",
         ),
-        "parallel": (
-            figures.parallel_coordinates(
-                order[:TOP_PARALLEL],
-                f.configs.loc[f.labels.index],
-                f.labels,
-                f.scores,
-                keys=keys,
-                color_key=color_key,
-                reference=reference_rows,
-                path=out_dir / "parallel_coordinates.png",
-            ),
-            (
-                f"The {min(TOP_PARALLEL, len(order))} best configs, one line each, across the axes and their "
-                "exact match per task (colour = score); the forum preset is the dashed black line."
-            ),
+        "parallel": figures.parallel_coordinates(
+            order[:TOP_PARALLEL],
+            f.configs.loc[f.labels.index],
+            f.labels,
+            f.scores,
+            keys=keys,
+            color_key=color_key,
+            reference=reference_rows,
+            path=out_dir / "parallel_coordinates.png",
         ),
-        "axes": (
-            figures.axis_distributions(
-                f.scores,
-                f.labels,
-                keys=keys,
-                threshold=f.threshold,
-                path=out_dir / "axis_distributions.png",
-            ),
-            (
-                "Exact match of every config (IQM over its seeds) grouped by the value of each axis, one "
-                "box per task; the dotted red line is the threshold."
-            ),
+        "axes": figures.axis_distributions(
+            f.scores, f.labels, keys=keys, threshold=f.threshold, path=out_dir / "axis_distributions.png"
         ),
-        "lr_entropy": (
-            figures.lr_entropy_scatter(
-                f.scores,
-                f.configs,
-                keys=keys,
-                threshold=f.threshold,
-                reference=reference_configs,
-                path=out_dir / "lr_entropy.png",
-            ),
-            (
-                "Learning rate against entropy bonus (log-log), one dot per config coloured by its exact "
-                "match on each task; red rings are winners, the star is the forum preset."
-            ),
+        "lr_entropy": figures.lr_entropy_scatter(
+            f.scores,
+            f.configs,
+            keys=keys,
+            threshold=f.threshold,
+            reference=config_table(data.trials, phase=REFERENCE),
+            path=out_dir / "lr_entropy.png",
         ),
     }
     if f.diagnosis is not None:
-        drawn["diagnosis"] = (
-            figures.diagnosis_bars(
-                f.diagnosis, tasks=f.tasks, threshold=f.threshold, path=out_dir / "diagnosis.png"
-            ),
-            (
-                "Mean exact match of the forum preset with one axis changed to the best config's value "
-                "(and all at once, or all but one), one bar per task."
-            ),
+        paths["diagnosis"] = figures.diagnosis_bars(
+            f.diagnosis, tasks=f.tasks, threshold=f.threshold, path=out_dir / "diagnosis.png"
         )
-    return {name: (path.name, caption) for name, (path, caption) in drawn.items() if path is not None}
+    counts = {"top": len(top), "parallel": min(TOP_PARALLEL, len(order))}
+    drawn = {name: path for name, path in paths.items() if path is not None}
+    return {name: (path.name, CAPTIONS[name].format(**counts)) for name, path in drawn.items()}
 
 
 def summarize(f: Findings, data: StudyData) -> dict:

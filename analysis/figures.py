@@ -162,29 +162,7 @@ def lr_entropy_scatter(
         lr = configs.loc[at["trial_id"], "lr"].to_numpy(float)
         ent = configs.loc[at["trial_id"], "entropy_coef"].to_numpy(float)
         points = ax.scatter(lr, ent, c=at["iqm"], cmap="viridis", vmin=0, vmax=1, s=28, zorder=2)
-        won = at["winner"].to_numpy(bool)
-        if won.any():
-            ax.scatter(
-                lr[won],
-                ent[won],
-                s=110,
-                facecolors="none",
-                edgecolors="red",
-                lw=1.4,
-                zorder=3,
-                label=f"winner at this n (CI low >= {threshold:g})",
-            )
-        if len(reference):
-            ax.scatter(
-                reference["lr"],
-                reference["entropy_coef"],
-                marker="*",
-                s=260,
-                color="black",
-                edgecolors="white",
-                zorder=4,
-                label="forum preset",
-            )
+        _mark_winners_and_reference(ax, lr, ent, at["winner"].to_numpy(bool), reference, threshold)
         for name, values in (
             ("x", np.append(lr, reference["lr"])),
             ("y", np.append(ent, reference["entropy_coef"])),
@@ -246,18 +224,7 @@ def parallel_coordinates(
     for name in ref.index:
         y = [scaled[c].get(name, np.nan) for c in columns]
         ax.plot(x, y, color="black", ls="--", lw=2.2, label=name)
-    for xi, column in zip(x, columns):
-        ax.axvline(xi, color="grey", lw=0.8)
-        for position, text in ticks[column]:
-            ax.text(
-                xi + 0.04,
-                position,
-                text,
-                fontsize=7.5,
-                va="center",
-                ha="left",
-                bbox={"facecolor": "white", "alpha": 0.7, "lw": 0, "pad": 0.5},
-            )
+    _axis_ticks(ax, x, columns, ticks)
     ax.set_xticks(x, ["exact match\n" + task_label(c.removeprefix("iqm ")) for c in columns], fontsize=9)
     ax.set(yticks=[], ylim=(-0.06, 1.06), xlim=(-0.3, len(columns) - 0.3))
     ax.spines[["left", "right", "top"]].set_visible(False)
@@ -270,6 +237,48 @@ def parallel_coordinates(
         f"Top {len(ranked_ids)} configs by exact match ({ranking}): their settings and exact match per n"
     )
     return _save(fig, path)
+
+
+def _mark_winners_and_reference(ax, lr, ent, won, reference: pd.DataFrame, threshold: float) -> None:
+    """Ring the winners' dots in red; star the reference configs."""
+    if won.any():
+        ax.scatter(
+            lr[won],
+            ent[won],
+            s=110,
+            facecolors="none",
+            edgecolors="red",
+            lw=1.4,
+            zorder=3,
+            label=f"winner at this n (CI low >= {threshold:g})",
+        )
+    if len(reference):
+        ax.scatter(
+            reference["lr"],
+            reference["entropy_coef"],
+            marker="*",
+            s=260,
+            color="black",
+            edgecolors="white",
+            zorder=4,
+            label="forum preset",
+        )
+
+
+def _axis_ticks(ax, x, columns: list[str], ticks: dict) -> None:
+    """A vertical line per column with its value labels beside it."""
+    for xi, column in zip(x, columns):
+        ax.axvline(xi, color="grey", lw=0.8)
+        for position, text in ticks[column]:
+            ax.text(
+                xi + 0.04,
+                position,
+                text,
+                fontsize=7.5,
+                va="center",
+                ha="left",
+                bbox={"facecolor": "white", "alpha": 0.7, "lw": 0, "pad": 0.5},
+            )
 
 
 def diagnosis_bars(table: pd.DataFrame, *, tasks: list[str], threshold: float, path: Path) -> Path | None:

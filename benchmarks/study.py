@@ -24,6 +24,13 @@ os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 os.environ.setdefault("RAY_AUTH_MODE", "disabled")
 
 
+def _study_argv(args: argparse.Namespace, *, results: str) -> list[str]:
+    argv = ["study", "--results", results, "--name", "bench", "--n", "10", "100"]
+    argv += ["--trials", str(args.trials), "--num-seeds", str(args.num_seeds)]
+    argv += ["--sample-budget", args.sample_budget, "--reports", str(args.reports)]
+    return argv + ["--gpus-per-trial", "0", "--max-concurrent", str(args.cpus)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=12)
@@ -50,30 +57,7 @@ def main() -> None:
         ray_start = time.perf_counter() - start
         try:
             start = time.perf_counter()
-            status = cli.main(
-                [
-                    "study",
-                    "--results",
-                    temp,
-                    "--name",
-                    "bench",
-                    "--n",
-                    "10",
-                    "100",
-                    "--trials",
-                    str(args.trials),
-                    "--num-seeds",
-                    str(args.num_seeds),
-                    "--sample-budget",
-                    args.sample_budget,
-                    "--reports",
-                    str(args.reports),
-                    "--gpus-per-trial",
-                    "0",
-                    "--max-concurrent",
-                    str(args.cpus),
-                ]
-            )
+            status = cli.main(_study_argv(args, results=temp))
             wall = time.perf_counter() - start
         finally:
             ray.shutdown()

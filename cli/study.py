@@ -188,13 +188,25 @@ def add_axis_option(parser: argparse.ArgumentParser, axis) -> None:
     )
 
 
+def _budgets(given: str | None, *, tasks: tuple[str, ...], saved: dict | None) -> dict[str, int]:
+    """Samples per seed per task: --sample-budget, else the saved study's (same tasks), else a
+    study's defaults."""
+    from study.spec import parse_budget
+    from trainable.runs import default_budget
+
+    if given is not None:
+        return parse_budget(given, tasks, study=True)
+    if saved and set(saved) == set(tasks):
+        return dict(saved)
+    return {task: default_budget(task, study=True) for task in tasks}
+
+
 def spec_from_args(args: argparse.Namespace, base=None):
     """The StudySpec of the flags given, else `base`'s values (on --resume), else the
     defaults. ValueError for a bad value."""
     from study.space import check_space, with_defaults
-    from study.spec import StudySpec, check, check_contexts, check_reward, parse_budget
+    from study.spec import StudySpec, check, check_contexts, check_reward
     from trainable.defaults import DEFAULT_HOLDOUT
-    from trainable.runs import default_budget
 
     def pick(option, saved, default):
         value = getattr(args, option)
@@ -215,12 +227,7 @@ def spec_from_args(args: argparse.Namespace, base=None):
     check(num_seeds >= 1, "--num-seeds", num_seeds, "an integer >= 1")
     check(reports >= 1, "--reports", reports, "an integer >= 1")
     check(seed >= 0, "--seed", seed, "an integer >= 0")
-    if args.sample_budget is not None:
-        budgets = parse_budget(args.sample_budget, tasks, study=True)
-    elif base and set(base.sample_budget) == set(tasks):
-        budgets = dict(base.sample_budget)
-    else:
-        budgets = {task: default_budget(task, study=True) for task in tasks}
+    budgets = _budgets(args.sample_budget, tasks=tasks, saved=base.sample_budget if base else None)
     warm_start = pick("warm_start", base and base.warm_start, False)
     objective = pick("objective", base and base.objective, "hold")
     given = {axis.name: getattr(args, axis.name) for axis in AXES}

@@ -184,12 +184,8 @@ def schema(columns) -> pa.Schema:
 # The TrainConfig fields a diagnose variant may change beside the axes.
 DIAGNOSE_EXTRA = ("minibatch_size", "ema_decay", "value_coef", "inputs", "gamma", "clip")
 DIAGNOSE_SETTINGS = ("reward", "device", *AXIS_COLUMNS, *DIAGNOSE_EXTRA)
-DIAGNOSE_COLUMNS = (
-    "variant",
-    "changed",
-    "task",
-    "n",
-    "seed",
+# A diagnose run's final metrics, per seed (null where the run diverged).
+DIAGNOSE_METRICS = (
     "exact_match",
     HELDOUT_METRIC,
     "p_correct",
@@ -199,6 +195,14 @@ DIAGNOSE_COLUMNS = (
     "best_exact_match",
     "mae",
     "samples",
+)
+DIAGNOSE_COLUMNS = (
+    "variant",
+    "changed",
+    "task",
+    "n",
+    "seed",
+    *DIAGNOSE_METRICS,
     "sample_budget",
     "wall_s",
     "error",

@@ -19,7 +19,7 @@ import sys
 import time
 from dataclasses import dataclass
 
-from contract.schema import AXIS_COLUMNS
+from contract.schema import AXIS_COLUMNS, DIAGNOSE_METRICS
 from contract.schema import DIAGNOSE_SETTINGS as SETTINGS  # COMMON and every AXES field
 
 DEFAULT_SEEDS = 3
@@ -173,20 +173,7 @@ def train_variant(variant: Variant, *, task: str, holdout: float, seeds, budget:
 
 def _final(m, i: int) -> dict:
     if m is None:
-        return dict.fromkeys(
-            (
-                "exact_match",
-                "heldout_exact_match",
-                "p_correct",
-                "distinct_actions",
-                "stuck",
-                "samples_to_95",
-                "best_exact_match",
-                "mae",
-                "samples",
-                "wall_s",
-            )
-        )
+        return dict.fromkeys((*DIAGNOSE_METRICS, "wall_s"))
     reached, heldout = m.samples_to_95[i], m.heldout_exact_match[i]
     return {
         "exact_match": float(m.exact_match[i]),

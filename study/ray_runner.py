@@ -78,9 +78,16 @@ def run_study(
             reference = _start_reference(settings)
         if resume:
             _clean_temp_files(paths)
-        _tuner(
-            name=name, spec=spec, paths=paths, settings=settings, meta=meta, max_concurrent=max_concurrent
-        ).fit()
+        tuner = _tuner(
+            name=name,
+            spec=spec,
+            paths=paths,
+            settings=settings,
+            meta=meta,
+            resume=resume,
+            max_concurrent=max_concurrent,
+        )
+        tuner.fit()
         done = count_search_trials(paths)
         if done < spec.trials:
             print(
@@ -103,7 +110,7 @@ def run_study(
             ray.shutdown()
 
 
-def _tuner(*, name, spec, paths, settings, meta, max_concurrent, resume: bool) -> tune.Tuner:
+def _tuner(*, name, spec, paths, settings, meta, resume: bool, max_concurrent: int) -> tune.Tuner:
     """The study's Tuner: on --resume, restored from its experiment when Tune saved one; else new."""
     experiment = meta["ray_experiment"]
     if resume and tune.Tuner.can_restore(experiment):

@@ -39,6 +39,7 @@ def blobs():
     return centres[labels] + torch.randn(160, 8, generator=g), labels
 '''
 BUCKET = "studies"
+DUMMY_AWS = {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "AWS_DEFAULT_REGION": "us-east-1"}
 TINY = ["--trials", "2", "--num-seeds", "2", "--reports", "2", "--scheduler", "fifo"]
 
 
@@ -64,9 +65,12 @@ def hidden(folders: list[Path]) -> tuple[str, ...]:
 
 
 @pytest.fixture
-def s3(tmp_path):
-    """A moto S3 server on loopback with one bucket; (endpoint, boto3 client)."""
+def s3(tmp_path, monkeypatch):
+    """A moto S3 server on loopback with one bucket; (endpoint, boto3 client). Dummy AWS
+    credentials in this process's environment (and so in every Ray process the test starts)."""
     boto3 = pytest.importorskip("boto3")
+    for key, value in DUMMY_AWS.items():
+        monkeypatch.setenv(key, value)
     port = free_port()
     log = (tmp_path / "moto.log").open("w")
     server = subprocess.Popen(
@@ -76,9 +80,7 @@ def s3(tmp_path):
         start_new_session=True,
     )
     endpoint = f"http://127.0.0.1:{port}"
-    client = boto3.client(
-        "s3", endpoint_url=endpoint, aws_access_key_id="x", aws_secret_access_key="x", region_name="us-east-1"
-    )
+    client = boto3.client("s3", endpoint_url=endpoint)
     deadline = time.monotonic() + 60
     while True:
         try:
@@ -104,13 +106,7 @@ def test_user_code_and_results_cross_a_cluster_that_shares_no_files(tmp_path, ra
     results.mkdir()
     (user / "mymodule.py").write_text(USER_MODULE)
     env = subprocess_env(ray_tmpdir)
-    env |= {
-        "RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S": "0",
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": "x",
-        "AWS_SECRET_ACCESS_KEY": "x",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }
+    env |= {"RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S": "0", "AWS_ENDPOINT_URL": endpoint}
     studies = {
         "reward": ["--reward", "mymodule:reward", "--n", "10", "--sample-budget", "4k"],
         "contexts": ["--contexts", "mymodule:blobs", "--sample-budget", "4k"],

@@ -11,6 +11,7 @@ import pytest
 from study import storage
 from study.shipping import on_cluster, user_code
 from tests.study.conftest import BANDITUNE, subprocess_env
+from tests.study.test_cluster_isolated import DUMMY_AWS
 
 
 @pytest.fixture
@@ -86,7 +87,7 @@ def test_code_that_cannot_be_shipped_is_refused_before_ray_starts(tmp_path, ray_
 
 def test_unreachable_storage_is_refused_before_ray_starts(tmp_path, ray_tmpdir):
     uri = "s3://bucket/prefix?endpoint_override=127.0.0.1:9&scheme=http"
-    env = subprocess_env(ray_tmpdir) | {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"}
+    env = subprocess_env(ray_tmpdir) | DUMMY_AWS
     run = run_study(tmp_path, "--storage", uri, env=env)
     assert run.returncode == 2, run.stderr
     assert run.stderr.count("\n") == 1 and f"--storage '{uri}' is not reachable" in run.stderr

@@ -134,7 +134,7 @@ def test_fifo_sweep_in_narrowed_ranges_trains_every_trial_to_the_end(ray_session
     assert len(reports) == 3 and all(seen == set(range(5)) for seen in reports.values())  # none stopped
     meta = json.loads((root / "study.json").read_text())
     assert meta["search_space"]["lr"] == {"log_uniform": [0.004, 0.004]}
-    assert meta["spec"]["scheduler"] == "fifo" and meta["spec"]["ranges"]["batch_size"] == [256]
+    assert meta["spec"]["scheduler"] == "fifo" and meta["spec"]["space"]["batch_size"] == [256]
 
 
 def test_same_name_without_resume_is_refused(ray_session, tmp_path, capsys):
