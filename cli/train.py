@@ -10,6 +10,7 @@ import re
 from cli.common import add_threads, apply_threads, check_threads
 from experiments.progress import Progress
 from study.axes import AXES, BY_NAME, CATEGORY
+from study.space import progress_line
 
 # Options that map one-to-one onto TrainConfig fields (option name -> type): the run's, then
 # every axis of study.axes (its type from its kind).
@@ -228,14 +229,11 @@ def _summary(config, metrics, task) -> str:
         f"contexts={task.name} ({task.train_size} trained on, {task.num_contexts - task.train_size}"
         f" held out; {task.feature_dim} features, {task.num_actions} actions)"
         if contexts
-        else f"n={config.n} encoding={config.encoding}"
+        else f"n={config.n}"
     )
+    settings = {a.name: getattr(config, a.name) for a in AXES if not (contexts and a.name == "encoding")}
     lines = [
-        f"{inputs} reward={config.reward}"
-        f" baseline={config.baseline} reward_scale={config.reward_scale} lr={config.lr:g}"
-        f" lr_schedule={config.lr_schedule}"
-        f" entropy_coef={config.entropy_coef:g} entropy_schedule={config.entropy_schedule}"
-        f" batch_size={config.batch_size}",
+        f"{inputs} reward={config.reward} {progress_line(settings)}",
         f"{metrics.samples:,} samples per seed in {metrics.wall_s:.1f} s"
         f" ({metrics.samples_per_s:,.0f} samples/s per seed); stuck: inputs whose greedy"
         " action is wrong with probability >= 0.9",

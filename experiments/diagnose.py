@@ -19,25 +19,27 @@ import sys
 import time
 from dataclasses import dataclass
 
-from contract.schema import AXIS_COLUMNS, DIAGNOSE_METRICS
+from contract.schema import DIAGNOSE_METRICS
 from contract.schema import DIAGNOSE_SETTINGS as SETTINGS  # COMMON and every AXES field
+from study.axes import AXES as STUDY_AXES
 
 DEFAULT_SEEDS = 3
 REFERENCE = "forum"
 ALL = "all changes"
-# A variant changes one axis of study.axes, with the fields it sets together here (a baseline
-# with its own settings); `inputs` and `gamma` are the forum preset's, outside the search.
-TOGETHER = {
-    "baseline": ("group_size", "ema_decay", "value_coef"),
-    "lr": ("lr_schedule",),
-    "entropy_coef": ("entropy_schedule",),
+# A variant changes one axis of study.axes with the axes that join it there (a schedule with its
+# rate) and the trainer fields that come with it here (a baseline with its own settings);
+# `inputs` and `gamma` are the forum preset's, outside the search.
+WITH = {
+    "baseline": ("ema_decay", "value_coef"),
     "batch_size": ("minibatch_size",),
-    "adam_beta1": ("adam_beta2",),
     "update_epochs": ("clip",),
 }
-_JOINED = {field for fields in TOGETHER.values() for field in fields}
 AXES = {
-    **{axis: (axis, *TOGETHER.get(axis, ())) for axis in AXIS_COLUMNS if axis not in _JOINED},
+    **{
+        a.name: (a.name, *(b.name for b in STUDY_AXES if b.joins == a.name), *WITH.get(a.name, ()))
+        for a in STUDY_AXES
+        if not a.joins
+    },
     "inputs": ("inputs",),
     "gamma": ("gamma",),
 }

@@ -33,6 +33,7 @@ class Axis:
     integer: bool = False  # CHOICE: integers (else floats)
     alias: str = ""  # the option's older, plural name
     absent: object = None  # what a point without the axis means (a preset, an older study); None: required
+    joins: str = ""  # diagnose changes it together with this axis (a schedule with its rate)
 
     @property
     def option(self) -> str:
@@ -90,6 +91,7 @@ AXES = (
         allowed=SCHEDULES,
         alias="--lr-schedules",
         absent="constant",
+        joins="lr",
     ),
     Axis(
         "entropy_coef",
@@ -109,6 +111,7 @@ AXES = (
         allowed=SCHEDULES,
         alias="--entropy-schedules",
         absent="constant",
+        joins="entropy_coef",
     ),
     Axis(
         "batch_size",
@@ -140,6 +143,7 @@ AXES = (
         when_baseline_in=GROUP_BASELINES,
         integer=True,
         alias="--group-sizes",
+        joins="baseline",
     ),
     Axis(
         "output_init",
@@ -170,6 +174,7 @@ AXES = (
         speed=(0.99, 0.999),
         alias="--adam-beta2s",
         absent=0.999,
+        joins="adam_beta1",
     ),
     Axis(
         "update_epochs",

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from contract.layout import StudyPaths
 from contract.schema import integer_task
-from study.axes import AXES, default_space
+from study.axes import AXES, LOG, default_space
 from trainable.defaults import DEFAULT_HOLDOUT
 from trainable.runs import default_budget
 
@@ -79,19 +79,18 @@ class StudySpec:
 
 def _saved_space(d: dict) -> dict[str, tuple]:
     """The space of a saved spec. Older study.json files keep the categories under plural names in
-    `axes` and the numbers in `ranges`; studies from before the schedule axes trained at a
-    constant lr and entropy bonus; an axis added since is held at its default."""
-    if "space" in d:
-        saved = d["space"]
-    else:
-        older = {name.removesuffix("s"): values for name, values in d["axes"].items()}
-        saved = {
-            "lr_schedule": ["constant"],
-            "entropy_schedule": ["constant"],
-            **older,
-            **d.get("ranges", {}),
-        }
-    return {axis.name: tuple(saved.get(axis.name, axis.default)) for axis in AXES}
+    `axes` and the numbers in `ranges` (or neither: the default space); a category or choice
+    axis added since held the value its row calls absent (a constant schedule, the trainer's
+    default knob)."""
+    saved = d.get("space") or {
+        **{name.removesuffix("s"): values for name, values in d["axes"].items()},
+        **d.get("ranges", {}),
+    }
+
+    def before(axis) -> tuple:
+        return axis.default if axis.absent is None or axis.kind == LOG else (axis.absent,)
+
+    return {a.name: tuple(saved.get(a.name, before(a))) for a in AXES}
 
 
 @dataclass(frozen=True)
