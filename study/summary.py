@@ -7,7 +7,7 @@ import pyarrow.parquet as pq
 
 from contract.layout import StudyPaths
 from contract.schema import AXIS_COLUMNS, HELDOUT_METRIC, REFERENCE, SEARCH, task_label
-from study.objective import OBJECTIVE_NAME
+from study.objective import OBJECTIVE_NAMES
 from study.spec import StudySpec
 
 TOP = 5
@@ -46,7 +46,7 @@ def print_summary(paths: StudyPaths, spec: StudySpec) -> None:
         "display.width", 200, "display.max_columns", 30, "display.float_format", "{:.4g}".format
     ):
         print(
-            f"\nBest configs by the objective ({OBJECTIVE_NAME}), over"
+            f"\nBest configs by the objective ({OBJECTIVE_NAMES[spec.objective]}), over"
             f" {', '.join(map(task_label, spec.tasks))} and {len(spec.seeds)} seeds (held-out exact"
             " match on a context set); stuck: inputs stuck on a wrong action, per seed:"
         )
