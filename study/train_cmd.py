@@ -29,6 +29,11 @@ CONFIG_OPTIONS = {
     "sample_budget": int,
     "eval_every": int,
     "device": str,
+    "output_init": float,
+    "adam_beta1": float,
+    "adam_beta2": float,
+    "update_epochs": int,
+    "clip": float,
 }
 
 
@@ -57,6 +62,12 @@ OPTION_HELP = {
     "sample_budget": "samples per seed, an integer >= 1",
     "eval_every": "samples between evaluations (progress lines), an integer >= 1",
     "device": "one of {DEVICES} (auto: CUDA when torch sees it, else the CPU)",
+    "output_init": "the output layer's initial scale, a number >= 0 (0: every input starts at the"
+    " uniform policy)",
+    "adam_beta1": "Adam's momentum, a number in [0, 1)",
+    "adam_beta2": "Adam's second-moment decay, a number in [0, 1)",
+    "update_epochs": "gradient steps per batch, an integer >= 1 (> 1: PPO's clipped importance ratio)",
+    "clip": "the ratio's clip range for --update-epochs > 1, a number > 0",
 }
 
 
