@@ -12,8 +12,8 @@ from experiments.progress import Progress
 from study.axes import AXES, BY_NAME, CATEGORY
 from study.space import progress_line
 
-# Options that map one-to-one onto TrainConfig fields (option name -> type): the run's, then
-# every axis of study.axes (its type from its kind).
+# Options that map one-to-one onto TrainConfig fields (option name -> type): the run's and the
+# clip range, then every axis of study.axes (its type from its kind).
 RUN_OPTIONS = {
     "n": int,
     "contexts": str,
@@ -22,6 +22,7 @@ RUN_OPTIONS = {
     "sample_budget": int,
     "eval_every": int,
     "device": str,
+    "clip": float,
 }
 CONFIG_OPTIONS = {
     **RUN_OPTIONS,
@@ -43,6 +44,7 @@ OPTION_HELP = {
     "sample_budget": "samples per seed, an integer >= 1",
     "eval_every": "samples between evaluations (progress lines), an integer >= 1",
     "device": "one of {DEVICES} (auto: CUDA when torch sees it, else the CPU)",
+    "clip": "the ratio's clip range for --update-epochs > 1, a number > 0",
 }
 
 

@@ -107,7 +107,7 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, values: dict) -> TrainConfig:
-        """A config from fields; lr, entropy_coef and sample_budget may be rules in n (RULE_FIELDS)."""
+        """A config from fields; lr, entropy_coef, batch_size and sample_budget may be rules in n."""
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
@@ -116,8 +116,9 @@ class TrainConfig:
 
 
 # Fields a config file may give as a power law in n, {"coef": c, "exponent": e}: c * n ** e at the
-# config's n (sample_budget rounded to an integer), so that one file runs at any n.
-RULE_FIELDS = ("lr", "entropy_coef", "sample_budget")
+# config's n (the integer fields rounded), so that one file runs at any n.
+RULE_FIELDS = ("lr", "entropy_coef", "batch_size", "sample_budget")
+_INTEGER_RULES = ("batch_size", "sample_budget")
 
 
 def resolve_rules(values: dict) -> dict:
@@ -141,7 +142,7 @@ def resolve_rules(values: dict) -> dict:
         n = values.get("n", TrainConfig.n)
         _check(_is_int(n) and n >= 2, "n", n, "an integer >= 2")
         value = rule["coef"] * n ** rule["exponent"]
-        out[name] = round(value) if name == "sample_budget" else value
+        out[name] = round(value) if name in _INTEGER_RULES else value
     return out
 
 
