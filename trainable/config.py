@@ -204,43 +204,60 @@ def _is_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
+# Every choice field and the names it allows.
+_CHOICES = {
+    "encoding": ENCODINGS,
+    "baseline": BASELINES,
+    "reward_scale": REWARD_SCALES,
+    "lr_schedule": SCHEDULES,
+    "entropy_schedule": SCHEDULES,
+    "device": DEVICES,
+    "inputs": INPUTS,
+}
+# Every number field: (an integer?, the test of its value, what is allowed). sample_budget,
+# eval_every and minibatch_size may also be None (resolved in __post_init__).
+_NUMBERS = {
+    "n": (True, lambda v: v >= 2, "an integer >= 2"),
+    "holdout": (False, lambda v: 0 < v < 1, "a number in (0, 1)"),
+    "lr": (False, lambda v: v > 0, "a finite number > 0"),
+    "entropy_coef": (False, lambda v: v >= 0, "a finite number >= 0"),
+    "batch_size": (True, lambda v: v >= 1, "an integer >= 1"),
+    "hidden": (True, lambda v: v >= 1, "an integer >= 1"),
+    "group_size": (True, lambda v: v >= 1, "an integer >= 1"),
+    "sample_budget": (True, lambda v: v >= 1, "an integer >= 1"),
+    "eval_every": (True, lambda v: v >= 1, "an integer >= 1"),
+    "minibatch_size": (True, lambda v: v >= 1, "an integer >= 1"),
+    "gamma": (False, lambda v: 0 <= v < 1, "a number in [0, 1)"),
+    "ema_decay": (False, lambda v: 0 <= v < 1, "a number in [0, 1)"),
+    "value_coef": (False, lambda v: v >= 0, "a number >= 0"),
+    "output_init": (False, lambda v: v >= 0, "a number >= 0"),
+    "adam_beta1": (False, lambda v: 0 <= v < 1, "a number in [0, 1)"),
+    "adam_beta2": (False, lambda v: 0 <= v < 1, "a number in [0, 1)"),
+    "update_epochs": (True, lambda v: v >= 1, "an integer >= 1"),
+    "clip": (False, lambda v: v > 0, "a finite number > 0"),
+}
+_MAY_BE_NONE = ("sample_budget", "eval_every", "minibatch_size")
+
+
 def _validate(c: TrainConfig) -> None:
-    _check(_is_int(c.n) and c.n >= 2, "n", c.n, "an integer >= 2")
-    _check(
-        c.contexts is None or (isinstance(c.contexts, str) and c.contexts != ""),
-        "contexts",
-        c.contexts,
-        "digits or package.module:function",
-    )
-    _check(_is_number(c.holdout) and 0 < c.holdout < 1, "holdout", c.holdout, "a number in (0, 1)")
-    _check(
-        isinstance(c.reward, str) and c.reward != "",
-        "reward",
-        c.reward,
-        "abs, squared, exact or package.module:function",
-    )
-    _check(c.encoding in ENCODINGS, "encoding", c.encoding, "one of " + ", ".join(ENCODINGS))
-    _check(c.baseline in BASELINES, "baseline", c.baseline, "one of " + ", ".join(BASELINES))
-    _check(
-        c.reward_scale in REWARD_SCALES, "reward_scale", c.reward_scale, "one of " + ", ".join(REWARD_SCALES)
-    )
-    _check(_is_number(c.lr) and c.lr > 0, "lr", c.lr, "a finite number > 0")
-    _check(c.lr_schedule in SCHEDULES, "lr_schedule", c.lr_schedule, "one of " + ", ".join(SCHEDULES))
-    _check(
-        _is_number(c.entropy_coef) and c.entropy_coef >= 0,
-        "entropy_coef",
-        c.entropy_coef,
-        "a finite number >= 0",
-    )
-    _check(
-        c.entropy_schedule in SCHEDULES,
-        "entropy_schedule",
-        c.entropy_schedule,
-        "one of " + ", ".join(SCHEDULES),
-    )
-    _check(_is_int(c.batch_size) and c.batch_size >= 1, "batch_size", c.batch_size, "an integer >= 1")
-    _check(_is_int(c.hidden) and c.hidden >= 1, "hidden", c.hidden, "an integer >= 1")
-    _check(_is_int(c.group_size) and c.group_size >= 1, "group_size", c.group_size, "an integer >= 1")
+    for name, (integer, ok, allowed) in _NUMBERS.items():
+        value = getattr(c, name)
+        if value is None and name in _MAY_BE_NONE:
+            continue
+        _check((_is_int if integer else _is_number)(value) and ok(value), name, value, allowed)
+    for name, allowed in _CHOICES.items():
+        _check(getattr(c, name) in allowed, name, getattr(c, name), "one of " + ", ".join(allowed))
+    for name, allowed in (
+        ("contexts", "digits or package.module:function"),
+        ("reward", "abs, squared, exact or package.module:function"),
+    ):
+        value = getattr(c, name)
+        _check(
+            (value is None and name == "contexts") or (isinstance(value, str) and value != ""),
+            name,
+            value,
+            allowed,
+        )
     if c.baseline in GROUP_BASELINES:
         _check(c.group_size >= 2, "group_size", c.group_size, f"an integer >= 2 for baseline {c.baseline}")
         _check(
@@ -259,16 +276,6 @@ def _validate(c: TrainConfig) -> None:
         seeds,
         "a non-empty list of distinct integers >= 0",
     )
-    if c.sample_budget is not None:
-        _check(
-            _is_int(c.sample_budget) and c.sample_budget >= 1,
-            "sample_budget",
-            c.sample_budget,
-            "an integer >= 1",
-        )
-    if c.eval_every is not None:
-        _check(_is_int(c.eval_every) and c.eval_every >= 1, "eval_every", c.eval_every, "an integer >= 1")
-    _check(c.device in DEVICES, "device", c.device, "one of " + ", ".join(DEVICES))
     if c.device == "cuda":
         import torch
 
@@ -278,22 +285,3 @@ def _validate(c: TrainConfig) -> None:
             c.device,
             "auto or cpu: torch sees no CUDA device on this machine",
         )
-    _check(c.inputs in INPUTS, "inputs", c.inputs, "one of " + ", ".join(INPUTS))
-    _check(_is_number(c.gamma) and 0 <= c.gamma < 1, "gamma", c.gamma, "a number in [0, 1)")
-    if c.minibatch_size is not None:
-        _check(
-            _is_int(c.minibatch_size) and c.minibatch_size >= 1,
-            "minibatch_size",
-            c.minibatch_size,
-            "an integer >= 1",
-        )
-    _check(_is_number(c.ema_decay) and 0 <= c.ema_decay < 1, "ema_decay", c.ema_decay, "a number in [0, 1)")
-    _check(_is_number(c.value_coef) and c.value_coef >= 0, "value_coef", c.value_coef, "a number >= 0")
-    _check(_is_number(c.output_init) and c.output_init >= 0, "output_init", c.output_init, "a number >= 0")
-    for name in ("adam_beta1", "adam_beta2"):
-        value = getattr(c, name)
-        _check(_is_number(value) and 0 <= value < 1, name, value, "a number in [0, 1)")
-    _check(
-        _is_int(c.update_epochs) and c.update_epochs >= 1, "update_epochs", c.update_epochs, "an integer >= 1"
-    )
-    _check(_is_number(c.clip) and c.clip > 0, "clip", c.clip, "a finite number > 0")
