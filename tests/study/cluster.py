@@ -9,6 +9,9 @@ import socket
 import subprocess
 import time
 
+# Credentials for a local S3 server (moto accepts any).
+DUMMY_AWS = {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "AWS_DEFAULT_REGION": "us-east-1"}
+
 
 def free_port() -> int:
     with socket.socket() as s:

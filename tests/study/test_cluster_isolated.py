@@ -17,7 +17,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from tests.study.cluster import free_port, start_cluster, stop_nodes
+from tests.study.cluster import DUMMY_AWS, free_port, start_cluster, stop_nodes
 from tests.study.conftest import BANDITUNE, reap, subprocess_env
 
 pytestmark = pytest.mark.slow
@@ -39,7 +39,6 @@ def blobs():
     return centres[labels] + torch.randn(160, 8, generator=g), labels
 '''
 BUCKET = "studies"
-DUMMY_AWS = {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "AWS_DEFAULT_REGION": "us-east-1"}
 TINY = ["--trials", "2", "--num-seeds", "2", "--reports", "2", "--scheduler", "fifo"]
 
 

@@ -10,8 +10,8 @@ import pytest
 
 from study import storage
 from study.shipping import on_cluster, user_code
+from tests.study.cluster import DUMMY_AWS
 from tests.study.conftest import BANDITUNE, subprocess_env
-from tests.study.test_cluster_isolated import DUMMY_AWS
 
 
 @pytest.fixture
