@@ -31,10 +31,11 @@ DEFAULT_RANGES = {
     "group_size": GROUP_SIZES,
     **{key: (value,) for key, value in SPEED_AXES.items()},
 }
-# `--objective speed`'s space: by hand at n=10 and 100 (docs/FINDINGS.md, "How fast"), batches of
-# 8-64 with an lr of 0.02-0.1 reached 0.99 soonest, a uniform start (output_init 0) left fewer
-# inputs stuck at n=10, and beta1 0 or beta2 0.99 passed 0.99 at n=100 in 60k samples where
-# Adam's defaults did not; beta2 0.9 never learned, so it is left out.
+# `--objective speed`'s space, from trials by hand at n=10 and 100 (docs/FINDINGS.md, "How fast"):
+# batches of 8-64 with an lr of 0.02-0.1 reached 0.99 soonest at n=10, a uniform start
+# (output_init 0) left fewer inputs stuck there, beta1 0 or beta2 0.99 passed 0.99 at n=100 in
+# 60k samples where Adam's defaults did not (beta2 0.9 never learned, so it is left out), and
+# 4 clipped steps per batch held at n=10 where one step left inputs stuck.
 SPEED_RANGES = {
     **DEFAULT_RANGES,
     "lr": (3e-3, 0.3),
@@ -51,7 +52,7 @@ SPEED_RANGES = {
 
 def search_space(
     trial, *, encodings, baselines, reward_scales, lr_schedules, entropy_schedules, ranges=DEFAULT_RANGES
-) -> None:
+) -> dict:
     """Define-by-run space for OptunaSearch (bind the choices with functools.partial); returns
     the speed knobs held at one value, as constants."""
     trial.suggest_categorical("encoding", list(encodings))
