@@ -79,8 +79,9 @@ def trial_rows(
     """One row per (task, seed); metric columns null when the trial failed (n too, for a
     context set that never reported).
 
-    `values` holds AXIS_COLUMNS (the speed knobs default to the trainer's); `provenance` the version columns and git_commit (the writer's);
-    `device` the trial worker's; `objective` the study's score of these curves.
+    `values` holds AXIS_COLUMNS (the speed knobs default to the trainer's where missing);
+    `provenance` the version columns and git_commit (the writer's); `device` the trial worker's;
+    `objective` the study's score of these curves.
     """
     if phase not in PHASES or status not in STATUSES:
         raise ValueError(
