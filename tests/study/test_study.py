@@ -310,3 +310,16 @@ def test_two_studies_in_one_results_folder_at_once_keep_to_their_own_files(ray_s
         assert optuna.get_all_study_names(storage) == [name]
         assert len(optuna.load_study(study_name=name, storage=storage).trials) == 1
         assert str(root) in json.loads((root / "study.json").read_text())["ray_experiment"]
+
+
+def test_a_speed_study_searches_the_knobs_and_scores_by_reaching(ray_session, tmp_path):
+    argv = ["--trials", "2", "--objective", "speed", "--scheduler", "fifo", "--baselines", "batch_mean"]
+    argv += ["--batch-size", "64", "--hidden", "64", "--update-epochs", "1", "4"]
+    assert run(tmp_path, "speed", *argv) == 0
+    root = tmp_path / "speed"
+    rows = [r for t in read_all(root / "trials") for r in t.to_pylist() if r["phase"] == "search"]
+    assert {r["update_epochs"] for r in rows} <= {1, 4} and {r["adam_beta2"] for r in rows} <= {0.99, 0.999}
+    assert all(0 <= r["objective"] <= 1 for r in rows)
+    meta = json.loads((root / "study.json").read_text())
+    assert meta["spec"]["objective"] == "speed" and meta["objective"].startswith("0.5 x (1 - the share")
+    assert meta["search_space"]["output_init"] == {"categorical": [0.0, 1.0]}
