@@ -63,7 +63,8 @@ def main() -> None:
     if args.samples:
         from study.spec import parse_budget
 
-        samples.update(parse_budget(args.samples, tuple(args.ns), study=True))
+        given = parse_budget(args.samples, tuple(map(str, args.ns)), study=True)
+        samples.update({int(n): count for n, count in given.items()})
     print(
         f"{os.cpu_count()} CPUs; 3 seeds per training; wall seconds (start of the first to"
         " the end of the last)"
