@@ -65,6 +65,7 @@ class Plan:
     reports: int
     long: int  # the long horizon, in multiples of the search budget
     jobs: list[Job]
+    objective: str = "hold"  # the study's (study.objective.OBJECTIVES), scoring the confirm rows
 
 
 def make_plan(results: str | Path, *, top: int, num_seeds: int, long: int = DEFAULT_LONG) -> Plan:
@@ -105,6 +106,7 @@ def make_plan(results: str | Path, *, top: int, num_seeds: int, long: int = DEFA
         reports=int(data.meta.get("reports") or DEFAULTS["reports"]),
         long=long,
         jobs=jobs,
+        objective=str((data.meta.get("spec") or {}).get("objective", "hold")),
     )
 
 
@@ -200,7 +202,7 @@ def confirm_one(job: Job, plan: Plan, *, label: str) -> None:
             device=device,
             horizon=horizon,
         )
-        write_result(paths, record, file_id=files[horizon])
+        write_result(paths, record, file_id=files[horizon], objective_kind=plan.objective)
     finals = ", ".join(
         f"{task_label(task).replace(' ', '')}: {_final(views[horizon][2], task)}"
         for task in plan.tasks

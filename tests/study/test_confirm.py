@@ -202,6 +202,14 @@ def test_fresh_seeds_skip_every_seed_the_study_used():
     assert confirm.fresh_seeds({"seeds": [0, 1000]}, trials, 3) == (1002, 1004, 1005)
 
 
+def test_a_speed_study_is_confirmed_under_its_own_objective(tmp_path):
+    root = tiny_study(tmp_path / "s")
+    assert confirm.make_plan(root, top=1, num_seeds=1).objective == "hold"
+    meta = json.loads((root / "study.json").read_text())
+    (root / "study.json").write_text(json.dumps({**meta, "spec": {"objective": "speed"}}))
+    assert confirm.make_plan(root, top=1, num_seeds=1).objective == "speed"
+
+
 def bare(root):
     root.mkdir()
     return root
