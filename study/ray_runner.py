@@ -34,9 +34,10 @@ from contract.write import TrialRecord, write_json_atomic
 from study import export
 from study import storage as storage_io
 from study.objective import OBJECTIVE_NAMES, objective
+from study.shipping import on_cluster
 from study.space import axis_values, default_point, describe, progress_line, search_space
 from study.spec import Resources, StudySpec
-from study.summary import failures, print_summary
+from study.summary import print_summary
 from study.supervised import supervised_reference
 from study.trial import TrialRun, load_curves, result_key, summary, write_result
 from trainable.config import PRESETS
@@ -103,8 +104,7 @@ def run_study(
         _fail_orphaned_trials(name, paths)
         meta["ended"] = _now()
         write_json_atomic(meta, paths.study_json)
-        print_summary(paths, spec)
-        return failure_status(paths)
+        return print_summary(paths, spec)
     finally:
         if started_ray:
             ray.shutdown()
@@ -141,7 +141,7 @@ def connect(address: str | None, *, py_modules: tuple[str, ...] = ()) -> bool:
     if ray.is_initialized():
         return False
     runtime_env = {"py_modules": list(py_modules)} if py_modules else None
-    if address is None and not os.environ.get("RAY_ADDRESS"):
+    if not on_cluster(address):
         # Embedded: a new local Ray, never a `ray start` cluster found by chance. Ray puts the
         # current folder on the workers' sys.path, so a `--reward module:function` imports there.
         ray.init(address="local", include_dashboard=False, log_to_driver=True)
@@ -201,23 +201,6 @@ def check_storage_on_every_node(storage: str, *, given: bool) -> None:
                 f" ({node['NodeID'][:8]}: {answer}); expected storage every node can write: pass"
                 " --storage s3://bucket/prefix (or gs://..., or a folder every node mounts)"
             )
-
-
-def failure_status(paths: StudyPaths) -> int:
-    """1 (with the most common error) when no search trial succeeded; else 0, saying how many
-    failed."""
-    failed, total, error, count = failures(paths)
-    if failed and failed == total:
-        print(
-            f"banditune study: failed during work: all {total} trials failed; the most common error"
-            f" ({count} of {total}): {error}",
-            file=sys.stderr,
-            flush=True,
-        )
-        return 1
-    if failed:
-        print(f"{failed} of {total} trials failed (their rows hold the error)", flush=True)
-    return 0
 
 
 def trial_settings(spec: StudySpec, resources: Resources, *, gpu_mode: bool) -> dict:

@@ -10,6 +10,7 @@ flag for exactly zero spent half of a pilot's trials on a value that never wins 
 from __future__ import annotations
 
 from study.axes import AXES, BY_NAME, CATEGORY, CHOICE, LOG
+from study.spec import check
 
 
 def search_space(trial, *, space: dict[str, tuple]) -> dict:
@@ -74,18 +75,18 @@ def check_space(given: dict[str, list | None], *, defaults: dict[str, tuple]) ->
         shown = " ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in chosen)
         if axis.kind == CATEGORY:
             for value in chosen:
-                _check(value in axis.allowed, axis.option, value, "one of " + ", ".join(axis.allowed))
+                check(value in axis.allowed, axis.option, value, "one of " + ", ".join(axis.allowed))
         else:
             ok, allowed = axis.valid
-            _check(all(ok(v) for v in chosen), axis.option, shown, allowed)
+            check(all(ok(v) for v in chosen), axis.option, shown, allowed)
         if axis.kind == LOG:
             low, high = chosen
-            _check(low <= high, axis.option, shown, "LOW HIGH with 0 < LOW <= HIGH (log scale)")
+            check(low <= high, axis.option, shown, "LOW HIGH with 0 < LOW <= HIGH (log scale)")
         else:
-            _check(len(set(chosen)) == len(chosen), axis.option, shown, "distinct values")
+            check(len(set(chosen)) == len(chosen), axis.option, shown, "distinct values")
         out[axis.name] = tuple(chosen)
     groups, batches = out["group_size"], out["batch_size"]
-    _check(
+    check(
         not [g for g in groups if any(b % g for b in batches)],
         BY_NAME["group_size"].option,
         " ".join(map(str, groups)),
@@ -134,8 +135,3 @@ def progress_line(values: dict) -> str:
         f"{name}={value:.3g}" if isinstance(value, float) else f"{name}={value}"
         for name, value in values.items()
     )
-
-
-def _check(ok: bool, option: str, value, allowed: str) -> None:
-    if not ok:
-        raise ValueError(f"{option} {value!r} is not allowed; expected {allowed}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pandas as pd
 import pyarrow.parquet as pq
 
@@ -37,17 +39,9 @@ def best_table(trials: pd.DataFrame, tasks, top: int = TOP) -> pd.DataFrame:
     return pd.concat([search.head(top), table[table["phase"] == REFERENCE]])
 
 
-def failures(paths: StudyPaths) -> tuple[int, int, str | None, int]:
-    """(failed, total, the most common error, how many trials had it) over the search trials."""
-    search = trials_frame(paths).query("phase == @SEARCH").drop_duplicates("trial_id")
-    failed = search[search["status"] == FAILED]
-    if failed.empty:
-        return 0, len(search), None, 0
-    errors = failed["error"].fillna("no error recorded").value_counts()
-    return len(failed), len(search), errors.index[0], int(errors.iloc[0])
-
-
-def print_summary(paths: StudyPaths, spec: StudySpec) -> None:
+def print_summary(paths: StudyPaths, spec: StudySpec) -> int:
+    """Print the best configs, the trials' statuses and where the results are; return the study's
+    exit status: 1 when no search trial succeeded (naming the most common error), else 0."""
     trials = trials_frame(paths)
     search = trials[trials["phase"] == SEARCH].drop_duplicates("trial_id")
     counts = search["status"].value_counts().to_dict()
@@ -63,3 +57,17 @@ def print_summary(paths: StudyPaths, spec: StudySpec) -> None:
         print(table.drop(columns=["phase"]).to_string())
     print(f"\n{len(search)} trials: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())))
     print(f"Results: {paths.root}  (trials/ and curves/ Parquet, study.json, optuna.journal)")
+    failed = search[search["status"] == FAILED]
+    if failed.empty:
+        return 0
+    if len(failed) < len(search):
+        print(f"{len(failed)} of {len(search)} trials failed (their rows hold the error)", flush=True)
+        return 0
+    errors = failed["error"].fillna("no error recorded").value_counts()
+    print(
+        f"banditune study: failed during work: all {len(search)} trials failed; the most common error"
+        f" ({int(errors.iloc[0])} of {len(search)}): {errors.index[0]}",
+        file=sys.stderr,
+        flush=True,
+    )
+    return 1
