@@ -133,7 +133,7 @@ def _count(v: float) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, nargs="+", default=[10, 100], help="bandit sizes (default: 10 100)")
-    parser.add_argument("--with-1000", action="store_true", help="also n=1000 (tens of minutes on one core)")
+    parser.add_argument("--with-1000", action="store_true", help="also n=1000 (about an hour on one core)")
     parser.add_argument(
         "--seeds", type=int, nargs="+", default=list(DEFAULT_SEEDS), help="default: 13000-13009"
     )
