@@ -27,6 +27,7 @@ HORIZONS = ("search", "long")  # a confirmation's budget: the search's, or a mul
 # The trainer fields a search point sets, then the config columns (the reward besides them).
 AXIS_COLUMNS = (
     "encoding",
+    "action_encoding",
     "baseline",
     "reward_scale",
     "lr",
@@ -42,10 +43,24 @@ AXIS_COLUMNS = (
     "update_epochs",
 )
 CONFIG_COLUMNS = ("reward", *AXIS_COLUMNS)
-CATEGORICAL = ("reward", "encoding", "baseline", "reward_scale", "lr_schedule", "entropy_schedule")
+CATEGORICAL = (
+    "reward",
+    "encoding",
+    "action_encoding",
+    "baseline",
+    "reward_scale",
+    "lr_schedule",
+    "entropy_schedule",
+)
 SCHEDULE_COLUMNS = ("lr_schedule", "entropy_schedule")  # constant in files written before their axis
 # The speed knobs, null in files written before their axes: read as the trainer's defaults then.
-SPEED_COLUMNS = {"output_init": 1.0, "adam_beta1": 0.9, "adam_beta2": 0.999, "update_epochs": 1}
+SPEED_COLUMNS = {
+    "action_encoding": "onehot",
+    "output_init": 1.0,
+    "adam_beta1": 0.9,
+    "adam_beta2": 0.999,
+    "update_epochs": 1,
+}
 INTEGER_ONLY = ("encoding",)  # axes that only the integer bandit reads (a context set: its features)
 HELDOUT_METRIC = "heldout_exact_match"  # a context set's score; the integer bandit's is exact_match
 
@@ -77,6 +92,7 @@ _TYPES = {
     "samples": pa.int64(),
     "reward": pa.string(),
     "encoding": pa.string(),
+    "action_encoding": pa.string(),
     "baseline": pa.string(),
     "reward_scale": pa.string(),
     "lr": pa.float64(),

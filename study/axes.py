@@ -15,7 +15,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from trainable.choices import BASELINES, ENCODINGS, GROUP_BASELINES, REWARD_SCALES, SCHEDULES
+from trainable.choices import (
+    ACTION_ENCODINGS,
+    BASELINES,
+    ENCODINGS,
+    GROUP_BASELINES,
+    REWARD_SCALES,
+    SCHEDULES,
+)
 
 CATEGORY, LOG, CHOICE = "category", "log", "choice"
 
@@ -58,6 +65,16 @@ AXES = (
         "how the network reads x",
         allowed=ENCODINGS,
         alias="--encodings",
+    ),
+    Axis(
+        "action_encoding",
+        CATEGORY,
+        ("onehot",),
+        "how the output layer sees the actions (fourier: adds a part smooth in the action)",
+        allowed=ACTION_ENCODINGS,
+        speed=ACTION_ENCODINGS,
+        alias="--action-encodings",
+        absent="onehot",
     ),
     Axis(
         "baseline",

@@ -12,6 +12,7 @@ import yaml
 
 from trainable import defaults
 from trainable.choices import (
+    ACTION_ENCODINGS,
     BASELINES,
     DEVICES,
     ENCODINGS,
@@ -41,6 +42,7 @@ class TrainConfig:
     holdout: float = DEFAULT_HOLDOUT
     reward: str = "abs"
     encoding: str = "onehot"
+    action_encoding: str = "onehot"  # how the output layer sees the actions (trainable.actions)
     baseline: str = "grpo"
     reward_scale: str = "range"
     lr: float | None = None  # defaults.default_lr(n)
@@ -207,6 +209,7 @@ def _is_number(value) -> bool:
 # Every choice field and the names it allows.
 _CHOICES = {
     "encoding": ENCODINGS,
+    "action_encoding": ACTION_ENCODINGS,
     "baseline": BASELINES,
     "reward_scale": REWARD_SCALES,
     "lr_schedule": SCHEDULES,

@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from trainable import advantages, epochs
+from trainable.actions import action_features, output_weights
 from trainable.baselines import BASELINES
 from trainable.config import TrainConfig
 from trainable.encodings import EMBEDDING_DIM
@@ -89,7 +90,9 @@ class BatchedPolicy(nn.Module):
     """S independent policies encoding -> Linear(d, hidden) -> ReLU -> Linear(hidden, A).
 
     The task gives the encoding path, d and A. Initialised as PyTorch's nn.Linear (uniform in
-    +-1/sqrt(fan_in)), one seed at a time, the output layer then scaled by `output_init`.
+    +-1/sqrt(fan_in)), one seed at a time, the output layer then scaled by `output_init`. With an
+    `action_encoding` other than onehot, the output layer gains a part smooth in the action
+    (trainable.actions), starting at zero.
     """
 
     def __init__(self, config: TrainConfig, task, device: torch.device):
@@ -103,6 +106,10 @@ class BatchedPolicy(nn.Module):
         for name in per_seed[0]:
             stacked = torch.stack([p[name] for p in per_seed]).to(device)
             self.register_parameter(name, nn.Parameter(stacked))
+        self.action_features = action_features(config.action_encoding, n, device)
+        if self.action_features is not None:
+            k = self.action_features.shape[1]
+            self.smooth = nn.Parameter(torch.zeros(len(config.seeds), h, k, device=device))
 
     def _init_one(self, seed: int, d: int, h: int, n: int, value_head: bool) -> dict:
         g = torch.Generator().manual_seed(seed)
@@ -127,7 +134,8 @@ class BatchedPolicy(nn.Module):
             feats = _lookup(self.embed, x) if self.encoding == "embedding" else self.task.features(x)
             pre = torch.baddbmm(self.b1.unsqueeze(1), feats, self.w1)
         hidden = torch.relu(pre)
-        logits = torch.baddbmm(self.b2.unsqueeze(1), hidden, self.w2)
+        w2 = output_weights(self.w2, getattr(self, "smooth", None), self.action_features)
+        logits = torch.baddbmm(self.b2.unsqueeze(1), hidden, w2)
         value = None
         if hasattr(self, "wv"):
             # elementwise, not a matrix product: with one seed, bmm takes a matrix-vector path

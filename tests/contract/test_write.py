@@ -37,6 +37,7 @@ TRIAL_COLUMNS = {
     "seed": "int64",
     "reward": "string",
     "encoding": "string",
+    "action_encoding": "string",
     "baseline": "string",
     "reward_scale": "string",
     "lr": "double",

@@ -15,7 +15,7 @@ from study import spec
 from study.axes import BY_NAME, default_space
 from study.space import axis_values, describe, search_space
 
-KNOBS = ("output_init", "adam_beta1", "adam_beta2", "update_epochs")
+KNOBS = ("action_encoding", "output_init", "adam_beta1", "adam_beta2", "update_epochs")
 
 
 def test_the_speed_knobs_are_axes_and_contract_columns():

@@ -7,10 +7,15 @@ from cli.train import config_help
 from study.axes import BY_NAME
 from trainable import TrainConfig, Trainer
 from trainable.baselines import BASELINES as BASELINE_TABLE
-from trainable.config import BASELINES, ENCODINGS, REWARD_SCALES
+from trainable.config import ACTION_ENCODINGS, BASELINES, ENCODINGS, REWARD_SCALES
 
 SMALL = dict(n=10, seeds=(0, 1), sample_budget=2048, eval_every=2048, batch_size=256)
-LISTS = {"encoding": ENCODINGS, "baseline": BASELINES, "reward_scale": REWARD_SCALES}
+LISTS = {
+    "encoding": ENCODINGS,
+    "action_encoding": ACTION_ENCODINGS,
+    "baseline": BASELINES,
+    "reward_scale": REWARD_SCALES,
+}
 CASES = [(field, value) for field, values in LISTS.items() for value in values]
 
 

@@ -1,5 +1,5 @@
-"""The speed knobs: the output layer's initial scale, Adam's betas, clipped epochs, rules in n,
-and docs/fast_config.json."""
+"""The speed knobs: the output layer's initial scale, Adam's betas, clipped epochs, the actions'
+fourier part, rules in n, and docs/fast_config.json."""
 
 import re
 from pathlib import Path
@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from trainable import TrainConfig, Trainer, read_config_file
+from trainable.actions import action_features, output_weights
 from trainable.config import resolve_rules
 from trainable.epochs import clipped_surrogate
 
@@ -51,9 +52,40 @@ def test_clipped_epochs_change_the_update_and_one_epoch_is_reinforce():
     assert (four.policy.w2 - one.policy.w2).abs().max() > 1e-4
 
 
+def test_fourier_actions_start_at_onehots_policy_and_a_step_lifts_the_neighbours():
+    configs = (
+        TrainConfig(n=100, seeds=(0, 1), action_encoding=a, device="cpu") for a in ("onehot", "fourier")
+    )
+    onehot, fourier = (Trainer(c).policy for c in configs)
+    x = torch.arange(100).expand(2, -1)
+    assert torch.allclose(onehot(x)[0], fourier(x)[0])
+    # raise action 50's logit for one hidden state through the fourier part only
+    phi = action_features("fourier", 100, torch.device("cpu"))
+    hidden = torch.rand(1, 1, 128, generator=torch.Generator().manual_seed(0))
+    smooth = torch.zeros(1, 128, phi.shape[1], requires_grad=True)
+    (hidden @ output_weights(torch.zeros(1, 128, 100), smooth, phi))[0, 0, 50].backward()
+    lift = (hidden @ output_weights(torch.zeros(1, 128, 100), smooth.grad, phi))[0, 0]
+    assert lift[50] == lift.max() and min(lift[49], lift[51]) > 0.5 * lift[50] > lift.mean()
+
+
+def test_fourier_actions_reach_099_sooner_at_n30():
+    values = read_config_file(FAST_CONFIG)
+    reached = {}
+    for actions in ("onehot", "fourier"):
+        config = TrainConfig.from_dict(
+            {**values, "n": 30, "seeds": (0, 1, 2), "action_encoding": actions, "device": "cpu"}
+        )
+        *_, metrics = Trainer(config).run_to_budget()
+        assert metrics.exact_match.min() == 1.0 and metrics.stuck.max() == 0, actions
+        reached[actions] = np.median(metrics.samples_to_99)
+    # measured on seeds 0-2: onehot 7,056, fourier 4,704 (evaluations every 336 samples)
+    assert reached["fourier"] < 0.8 * reached["onehot"]
+
+
 def test_bad_speed_knobs_are_refused_with_the_value_and_what_is_allowed():
     for field, value, allowed in (
         ("output_init", -1.0, "a number >= 0"),
+        ("action_encoding", "binary", "one of onehot, fourier"),
         ("adam_beta2", 1.0, "a number in [0, 1)"),
         ("update_epochs", 0, "an integer >= 1"),
         ("clip", 0.0, "a finite number > 0"),

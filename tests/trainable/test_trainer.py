@@ -26,7 +26,7 @@ SMALL = dict(n=10, sample_budget=8_192, eval_every=4_096, batch_size=256)
 
 
 VARIANTS = [
-    dict(encoding="onehot", baseline="rloo"),
+    dict(encoding="onehot", baseline="rloo", action_encoding="fourier"),
     dict(encoding="embedding", baseline="ema"),
     dict(encoding="fourier", baseline="grpo", group_size=8),
     dict(encoding="binary", baseline="value"),
