@@ -150,6 +150,9 @@ def test_console_script_exits_2_without_traceback(ray_tmpdir):
     assert "Traceback" not in result.stdout + result.stderr
 
 
+AXES_OPTIONS = "--encoding/--action-encoding/--baseline/--reward-scale/--lr/--lr-schedule"
+
+
 def test_resume_refuses_options_that_change_the_saved_study(tmp_path, capsys, no_ray):
     saved = spec.StudySpec(
         ns=(10, 100),
@@ -169,8 +172,8 @@ def test_resume_refuses_options_that_change_the_saved_study(tmp_path, capsys, no
         (["--trials", "7"], ("--trials 7 is not allowed; expected the saved study's value 6")),
         (["--n", "10"], "--n '10' is not allowed"),
         (["--sample-budget", "1k"], "--sample-budget"),
-        (["--baselines", "rloo"], "--encoding/--baseline/--reward-scale/--lr/--lr-schedule"),
-        (["--lr-range", "1e-3", "1e-2"], "--encoding/--baseline/--reward-scale/--lr/--lr-schedule"),
+        (["--baselines", "rloo"], AXES_OPTIONS),
+        (["--lr-range", "1e-3", "1e-2"], AXES_OPTIONS),
         (["--scheduler", "fifo"], "--scheduler 'fifo' is not allowed; expected the saved study's value asha"),
         (["--storage", "s3://b/p"], "--storage 's3://b/p' is not allowed"),
     ):
