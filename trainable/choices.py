@@ -1,7 +1,7 @@
 """The names every choice of the trainer allows (no torch: the command line's help reads them).
 
-The modules that implement a choice (baselines.py, schedules.py, encodings.py, actions.py) key their tables
-by these names; tests/trainable/test_choices.py holds them equal.
+The modules that implement a choice (baselines.py, schedules.py, encodings.py, actions.py) read
+these names; tests/trainable/test_choices.py holds them equal.
 """
 
 ENCODINGS = ("scalar", "scalar01", "onehot", "embedding", "fourier", "binary")

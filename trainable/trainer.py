@@ -107,9 +107,11 @@ class BatchedPolicy(nn.Module):
             stacked = torch.stack([p[name] for p in per_seed]).to(device)
             self.register_parameter(name, nn.Parameter(stacked))
         self.action_features = action_features(config.action_encoding, n, device)
+        smooth = None
         if self.action_features is not None:
             k = self.action_features.shape[1]
-            self.smooth = nn.Parameter(torch.zeros(len(config.seeds), h, k, device=device))
+            smooth = nn.Parameter(torch.zeros(len(config.seeds), h, k, device=device))
+        self.register_parameter("smooth", smooth)
 
     def _init_one(self, seed: int, d: int, h: int, n: int, value_head: bool) -> dict:
         g = torch.Generator().manual_seed(seed)
@@ -134,7 +136,7 @@ class BatchedPolicy(nn.Module):
             feats = _lookup(self.embed, x) if self.encoding == "embedding" else self.task.features(x)
             pre = torch.baddbmm(self.b1.unsqueeze(1), feats, self.w1)
         hidden = torch.relu(pre)
-        w2 = output_weights(self.w2, getattr(self, "smooth", None), self.action_features)
+        w2 = output_weights(self.w2, self.smooth, self.action_features)
         logits = torch.baddbmm(self.b2.unsqueeze(1), hidden, w2)
         value = None
         if hasattr(self, "wv"):
