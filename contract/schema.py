@@ -40,6 +40,7 @@ AXIS_COLUMNS = (
     "output_init",
     "adam_beta1",
     "adam_beta2",
+    "adam_eps",
     "update_epochs",
 )
 CONFIG_COLUMNS = ("reward", *AXIS_COLUMNS)
@@ -59,6 +60,7 @@ SPEED_COLUMNS = {
     "output_init": 1.0,
     "adam_beta1": 0.9,
     "adam_beta2": 0.999,
+    "adam_eps": 1e-8,
     "update_epochs": 1,
 }
 INTEGER_ONLY = ("encoding",)  # axes that only the integer bandit reads (a context set: its features)
@@ -125,6 +127,7 @@ _TYPES = {
     "output_init": pa.float64(),
     "adam_beta1": pa.float64(),
     "adam_beta2": pa.float64(),
+    "adam_eps": pa.float64(),
     "update_epochs": pa.int64(),
     "clip": pa.float64(),
     **{m: (pa.int64() if m in COUNT_METRICS else pa.float64()) for m in CURVE_METRICS},

@@ -195,6 +195,15 @@ AXES = (
         joins="adam_beta1",
     ),
     Axis(
+        "adam_eps",
+        CHOICE,
+        (1e-8,),
+        "Adam's epsilon (caps the step once gradients go quiet)",
+        valid=(lambda v: v > 0, "numbers > 0"),
+        speed=(1e-8, 1e-4, 1e-3),
+        absent=1e-8,
+    ),
+    Axis(
         "update_epochs",
         CHOICE,
         (1,),

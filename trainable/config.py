@@ -64,6 +64,7 @@ class TrainConfig:
     output_init: float = 1.0  # the output layer's initial scale (trainable.init); 0: uniform policy
     adam_beta1: float = 0.9  # Adam's momentum and second-moment decay (trainable.optimizer)
     adam_beta2: float = 0.999
+    adam_eps: float = 1e-8  # added to the step's denominator: caps the step when gradients go quiet
     update_epochs: int = 1  # gradient steps per batch; > 1 uses the clipped ratio (trainable.epochs)
     clip: float = 0.2  # the ratio's clip range for update_epochs > 1
 
@@ -236,6 +237,7 @@ _NUMBERS = {
     "output_init": (False, lambda v: v >= 0, "a number >= 0"),
     "adam_beta1": (False, lambda v: 0 <= v < 1, "a number in [0, 1)"),
     "adam_beta2": (False, lambda v: 0 <= v < 1, "a number in [0, 1)"),
+    "adam_eps": (False, lambda v: v > 0, "a finite number > 0"),
     "update_epochs": (True, lambda v: v >= 1, "an integer >= 1"),
     "clip": (False, lambda v: v > 0, "a finite number > 0"),
 }

@@ -167,6 +167,7 @@ class Trainer:
             lr=config.lr,
             beta1=config.adam_beta1,
             beta2=config.adam_beta2,
+            eps=config.adam_eps,
         )
         steps = math.ceil(config.sample_budget / config.batch_size)
         self.scheduler = lr_scheduler(self.optimizer, schedule=config.lr_schedule, steps=steps)

@@ -50,6 +50,7 @@ TRIAL_COLUMNS = {
     "output_init": "double",
     "adam_beta1": "double",
     "adam_beta2": "double",
+    "adam_eps": "double",
     "update_epochs": "int64",
     "sample_budget": "int64",
     "exact_match": "double",

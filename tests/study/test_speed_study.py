@@ -15,7 +15,7 @@ from study import spec
 from study.axes import BY_NAME, default_space
 from study.space import axis_values, describe, search_space
 
-KNOBS = ("action_encoding", "output_init", "adam_beta1", "adam_beta2", "update_epochs")
+KNOBS = ("action_encoding", "output_init", "adam_beta1", "adam_beta2", "adam_eps", "update_epochs")
 
 
 def test_the_speed_knobs_are_axes_and_contract_columns():
@@ -42,7 +42,7 @@ def test_the_hold_study_holds_the_knobs_at_the_trainers_defaults_unless_listed()
     assert built.objective == "hold" and built.space["update_epochs"] == (1, 4)
     trial = optuna.create_study().ask()
     held = search_space(trial, space=built.space)
-    assert held == {"output_init": 1.0, "adam_beta1": 0.9, "adam_beta2": 0.999}
+    assert held == {"output_init": 1.0, "adam_beta1": 0.9, "adam_beta2": 0.999, "adam_eps": 1e-8}
     assert "update_epochs" in trial.params and not set(held) & set(trial.params)
     assert axis_values({**trial.params, **held})["adam_beta2"] == 0.999
 

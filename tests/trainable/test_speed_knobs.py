@@ -28,9 +28,10 @@ def test_zero_output_init_starts_every_input_at_the_uniform_policy():
     assert torch.equal(trainer.policy.w1, default.policy.w1)
 
 
-def test_adam_betas_reach_the_optimizer():
-    trainer = Trainer(TrainConfig(n=10, adam_beta1=0.0, adam_beta2=0.99, device="cpu"))
-    assert trainer.optimizer.param_groups[0]["betas"] == (0.0, 0.99)
+def test_adams_settings_reach_the_optimizer():
+    trainer = Trainer(TrainConfig(n=10, adam_beta1=0.0, adam_beta2=0.99, adam_eps=1e-3, device="cpu"))
+    group = trainer.optimizer.param_groups[0]
+    assert group["betas"] == (0.0, 0.99) and group["eps"] == 1e-3
 
 
 def test_the_clipped_surrogate_stops_pushing_past_the_clip_range():
@@ -87,6 +88,7 @@ def test_bad_speed_knobs_are_refused_with_the_value_and_what_is_allowed():
         ("output_init", -1.0, "a number >= 0"),
         ("action_encoding", "binary", "one of onehot, fourier"),
         ("adam_beta2", 1.0, "a number in [0, 1)"),
+        ("adam_eps", 0.0, "a finite number > 0"),
         ("update_epochs", 0, "an integer >= 1"),
         ("clip", 0.0, "a finite number > 0"),
     ):
