@@ -9,7 +9,8 @@ seeds 0-9 and N=300 on seeds 0-1 to the budget; its score is the worst of, per N
 samples to 0.99 over the aim (40k at N=100, 3 N² at N=300), plus 0.5 for every seed that ends
 below 0.99, never reaches it or ends with an input stuck. Trial 0 is the config it replaces.
 Its trial 10 gave docs/fast_config.json's values; the published config then added the output
-layer's fourier part (docs/FINDINGS.md, "How fast"), which this search does not vary.
+layer's fourier part and Adam's epsilon 1e-3 and halved the budget (docs/FINDINGS.md, "How
+fast"), which this search does not vary.
 
     python scripts/fast_rules.py --trials 40 --seed 0 --out results/fast_rules.jsonl
 """

@@ -70,17 +70,31 @@ def test_fourier_actions_start_at_onehots_policy_and_a_step_lifts_the_neighbours
 
 
 def test_fourier_actions_reach_099_sooner_at_n30():
-    values = read_config_file(FAST_CONFIG)
+    # as the config was before Adam's eps 1e-3 (which holds one-hot actions' steps back)
+    before = {"adam_eps": 1e-8, "sample_budget": {"coef": 100, "exponent": 1.5}}
+    values = {**read_config_file(FAST_CONFIG), **before, "n": 30, "seeds": (0, 1, 2)}
     reached = {}
     for actions in ("onehot", "fourier"):
-        config = TrainConfig.from_dict(
-            {**values, "n": 30, "seeds": (0, 1, 2), "action_encoding": actions, "device": "cpu"}
-        )
+        config = TrainConfig.from_dict({**values, "action_encoding": actions, "device": "cpu"})
         *_, metrics = Trainer(config).run_to_budget()
         assert metrics.exact_match.min() == 1.0 and metrics.stuck.max() == 0, actions
         reached[actions] = np.median(metrics.samples_to_99)
     # measured on seeds 0-2: onehot 7,056, fourier 4,704 (evaluations every 336 samples)
     assert reached["fourier"] < 0.8 * reached["onehot"]
+
+
+def test_the_fast_config_holds_at_5x_its_budget_at_n100():
+    values = {**read_config_file(FAST_CONFIG), "n": 100}
+    budget = TrainConfig.from_dict(values).sample_budget
+    config = TrainConfig.from_dict(
+        {**values, "seeds": (0, 1, 2, 3, 4), "sample_budget": 5 * budget, "eval_every": budget // 50}
+    )
+    most_stuck = 0
+    for metrics in Trainer(config).run_to_budget():
+        most_stuck = max(most_stuck, metrics.stuck.max())
+    # with Adam's usual eps (1e-8) instead, 4 of seeds 0-9 had an input stuck at some evaluation
+    # and one to the end: after a quiet stretch one rare mistake takes a step of about 16 lr
+    assert most_stuck == 0 and metrics.exact_match.min() == 1.0
 
 
 def test_bad_speed_knobs_are_refused_with_the_value_and_what_is_allowed():
@@ -116,6 +130,6 @@ def test_fast_config_loads_at_any_n_and_learns_n10_quickly():
     trainer = Trainer(config)
     while trainer.samples < config.sample_budget:
         metrics = trainer.run(min(config.eval_every, config.sample_budget - trainer.samples))
-    # published: 0.99 by 1.5k samples on 10 fresh seeds; here a generous bound on seeds 0-2
-    assert not np.isnan(metrics.samples_to_99).any() and metrics.samples_to_99.max() <= 3_000
+    # published: 0.99 by 1.1k samples on 10 fresh seeds (the aim: 1.5k); here the aim on seeds 0-2
+    assert not np.isnan(metrics.samples_to_99).any() and metrics.samples_to_99.max() <= 1_500
     assert metrics.exact_match.min() == 1.0 and metrics.stuck.max() == 0
