@@ -110,7 +110,20 @@ def compute(data: StudyData, *, threshold: float) -> Findings:
         if data.diagnose is not None and len(data.diagnose)
         else None,
         skipped=list(data.skipped),
+        search=search_settings(data.meta),
     )
+
+
+def search_settings(meta: dict) -> dict:
+    """The sampler, its seed and the scheduler of study.json (an older study: TPE and ASHA)."""
+    if "search_seed" not in meta:
+        return {}
+    spec = meta.get("spec") or {}
+    return {
+        "sampler": meta.get("sampler", spec.get("sampler", "tpe")),
+        "search_seed": meta["search_seed"],
+        "scheduler": spec.get("scheduler", "asha"),
+    }
 
 
 CAPTIONS = {

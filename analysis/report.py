@@ -42,6 +42,7 @@ class Findings:
     supervised: dict = field(default_factory=dict)  # {context set: study.json's "supervised" entry}
     figures: dict = field(default_factory=dict)  # {name: (file name, caption)}
     skipped: list = field(default_factory=list)
+    search: dict = field(default_factory=dict)  # study.json's sampler, search_seed, scheduler
 
 
 def render(f: Findings) -> str:
@@ -84,6 +85,17 @@ def _header(f: Findings) -> str:
         f"every {' and on '.join(where)}, reliably across seeds?\n\n"
         f"Data: {sum(c.values())} search trials ({c['finished']} finished, {c['stopped_early']} "
         f"stopped early by the scheduler, {c['failed']} failed), up to {f.seeds} seeds per config and task."
+        + _search_line(f.search)
+    )
+
+
+def _search_line(search: dict) -> str:
+    """' Search: Optuna's tpe sampler (seed 0), scheduler asha.' from study.json (older: tpe)."""
+    if not search:
+        return ""
+    return (
+        f" Search: Optuna's {search.get('sampler', 'tpe')} sampler (seed {search.get('search_seed', 0)}),"
+        f" scheduler {search.get('scheduler', 'asha')}."
     )
 
 

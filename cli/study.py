@@ -13,7 +13,7 @@ import shlex
 from cli.common import DEFAULT_NS, add_sample_budget, add_tasks, check_ns
 from study.axes import AXES, LOG, default_space
 from study.objective import OBJECTIVES
-from study.spec import DEFAULTS, SCHEDULERS
+from study.spec import DEFAULTS, SAMPLERS, SCHEDULERS
 
 # Laptop-sized: about 10 minutes on 2 CPU cores. Scale up with --trials, --sample-budget and
 # --num-seeds on a bigger machine or cluster.
@@ -73,7 +73,14 @@ def _add_search_options(p: argparse.ArgumentParser) -> None:
         type=int,
         default=None,
         metavar="SEARCH_SEED",
-        help=f"seed of the TPE sampler, an integer >= 0 (default: {DEFAULTS['seed']})",
+        help=f"seed of the sampler, an integer >= 0 (default: {DEFAULTS['seed']})",
+    )
+    p.add_argument(
+        "--sampler",
+        default=None,
+        choices=SAMPLERS,
+        help="Optuna's sampler: tpe (the default; random for its first trials), random, qmc"
+        " (scrambled Sobol), gp (Gaussian process; random for its first 10 trials)",
     )
 
 
@@ -154,6 +161,7 @@ OPTION_OF = {
     "warm_start": "--warm-start/--no-warm-start",
     "scheduler": "--scheduler",
     "objective": "--objective",
+    "sampler": "--sampler",
 }
 
 
@@ -238,6 +246,7 @@ def spec_from_args(args: argparse.Namespace, base=None):
         if warm_start:  # the warm start, the trainer's defaults, must be a point of the space
             space = {**with_defaults(space), **{k: v for k, v in space.items() if given[k] is not None}}
     scheduler = pick("scheduler", base and base.scheduler, "asha")
+    sampler = pick("sampler", base and base.sampler, "tpe")
     reward = pick("reward", base and base.reward, DEFAULTS["reward"])
     actions = check_contexts(contexts, holdout)
     check_reward(reward, (*ns, *actions))
@@ -255,6 +264,7 @@ def spec_from_args(args: argparse.Namespace, base=None):
         holdout=holdout,
         scheduler=scheduler,
         objective=objective,
+        sampler=sampler,
     )
 
 

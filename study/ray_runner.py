@@ -237,7 +237,7 @@ def _new_tuner(*, name, spec, paths, settings, storage, max_concurrent) -> tune.
         space,
         metric="objective",
         mode="max",
-        sampler=tpe_sampler(spec),
+        sampler=sampler(spec),
         study_name=name,
         points_to_evaluate=[start] if start else None,
         storage=optuna.storages.JournalStorage(
@@ -271,20 +271,35 @@ def _new_tuner(*, name, spec, paths, settings, storage, max_concurrent) -> tune.
     )
 
 
-def tpe_sampler(spec: StudySpec) -> optuna.samplers.TPESampler:
-    """TPE for a conditional space searched K trials at a time: multivariate with `group` (a
-    joint density per set of parameters that occur together, e.g. group_size with the group
-    baselines), constant liar (trials in flight count as bad, so K workers do not all sample
-    the same spot) and STARTUP_TRIALS random trials first."""
+def sampler(spec: StudySpec) -> optuna.samplers.BaseSampler:
+    """The study's Optuna sampler (spec.sampler), seeded by spec.search_seed.
+
+    tpe: multivariate with `group` (a joint density per set of parameters that occur together,
+    e.g. group_size with the group baselines), constant liar (trials in flight count as bad, so K
+    workers do not all sample the same spot), random for its first startup_trials; random;
+    qmc: a scrambled Sobol sequence (an axis only some trials have is sampled at random); gp: a
+    Gaussian process over the parameters every trial has (categorical ones too), the others at
+    random, random for its first startup_trials."""
+    seed, startup = spec.search_seed, startup_trials(spec.trials)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        if spec.sampler == "random":
+            return optuna.samplers.RandomSampler(seed=seed)
+        if spec.sampler == "qmc":
+            return optuna.samplers.QMCSampler(scramble=True, seed=seed, warn_independent_sampling=False)
+        if spec.sampler == "gp":
+            return optuna.samplers.GPSampler(
+                seed=seed, n_startup_trials=startup, warn_independent_sampling=False
+            )
         return optuna.samplers.TPESampler(
-            seed=spec.search_seed,
-            multivariate=True,
-            group=True,
-            constant_liar=True,
-            n_startup_trials=STARTUP_TRIALS,
+            seed=seed, multivariate=True, group=True, constant_liar=True, n_startup_trials=startup
         )
+
+
+def startup_trials(trials: int) -> int:
+    """Random trials before TPE or GP model the results: a third of the trials, at most
+    STARTUP_TRIALS (30 of the default 100; 6 of 20, so a small study is not all random)."""
+    return max(1, min(STARTUP_TRIALS, trials // 3))
 
 
 class ProgressLines(tune.Callback):
@@ -482,6 +497,7 @@ def _begin_meta(*, name, spec, paths, storage, resume, command) -> dict:
             "reports": spec.reports,
             "reward": spec.reward,
             "search_seed": spec.search_seed,
+            "sampler": spec.sampler,
             "objective": OBJECTIVE_NAMES[spec.objective],
             "reference": {"trial_id": REFERENCE_ID, "preset": REFERENCE_PRESET},
             "started": _now(),

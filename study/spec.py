@@ -26,7 +26,9 @@ _BUDGET_HELP = (
     "a positive integer (200000, 200k, 3M) or per-task pairs such as 10=200000,100=3000000,digits=1M"
 )
 # asha: Tune's ASHA stops the weaker trials early; fifo: every trial trains its whole budget
-SCHEDULERS = ("asha", "fifo")
+SCHEDULERS = ("asha", "fifo", "pbt")
+# Optuna's samplers that handle the space's categorical and conditional axes (study.ray_runner.sampler)
+SAMPLERS = ("tpe", "random", "qmc", "gp")
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,7 @@ class StudySpec:
     holdout: float = DEFAULT_HOLDOUT
     scheduler: str = "asha"  # one of SCHEDULERS
     objective: str = "hold"  # one of study.objective.OBJECTIVES
+    sampler: str = "tpe"  # one of SAMPLERS, seeded by search_seed
 
     @property
     def tasks(self) -> tuple[str, ...]:
@@ -74,6 +77,7 @@ class StudySpec:
             holdout=d.get("holdout", DEFAULT_HOLDOUT),
             scheduler=d.get("scheduler", "asha"),
             objective=d.get("objective", "hold"),
+            sampler=d.get("sampler", "tpe"),
         )
 
 

@@ -77,3 +77,28 @@ def test_bootstrap_distribution_shape_and_custom_statistic():
 def test_empty_stratum_is_an_error():
     with pytest.raises(ValueError, match="at least one run"):
         stratified_bootstrap_ci([np.ones(3), np.array([])])
+
+
+def test_probability_of_improvement_against_hand_counts():
+    from analysis.metrics import probability_of_improvement
+
+    # one task: of the 3 x 2 pairs X wins (2, 1), (3, 1), (3, 2.5) and ties (1, 1): 3.5 / 6
+    assert probability_of_improvement([1.0, 2.0, 3.0], [1.0, 2.5]) == pytest.approx(3.5 / 6)
+    x = np.array([[1.0, 0.0], [2.0, 1.0]])  # (runs, tasks): task 0 X always wins, task 1 half the pairs
+    y = np.array([[0.5, 0.5], [0.5, 1.5]])
+    # task 0: 4 of 4 pairs won; task 1: (0 vs 0.5) lose, (0 vs 1.5) lose, (1 vs 0.5) win, (1 vs 1.5) lose
+    assert probability_of_improvement(x, y) == pytest.approx((1.0 + 0.25) / 2)
+    assert probability_of_improvement(y, x) == pytest.approx(1 - (1.0 + 0.25) / 2)
+
+
+def test_probability_of_improvement_interval_brackets_the_point_and_is_degenerate_when_separated():
+    from analysis.metrics import probability_of_improvement_ci
+
+    point, low, high = probability_of_improvement_ci(np.arange(10.0) + 10, np.arange(10.0))
+    assert (point, low, high) == (1.0, 1.0, 1.0)  # every X run beats every Y run, in any resample
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(0.3, 1, size=(20, 2)), rng.normal(0, 1, size=(20, 2))
+    point, low, high = probability_of_improvement_ci(x, y, reps=500)
+    assert low < point < high and 0 < low and high < 1
+    with pytest.raises(ValueError, match="same tasks"):
+        probability_of_improvement_ci(np.zeros((3, 2)), np.zeros((3, 1)))
