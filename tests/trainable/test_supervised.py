@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import torch
+import pytest
 
 from trainable import TrainConfig
 from trainable.supervised import supervised_accuracy
@@ -11,8 +11,7 @@ from trainable.tasks import HELDOUT, TRAIN
 BLOBS = "tests.synthetic_contexts:blobs"
 
 
-def setup_module():
-    torch.set_num_threads(1)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_cross_entropy_learns_the_blobs_and_scores_both_splits_per_seed():
