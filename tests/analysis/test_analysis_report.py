@@ -118,8 +118,21 @@ def test_synthetic_study_without_confirmation_or_diagnosis(synthetic_study, tmp_
     assert "## Diagnosis" not in report
     assert summary["threshold"] == 0.9
     assert len(list((tmp_path / "out").glob("*.png"))) == 4
-    assert "PED-ANOVA" in summary["importance"]
     assert "### entropy_coef" in report and "| 0 |" in report  # no entropy bonus is its own group
+    importance = summary["importance"]
+    assert set(importance) == {"PED-ANOVA", "fANOVA"}
+    for name, result in importance.items():  # an evaluator's failure would be stored as "error"
+        assert set(result) == {"importances"}, (name, result)
+    # The planted effects (fake_study.synthetic_trials): encoding moves the objective most (scalar
+    # 0.01 against onehot 0.99 at n=100), then lr (a bump around 10^-2.5) and the baseline.
+    # reward_scale, batch_size and hidden plant nothing; entropy_coef's 0.8 for bonuses >= 3e-3
+    # is too small to rank.
+    fanova = list(importance["fANOVA"]["importances"])
+    assert fanova[:3] == ["encoding", "lr", "baseline"]
+    assert importance["fANOVA"]["importances"]["encoding"] > 0.5
+    planted, unplanted = ("encoding", "lr", "baseline"), ("reward_scale", "batch_size", "hidden")
+    assert max(fanova.index(axis) for axis in planted) < min(fanova.index(axis) for axis in unplanted)
+    assert list(importance["PED-ANOVA"]["importances"])[0] == "lr"  # the top 10%: lr near 10^-2.5
 
 
 def test_a_study_whose_search_trials_all_failed_still_gets_a_report(tmp_path):
