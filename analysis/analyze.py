@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import figures
-from analysis.axes import axis_labels, search_orders, short_label, varying_axes
+from analysis.axes import axis_labels, fixed_axes, search_orders, short_label, varying_axes
 from analysis.breakdown import (
     axis_table,
     collapse_shares,
@@ -92,6 +92,7 @@ def compute(data: StudyData, *, threshold: float) -> Findings:
         configs=configs,
         labels=labels,
         axes=axes,
+        held=fixed_axes(scored),
         scores=scores,
         winners=winners(scores, configs, tasks=tasks),
         best=pick_best(scores, configs, long) if len(scores) else None,
@@ -204,6 +205,7 @@ def summarize(f: Findings, data: StudyData) -> dict:
         "reference": f.reference,
         "supervised": f.supervised,
         "importance": f.importance,
+        "held_fixed": f.held,
         "figures": [file for file, _ in f.figures.values()],
         "skipped_files": f.skipped,
     }

@@ -11,7 +11,7 @@ import itertools
 import numpy as np
 import pandas as pd
 
-from contract.schema import CATEGORICAL, CONFIG_COLUMNS
+from contract.schema import AXIS_COLUMNS, CATEGORICAL, CONFIG_COLUMNS
 
 LOG_SCALE = ("lr", "entropy_coef", "batch_size", "hidden")
 MAX_DISTINCT = 8
@@ -21,6 +21,11 @@ BINS = 4
 def varying_axes(configs: pd.DataFrame) -> list[str]:
     """Config columns that take more than one value in `configs` (one row per config)."""
     return [c for c in CONFIG_COLUMNS if configs[c].nunique(dropna=True) > 1]
+
+
+def fixed_axes(configs: pd.DataFrame) -> dict[str, object]:
+    """{axis: its one value} for the axes every config in `configs` shares: the study held them."""
+    return {c: configs[c].dropna().tolist()[0] for c in AXIS_COLUMNS if configs[c].nunique(dropna=True) == 1}
 
 
 def format_value(value) -> str:

@@ -10,7 +10,7 @@ from analysis.axes import format_value
 from analysis.breakdown import COLLAPSE_MAX_DISTINCT, TOP_FRACTION
 from analysis.metrics import BOOTSTRAP_REPS
 from analysis.scoring import BOTH, ranked
-from contract.schema import INTEGER_ONLY, is_integer_task, task_label
+from contract.schema import CONFIG_COLUMNS, INTEGER_ONLY, is_integer_task, task_label
 
 MAX_ROWS = 20
 
@@ -27,6 +27,7 @@ class Findings:
     configs: pd.DataFrame
     labels: pd.DataFrame  # axis value (or bin) per scored config, one column per varying axis
     axes: list[str]
+    held: dict  # {axis: value} for the axes the study held fixed (one value for every config)
     scores: pd.DataFrame
     winners: dict
     best: dict | None
@@ -121,7 +122,7 @@ def _answer(f: Findings) -> str:
             "",
             _reference_line(label, ref, f),
             "",
-            _difference(ref["config"], f.best, f.axes),
+            _difference(ref["config"], f.best, f.held),
         ]
     lines += [_supervised_line(task, ref, f.best) for task, ref in f.supervised.items()]
     lines.append(_figure(f, "curves"))
@@ -180,15 +181,22 @@ def _reference_line(label: str, ref: dict, f: Findings) -> str:
     return f"The {label} scores {scored}."
 
 
-def _difference(reference: dict, best: dict, axes: list[str]) -> str:
+def _difference(reference: dict, best: dict, held: dict) -> str:
+    """Every setting where the best config and the forum preset differ, searched or not: an axis
+    the study held fixed is marked, since its value was given to the study, not found by it."""
     changes = [
         f"- `{a}`: {format_value(reference[a])} -> **{format_value(best[a])}**"
-        for a in axes
-        if reference.get(a) != best.get(a)
+        + (" (held fixed by the study: every config used it)" if a in held else "")
+        for a in CONFIG_COLUMNS
+        if a in reference and a in best and not _same(reference[a], best[a])
     ]
     if not changes:
-        return "The best config has the same settings as the forum preset on every axis the study varies."
+        return "The best config has the same settings as the forum preset."
     return "What the best config does differently from the forum preset:\n\n" + "\n".join(changes)
+
+
+def _same(a, b) -> bool:
+    return a == b or (pd.isna(a) and pd.isna(b))
 
 
 def _method(f: Findings) -> str:
@@ -308,6 +316,9 @@ def _importance(f: Findings) -> str:
             continue
         rows = [[axis, f"{value:.3f}"] for axis, value in result["importances"].items()]
         lines.append(_table(["axis", "importance (sums to 1)"], rows))
+    if f.held:
+        fixed = ", ".join(f"{a}={format_value(v)}" for a, v in f.held.items())
+        lines += ["", f"Not ranked, since the study held them fixed (one value for every config): {fixed}."]
     return "\n".join(lines)
 
 

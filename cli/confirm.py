@@ -22,7 +22,12 @@ from experiments.confirm import (
 
 def register(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser(
-        "confirm", help="re-train a study's top configs on fresh seeds", description=__doc__.splitlines()[0]
+        "confirm",
+        help="re-train a study's top configs on fresh seeds",
+        description="Re-train a study's top configs on fresh seeds, at the search's budget and at a"
+        " longer horizon, and add the runs to the study folder: the best of many configs is optimistic,"
+        " and only the long run shows inputs that get stuck late. `banditune analyze` then picks the"
+        " config that held.",
     )
     p.add_argument("results", metavar="RESULTS/NAME", help="a study folder (holds trials/)")
     p.add_argument(

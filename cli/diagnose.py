@@ -35,7 +35,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser(
         "diagnose",
         help="change the forum preset one axis at a time toward a target config",
-        description=__doc__.splitlines()[0],
+        description="Start from the forum preset and change one axis at a time to the target config's"
+        " value (--leave-one-out: start from the target and put one axis back at a time), train every"
+        " variant on the same seeds, and print which change fixes what; the rows go to"
+        " diagnose.parquet.",
     )
     add_tasks(p, defaults="the study's with --study, else ")
     p.add_argument(

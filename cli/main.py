@@ -15,6 +15,13 @@ import sys
 import traceback
 
 BAD_INPUT = (ValueError, FileNotFoundError, PermissionError)
+DESCRIPTION = (
+    "Find the settings that make REINFORCE learn a contextual bandit whose reward is a loss"
+    " (-|x - a|, or your own reward and contexts): train one config, search many with a Ray Tune +"
+    " Optuna study, then analyze, confirm and diagnose what the study found. Start with"
+    " `banditune train --n 100` (the trainer's defaults) or `banditune study --name laptop`"
+    " (a laptop-sized study); `banditune COMMAND --help` for each."
+)
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -28,7 +35,7 @@ class OneLineParser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     from cli import analyze, confirm, diagnose, scale, study, train
 
-    parser = OneLineParser(prog="banditune", description=__doc__.splitlines()[0])
+    parser = OneLineParser(prog="banditune", description=DESCRIPTION)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
     for module in (train, study, analyze, scale, diagnose, confirm):
         module.register(commands)

@@ -23,8 +23,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser(
         "study", help="run or resume a Ray Tune + Optuna study", description=__doc__.splitlines()[0]
     )
-    p.add_argument("--name", default="study", help="study folder name under --results")
-    p.add_argument("--results", default="results", metavar="DIR", help="results root folder")
+    p.add_argument("--name", default="study", help="study folder name under --results (default: study)")
+    p.add_argument(
+        "--results", default="results", metavar="DIR", help="results root folder (default: results)"
+    )
     p.add_argument(
         "--resume",
         action="store_true",

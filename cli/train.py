@@ -6,11 +6,25 @@ import argparse
 import functools
 import json
 import re
+import sys
 
 from cli.common import add_threads, apply_threads, check_threads
 from experiments.progress import Progress
 from study.axes import AXES, BY_NAME, CATEGORY
 from study.space import progress_line
+
+
+def samples(text: str) -> int:
+    """A count of samples as study and diagnose take it: 300000, 300k, 3M."""
+    from study.spec import parse_count
+
+    value = parse_count(text)
+    if value is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not allowed; expected a positive integer (300000, 300k, 3M)"
+        )
+    return value
+
 
 # Options that map one-to-one onto TrainConfig fields (option name -> type): the run's and the
 # clip range, then every axis of study.axes (its type from its kind).
@@ -19,8 +33,8 @@ RUN_OPTIONS = {
     "contexts": str,
     "holdout": float,
     "reward": str,
-    "sample_budget": int,
-    "eval_every": int,
+    "sample_budget": samples,
+    "eval_every": samples,
     "device": str,
     "clip": float,
 }
@@ -41,8 +55,8 @@ OPTION_HELP = {
     " fixed seed), a number in (0, 1)",
     "reward": "r(x, a): abs (-|x-a|), squared (-(x-a)^2), exact (1 if a == x) or"
     " package.module:function (imports and runs that code)",
-    "sample_budget": "samples per seed, an integer >= 1",
-    "eval_every": "samples between evaluations (progress lines), an integer >= 1",
+    "sample_budget": "samples per seed, a positive integer (300000, 300k, 3M)",
+    "eval_every": "samples between evaluations (progress lines), a positive integer (3000, 3k)",
     "device": "one of {DEVICES} (auto: CUDA when torch sees it, else the CPU)",
     "clip": "the ratio's clip range for --update-epochs > 1, a number > 0",
 }
@@ -131,13 +145,16 @@ def config_from_args(args: argparse.Namespace):
     from trainable import PRESETS, TrainConfig, read_config_file
 
     values: dict = {}
+    from_file: dict = {}
     if args.preset is not None:
         if args.preset not in PRESETS:
             raise ValueError(f"--preset {args.preset!r} is not allowed; expected one of {', '.join(PRESETS)}")
         values.update(PRESETS[args.preset])
     if args.config is not None:
-        values.update(read_config_file(args.config))
-    values.update({k: getattr(args, k) for k in CONFIG_OPTIONS if getattr(args, k) is not None})
+        from_file = read_config_file(args.config)
+        values.update(from_file)
+    flags = {k: getattr(args, k) for k in CONFIG_OPTIONS if getattr(args, k) is not None}
+    values.update(flags)
     if args.num_seeds is not None:
         if args.num_seeds < 1:
             raise ValueError(f"--num-seeds {args.num_seeds} is not allowed; expected an integer >= 1")
@@ -147,12 +164,36 @@ def config_from_args(args: argparse.Namespace):
     try:
         return TrainConfig.from_dict(values)
     except ValueError as error:
-        raise ValueError(as_option(str(error))) from None
+        raise ValueError(
+            as_option(str(error), config=args.config, from_file=set(from_file) - set(flags))
+        ) from None
 
 
-def as_option(message: str) -> str:
-    """'entropy_coef=-1 is ...' -> '--entropy-coef=-1 is ...': name the option the user typed."""
+def budget_note(args: argparse.Namespace, config) -> str | None:
+    """What a config file's fixed budget trains when --n moves it to another n, else None."""
+    from trainable import read_config_file
+
+    if args.config is None or args.sample_budget is not None:
+        return None
+    given = read_config_file(args.config)
+    fixed = given.get("sample_budget")
+    if "n" not in given or given["n"] == config.n or isinstance(fixed, dict) or fixed is None:
+        return None
+    return (
+        f"note: --config {args.config} fixes sample_budget={fixed:,} for n={given['n']}; at n={config.n}"
+        f" this trains {fixed:,} samples per seed ({fixed / config.n:,.0f} per input, against"
+        f" {fixed / given['n']:,.0f} at n={given['n']}); --sample-budget sets another"
+    )
+
+
+def as_option(message: str, *, config: str | None = None, from_file: set[str] = frozenset()) -> str:
+    """'entropy_coef=-1 is ...' -> '--entropy-coef=-1 is ...': name the option the user typed, or
+    the config file when the value (or an unknown key) came from it."""
     match = re.match(r"^([a-z_0-9]+)=", message)
+    if config is not None and (
+        message.startswith("unknown config key") or (match and match.group(1) in from_file)
+    ):
+        return f"--config {config!r}: {message}"
     if not match or match.group(1) not in {*CONFIG_OPTIONS, "seeds"}:
         return message
     return "--" + match.group(1).replace("_", "-") + message[len(match.group(1)) :]
@@ -164,6 +205,9 @@ def plan(args: argparse.Namespace):
 
     check_threads(args.threads)
     config = config_from_args(args)
+    note = budget_note(args, config)
+    if note:
+        print(f"banditune train: {note}", file=sys.stderr)
     try:
         trainer = Trainer(config)
     except ValueError as error:

@@ -37,7 +37,7 @@ from study.objective import OBJECTIVE_NAMES, objective
 from study.shipping import on_cluster
 from study.space import axis_values, default_point, describe, progress_line, search_space
 from study.spec import Resources, StudySpec
-from study.summary import print_summary
+from study.summary import print_summary, watch_command
 from study.supervised import supervised_reference
 from study.trial import TrialRun, load_curves, result_key, summary, write_result
 from trainable.config import PRESETS
@@ -158,6 +158,11 @@ def _print_start(name, spec, paths, settings, max_concurrent: int, *, chosen: bo
         f" {each} each, {max_concurrent} at a time"
         f"{'' if chosen else ' (all the cluster holds; --max-concurrent sets it)'};"
         f" results in {paths.root}",
+        flush=True,
+    )
+    print(
+        f"watch it live: {watch_command(paths)}  (then open http://127.0.0.1:8080;"
+        " pip install -e '.[watch]' installs optuna-dashboard)",
         flush=True,
     )
 

@@ -120,12 +120,12 @@ def parse_budget(text: str, tasks: tuple[str, ...], *, study: bool) -> dict[str,
     budgets = {task: default_budget(task, study=study) for task in tasks}
     text = text.strip()
     if "=" not in text:
-        value = _count(text)
+        value = parse_count(text)
         check(value is not None, "--sample-budget", text, _BUDGET_HELP)
         return dict.fromkeys(tasks, value)
     for part in text.split(","):
         key, sep, raw = part.rpartition("=")
-        value = _count(raw)
+        value = parse_count(raw)
         check(bool(sep) and bool(key.strip()) and value is not None, "--sample-budget", text, _BUDGET_HELP)
         check(
             key.strip() in tasks,
@@ -137,8 +137,8 @@ def parse_budget(text: str, tasks: tuple[str, ...], *, study: bool) -> dict[str,
     return budgets
 
 
-def _count(text: str) -> int | None:
-    """'3M' -> 3000000; None unless a positive whole count."""
+def parse_count(text: str) -> int | None:
+    """'3M' -> 3000000, '300k' -> 300000; None unless a positive whole count."""
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kKmM]?)\s*", text)
     if not match:
         return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
 
 import pandas as pd
@@ -13,6 +14,11 @@ from study.objective import OBJECTIVE_NAMES
 from study.spec import StudySpec
 
 TOP = 5
+
+
+def watch_command(paths: StudyPaths) -> str:
+    """The command that shows the study live in a browser (optuna-dashboard reads its journal)."""
+    return f"optuna-dashboard {shlex.quote(str(paths.journal))}"
 
 
 def trials_frame(paths: StudyPaths) -> pd.DataFrame:

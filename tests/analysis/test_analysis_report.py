@@ -159,3 +159,22 @@ def test_a_single_n_study_has_winners_at_that_n_and_both(tmp_path):
     assert [w["trial_id"] for w in summary["winners"]["both"]] == ["good"]
     config = json.loads((tmp_path / "out" / "best_config.json").read_text())
     assert config["n"] == 10 and config["sample_budget"] == BUDGET[10]
+
+
+def test_the_report_names_settings_the_study_held_fixed(tmp_path):
+    """reward_scale standardize for every search config, raw for the forum: the short answer lists
+    it among the differences, marked as held fixed, and the importance ranking names it unranked."""
+    trials = [
+        trial("good", PLANTED_A, {10: [1.0] * 5}),
+        trial("bad", {**PLANTED_A, "encoding": "scalar", "lr": 1e-3}, {10: [0.6] * 5}),
+        trial("forum", FORUM, {10: [0.6] * 5}, phase="reference"),
+    ]
+    root = write_study(tmp_path / "held", trials, ns=(10,))
+    summary = analyze(root)
+    assert summary["held_fixed"]["reward_scale"] == "standardize"
+    assert "reward_scale" not in summary["importance"]["PED-ANOVA"].get("importances", {})
+    report = (root / "report" / "report.md").read_text()
+    assert "- `reward_scale`: raw -> **standardize** (held fixed by the study" in report
+    assert "- `encoding`: scalar -> **onehot**\n" in report  # searched: not marked
+    importance = report[report.index("## Hyperparameter importance") : report.index("## Failures")]
+    assert "held them fixed" in importance and "reward_scale=standardize" in importance

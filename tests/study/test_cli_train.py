@@ -44,6 +44,35 @@ def test_flags_override_the_preset_and_the_config_file(tmp_path, capsys):
     assert "n=12" in out and "encoding=fourier" in out and "lr=0.002" in out
 
 
+def test_budgets_take_k_and_m_as_the_study_does(capsys):
+    argv = ["--n", "10", "--sample-budget", "2k", "--eval-every", "1k", "--batch-size", "200", "--json"]
+    code, out, _ = run_cli(capsys, *argv)
+    assert code == 0 and json.loads(out.strip().splitlines()[-1])["samples"] == 2000
+
+
+def test_a_bad_value_in_a_config_file_names_the_file_and_a_flag_names_the_flag(tmp_path, capsys):
+    config = tmp_path / "mine.json"
+    config.write_text(json.dumps({"batch_size": 0, "lr": 0.01}))
+    code, _, err = run_cli(capsys, "--config", str(config))
+    assert code == 2 and f"--config {str(config)!r}: batch_size=0 is not allowed" in err
+    code, _, err = run_cli(capsys, "--config", str(config), "--batch-size", "64", "--lr", "-1")
+    assert code == 2 and err.strip().endswith("--lr=-1.0 is not allowed; expected a finite number > 0")
+    config.write_text(json.dumps({"batch_size": 64, "learning_rate": 0.01}))
+    code, _, err = run_cli(capsys, "--config", str(config))
+    assert code == 2 and f"--config {str(config)!r}: unknown config key(s) ['learning_rate']" in err
+
+
+def test_a_config_file_budget_fixed_for_another_n_says_what_it_trains(tmp_path, capsys):
+    config = tmp_path / "best.json"
+    config.write_text(json.dumps({"n": 100, "sample_budget": 3000, "batch_size": 200}))
+    code, out, err = run_cli(capsys, "--config", str(config), "--n", "10", "--json")
+    assert code == 0 and json.loads(out.strip().splitlines()[-1])["samples"] == 3000
+    assert f"--config {config} fixes sample_budget=3,000 for n=100; at n=10 this trains 3,000 samples" in err
+    assert "(300 per input, against 30 at n=100); --sample-budget sets another" in err
+    code, out, err = run_cli(capsys, "--config", str(config), "--n", "10", "--sample-budget", "2k", "--json")
+    assert code == 0 and "fixes sample_budget" not in err
+
+
 @pytest.mark.parametrize(
     "argv, expected",
     [
@@ -56,8 +85,12 @@ def test_flags_override_the_preset_and_the_config_file(tmp_path, capsys):
         (["--lr", "-1"], "--lr=-1.0 is not allowed"),
         (["--entropy-coef", "-0.5"], "--entropy-coef=-0.5 is not allowed; expected a finite number >= 0"),
         (["--batch-size", "0"], "--batch-size=0 is not allowed"),
-        (["--sample-budget", "-5"], "--sample-budget=-5 is not allowed"),
-        (["--sample-budget", "lots"], "argument --sample-budget: invalid int value: 'lots'"),
+        (
+            ["--sample-budget", "-5"],
+            "argument --sample-budget: '-5' is not allowed; expected a positive integer",
+        ),
+        (["--sample-budget", "lots"], "argument --sample-budget: 'lots' is not allowed"),
+        (["--sample-budget", "2.5"], "argument --sample-budget: '2.5' is not allowed"),
         (["--device", "tpu"], "--device='tpu' is not allowed"),
         pytest.param(
             ["--device", "cuda"],
