@@ -92,11 +92,6 @@ def test_a_config_file_budget_fixed_for_another_n_says_what_it_trains(tmp_path, 
         (["--sample-budget", "lots"], "argument --sample-budget: 'lots' is not allowed"),
         (["--sample-budget", "2.5"], "argument --sample-budget: '2.5' is not allowed"),
         (["--device", "tpu"], "--device='tpu' is not allowed"),
-        pytest.param(
-            ["--device", "cuda"],
-            "--device='cuda' is not allowed; expected auto or cpu",
-            marks=pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA present"),
-        ),
         (["--config", "tests/study/test_cli_train.py"], "not valid JSON or YAML"),
         (["--num-seeds", "0"], "--num-seeds 0 is not allowed"),
         (["--seeds", "1", "1"], "a non-empty list of distinct integers >= 0"),
@@ -117,6 +112,21 @@ def test_bad_input_exits_2_with_one_line_naming_it(capsys, argv, expected):
     assert code == 2 and out == ""
     assert len(err.strip().splitlines()) == 1, err
     assert expected in err
+
+
+def test_device_cuda_trains_where_torch_sees_cuda_and_exits_2_elsewhere(capsys):
+    argv = ["--device", "cuda", "--n", "10", "--sample-budget", "1024", "--batch-size", "256", "--json"]
+    code, out, err = run_cli(capsys, *argv)
+    if torch.cuda.is_available():
+        assert code == 0, err
+        assert json.loads(out.strip().splitlines()[-1])["samples"] == 1024
+    else:
+        assert code == 2 and out == ""
+        assert (
+            err.strip()
+            == "banditune train: error: --device='cuda' is not allowed; expected auto or cpu:"
+            + (" torch sees no CUDA device on this machine")
+        )
 
 
 def test_bad_input_from_the_shell_has_no_traceback(tmp_path):

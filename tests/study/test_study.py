@@ -13,6 +13,7 @@ from pathlib import Path
 import optuna
 import pyarrow.parquet as pq
 import pytest
+import torch
 from ray import tune
 
 from cli import main as cli
@@ -24,6 +25,8 @@ from tests.study.gpu_probe import probe
 from trainable import TrainConfig
 
 pytestmark = pytest.mark.slow
+# The device of a trial given the session's one (logical) GPU: GPU 0 where torch sees CUDA.
+DEVICE = "cuda:0" if torch.cuda.is_available() else "cpu"
 
 
 def run(results, name, *argv) -> int:
@@ -54,7 +57,7 @@ def test_tiny_study_writes_rows_curves_study_json_and_journal(ray_session, tmp_p
     assert {(r["n"], r["seed"]) for r in reference} == {(n, s) for n in (10, 100) for s in range(3)}
     assert {r["status"] for r in search} <= {"finished", "stopped_early"}
     assert all(r["exact_match"] is not None and r["objective"] is not None for r in rows)
-    assert {r["device"] for r in rows} == {"cpu"}  # a logical GPU, no CUDA: the CPU is used
+    assert {r["device"] for r in rows} == {DEVICE}  # a logical GPU without CUDA: the CPU
     assert (reference[0]["encoding"], reference[0]["baseline"], reference[0]["batch_size"]) == (
         "scalar",
         "none",
@@ -137,6 +140,29 @@ def test_fifo_sweep_in_narrowed_ranges_trains_every_trial_to_the_end(ray_session
     assert meta["spec"]["scheduler"] == "fifo" and meta["spec"]["space"]["batch_size"] == [256]
 
 
+def test_asha_stops_the_weaker_trials_of_a_real_study_early(ray_session, tmp_path):
+    """One trial at a time (so the study is the same on every run), n=10, 4 reports: a trial
+    below the best third of those before it at a rung is stopped there."""
+    argv = ["--n", "10", "--num-seeds", "2", "--sample-budget", "10=8k", "--reports", "4"]
+    argv += ["--trials", "5", "--max-concurrent", "1", "--gpus-per-trial", "0"]
+    assert cli.main(["study", "--results", str(tmp_path), "--name", "asha", *argv]) == 0
+    root = tmp_path / "asha"
+    rows = [r for t in read_all(root / "trials") for r in t.to_pylist() if r["phase"] == "search"]
+    status = {r["trial_id"]: r["status"] for r in rows}
+    stopped = {t for t, s in status.items() if s == "stopped_early"}
+    assert stopped and set(status.values()) == {"finished", "stopped_early"}, status
+    reports = {}
+    for r in (r for t in read_all(root / "curves") for r in t.to_pylist()):
+        reports.setdefault(r["trial_id"], set()).add(r["report"])
+    for r in rows:
+        if r["trial_id"] in stopped:
+            assert r["samples"] < 8_000 and len(reports[r["trial_id"]]) < 4
+        else:
+            assert r["samples"] >= 8_000 and reports[r["trial_id"]] == set(range(4))
+    best_stopped = max(r["objective"] for r in rows if r["trial_id"] in stopped)
+    assert best_stopped < max(r["objective"] for r in rows if r["trial_id"] not in stopped)
+
+
 def test_same_name_without_resume_is_refused(ray_session, tmp_path, capsys):
     (tmp_path / "taken").mkdir()
     (tmp_path / "taken" / "study.json").write_text("{}")
@@ -214,7 +240,7 @@ def test_four_quarter_gpu_trials_share_one_gpu_at_the_same_time(ray_session, tmp
     assert all(r["together"] for r in results)  # all four ran at once
     assert [r["gpu_ids"] for r in results] == [["0"]] * 4
     assert [r["visible"] for r in results] == ["0"] * 4  # Ray's CUDA_VISIBLE_DEVICES
-    assert [r["device"] for r in results] == ["cpu"] * 4  # no CUDA here: CPU fallback
+    assert [r["device"] for r in results] == [DEVICE] * 4  # without CUDA: the CPU
 
 
 def trial_workers(raylet_pid: int) -> list[int]:

@@ -37,13 +37,28 @@ def test_bad_values_name_the_field_the_value_and_what_is_allowed(field, value, a
     assert message.startswith(f"{field}={value!r}") and allowed in message
 
 
-def test_cuda_is_refused_where_torch_sees_none():
+def test_cuda_trains_where_torch_sees_it_and_is_refused_elsewhere():
     import torch
 
-    if torch.cuda.is_available():
-        pytest.skip("this machine has CUDA")
-    with pytest.raises(ValueError, match="device='cuda'.*no CUDA device"):
-        TrainConfig(device="cuda")
+    from trainable import Trainer
+
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="device='cuda'.*no CUDA device"):
+            TrainConfig(device="cuda")
+        return
+    trainer = Trainer(TrainConfig(device="cuda", n=10, seeds=(0, 1), batch_size=256, sample_budget=1024))
+    metrics = trainer.run(1024)
+    assert trainer.device.type == "cuda" and next(trainer.policy.parameters()).is_cuda
+    assert metrics.samples == 1024 and metrics.exact_match.shape == (2,)
+
+
+def test_auto_is_the_device_torch_sees():
+    import torch
+
+    from trainable import Trainer
+
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert Trainer(TrainConfig(n=10, batch_size=256, sample_budget=256)).device.type == expected
 
 
 def test_group_baselines_need_whole_groups_in_a_batch():
