@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 
 DEFAULT_NS = (10, 100)
-# One torch thread per process: the models are tiny, and with torch's default threads three
-# trainings at once on 2 cores ran 20x slower than one alone (benchmarks/threads.py).
+# One torch thread per process: the models are tiny, and with 2 threads each three trainings at
+# once on 2 cores took 7.31x the wall time of one alone at n=100, 1.58x with 1 thread each
+# (benchmarks/threads.py; docs/benchmarks.md, "Threads").
 DEFAULT_THREADS = 1
 
 

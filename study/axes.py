@@ -70,7 +70,8 @@ AXES = (
         "action_encoding",
         CATEGORY,
         ("onehot",),
-        "how the output layer sees the actions (fourier: adds a part smooth in the action)",
+        "how the output layer sees the actions (fourier: adds a learned function of the action's"
+        " index, so neighbours move together)",
         allowed=ACTION_ENCODINGS,
         speed=ACTION_ENCODINGS,
         alias="--action-encodings",

@@ -85,7 +85,7 @@ def test_the_winners_entropy_and_lr_ranges():
     assert f"{linear} of the {len(WINNERS)} winners anneal it linearly" in findings
 
 
-def test_the_three_causes_are_the_diagnosis():
+def test_the_four_causes_are_the_diagnosis():
     text, findings = flat(README), flat(FINDINGS)
     assert DIAGNOSIS["sample_budget"] == {"10": 30_000, "100": BEST["sample_budget"]}
     assert DIAGNOSIS["seeds"] == [0, 1, 2] and "seeds 0-2, 300k samples" in text
@@ -98,6 +98,11 @@ def test_the_three_causes_are_the_diagnosis():
     assert f"**{encoding['exact_match']:.3f}**" in findings and f"**{scale['exact_match']:.2f}**" in findings
     assert f"**{entropy['exact_match']:.3f}**, with {entropy['stuck']:.0f} of 100 inputs stuck" in findings
     assert put_back("baseline")["exact_match"] == 1.0 and "changes nothing, 1.00" in findings
+    stuck = f"**{scale['exact_match']:.2f}**, {scale['stuck']:.0f} of 100 inputs stuck"
+    assert stuck in text and stuck.replace("**, ", "**, with ") in findings
+    slow = put_back("lr")
+    assert slow["stuck"] == 0 and f"{slow['exact_match']:.2f} in 300k samples, with no input stuck" in text
+    assert f"**{slow['exact_match']:.2f}** in 300k samples, with no input stuck" in findings
 
 
 def test_findings_diagnosis_table_is_the_published_file():
@@ -208,3 +213,49 @@ def test_findings_lr_and_bonus_sweep_tables_are_the_published_files():
         at = 5 if n == "10" else 3  # after "lr | 11 of 12", and "(0.32-1.79)" at N=10
         bonus = [r["entropy_coef"], r["entropy_coef_low"], r["entropy_coef_high"]]
         assert _same(table[n][at : at + 3], bonus), n
+
+
+def _which_config_rows() -> dict[str, list[str]]:
+    """README's which-config table: 'task, use' -> its cells."""
+    rest = README[README.index("## Which config when") :]
+    rows = [line.strip("| ").split(" | ") for line in rest.splitlines() if line.startswith("| ")]
+    return {f"{r[0]}, {r[1]}": r for r in rows[1:]}
+
+
+BEST_ID = SUMMARY["best"]["trial_id"]
+
+
+def test_the_which_config_table_is_the_published_files():
+    rows = _which_config_rows()
+    fast = json.loads((ROOT / "docs" / "fast_config.json").read_text())
+    budget, batch = fast["sample_budget"], fast["batch_size"]
+    for n, shown in ((10, "1.58k"), (100, "50k"), (1000, "1.58M")):
+        value = budget["coef"] * n ** budget["exponent"]
+        assert f"{value / 1e6:.3g}M" == shown or f"{value / 1e3:.3g}k" == shown, (n, shown)
+        assert rows[f"N={n}, fast_config"][2] == shown
+    rules = f"rules in N ({batch['coef']} N^{batch['exponent']}, {budget['coef']} N^{budget['exponent']})"
+    assert rules in flat(README)
+    best = rows["N=10 / 100, best_config"]
+    assert best[2] == f"{k(DIAGNOSIS['sample_budget']['10'])} / {k(BEST['sample_budget'])}"
+    mine = [r for r in SUMMARY["confirmation"] if r["trial_id"] == BEST_ID and r["n"] in ("10", "100")]
+    held = len(mine) == 2 and all(
+        r[f"{h}_{w}"] == v
+        for r in mine
+        for w in ("confirm", "long")
+        for h, v in (("iqm", 1.0), ("stuck", 0), ("seeds", 10))
+    )
+    assert held and best[5] == "10 fresh seeds, at the budget and at 5x: 1.00, none stuck"
+    low, high = defaults.MIN_SAMPLE_BUDGET // 1000, defaults.MAX_SAMPLE_BUDGET // 1_000_000
+    per_input = defaults.SAMPLES_PER_INPUT // 1000
+    assert rows["N=10 to 1000, your own reward, the defaults"][2] == f"{per_input}k N, {low}k to {high}M"
+    assert rows["a context set (digits), the defaults"][2] == f"{defaults.CONTEXTS_SAMPLE_BUDGET // 10**6}M"
+
+
+def test_the_published_report_names_the_settings_its_study_held_fixed():
+    held = SUMMARY["held_fixed"]
+    assert held["reward_scale"] == BEST["reward_scale"] == "standardize"
+    assert not set(held) & set(SUMMARY["importance"]["PED-ANOVA"]["importances"])
+    report = (ROOT / "docs" / "report.md").read_text()
+    assert "- `reward_scale`: raw -> **standardize** (held fixed by the study" in report
+    fixed = ", ".join(f"{axis}={value}" for axis, value in held.items())
+    assert f"the study held them fixed (one value for every config): {fixed}." in report

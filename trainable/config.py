@@ -149,8 +149,9 @@ def resolve_rules(values: dict) -> dict:
     return out
 
 
-# The forum thread's fixed version: raw scalar input, no baseline, tiny entropy bonus,
-# Adam 1e-3, one update per 50 samples, inputs cycling through 0..n-1.
+# The forum program as fixed in its thread (no discounting across independent samples, one update
+# per 50 samples), its failure kept: raw scalar input, no baseline, tiny entropy bonus, Adam 1e-3,
+# inputs cycling through 0..n-1.
 FORUM = dict(
     encoding="scalar",
     baseline="none",
