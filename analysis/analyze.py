@@ -18,7 +18,7 @@ from analysis.breakdown import (
     failed_trials,
 )
 from analysis.importance import param_importances
-from analysis.load import StudyData, check_study_dir, load_study
+from analysis.load import StudyData, check_study_dir, load_study, study_name
 from analysis.report import Findings, render
 from analysis.scoring import (
     BOTH,
@@ -40,12 +40,19 @@ TOP_CURVES = 3
 TOP_PARALLEL = 15
 
 
-def check_inputs(results_dir: str | Path, *, threshold: float, out: str | Path | None) -> tuple[Path, Path]:
-    """Validate the arguments before any work: (study folder, output folder) or a one-line ValueError."""
+def check_inputs(
+    results_dir: str | Path, *, threshold: float, out: str | Path | None
+) -> tuple[Path | str, Path]:
+    """Validate the arguments before any work: (study folder, output folder) or a one-line
+    ValueError. The report goes to RESULTS/NAME/report by default, or to NAME-report in the
+    current folder for a study read from storage (a URI)."""
     if not isinstance(threshold, (int, float)) or not 0 < threshold <= 1:
         raise ValueError(f"--threshold {threshold!r} is not allowed: use a number in (0, 1]")
     root = check_study_dir(results_dir)
-    out_dir = Path(out) if out is not None else StudyPaths(root).report
+    if out is not None:
+        out_dir = Path(out)
+    else:
+        out_dir = StudyPaths(root).report if isinstance(root, Path) else Path(f"{study_name(root)}-report")
     if out_dir.exists() and not out_dir.is_dir():
         raise ValueError(f"--out {str(out_dir)!r} is a file: give a folder (created if missing)")
     return root, out_dir
@@ -84,7 +91,7 @@ def compute(data: StudyData, *, threshold: float) -> Findings:
         competing_runs(trials, phase=CONFIRM, horizon="long"), tasks=tasks, threshold=threshold
     )
     return Findings(
-        study=str(data.meta.get("name") or data.root.name),
+        study=str(data.meta.get("name") or study_name(data.root)),
         threshold=threshold,
         tasks=tasks,
         seeds=int(runs.groupby(["trial_id", "task"])["seed"].nunique().max()) if len(runs) else 0,

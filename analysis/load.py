@@ -1,4 +1,6 @@
-"""Read a study folder (trials/, curves/, diagnose.parquet, study.json) with PyArrow.
+"""Read a study folder (trials/, curves/, diagnose.parquet, study.json) with PyArrow: a local
+folder, or a study's copy in storage (`s3://bucket/prefix/NAME`, `gs://...`: any URI pyarrow's
+file systems open), read in place.
 
 A file that cannot be read (missing, corrupt, truncated, wrong schema) is skipped with a
 `SkippedFileWarning` naming it; the skipped files are kept in `StudyData.skipped` for the report.
@@ -7,15 +9,19 @@ A file that cannot be read (missing, corrupt, truncated, wrong schema) is skippe
 from __future__ import annotations
 
 import json
+import os
+import posixpath
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.fs
 import pyarrow.parquet as pq
 
-from contract.layout import StudyPaths
+from contract.layout import DIAGNOSE_FILE
 from contract.schema import (
     CONFIG_COLUMNS,
     CURVE_REQUIRED,
@@ -30,7 +36,7 @@ from contract.schema import (
     is_integer_task,
 )
 
-__all__ = ["CONFIG_COLUMNS", "SkippedFileWarning", "StudyData", "check_study_dir", "load_study"]
+__all__ = ["CONFIG_COLUMNS", "SkippedFileWarning", "StudyData", "check_study_dir", "load_study", "study_name"]
 
 
 class SkippedFileWarning(UserWarning):
@@ -41,7 +47,7 @@ class SkippedFileWarning(UserWarning):
 class StudyData:
     """Everything `analyze` reads from one study folder."""
 
-    root: Path
+    root: Path | str  # a folder, or a storage URI
     meta: dict
     trials: pd.DataFrame
     curves: pd.DataFrame
@@ -56,26 +62,87 @@ class StudyData:
         return ordered_tasks(given or self.trials["task"].dropna().unique())
 
 
-def check_study_dir(results_dir: str | Path) -> Path:
-    """Return the study folder as a Path; ValueError (one line) when it is not a study."""
-    root = Path(results_dir)
-    if not root.is_dir():
-        raise ValueError(f"results folder {str(root)!r} does not exist or is not a folder")
-    trials = StudyPaths(root).trials
-    if not trials.is_dir():
-        raise ValueError(f"{str(root)!r} is not a study: no trials/ folder")
-    if not _parquet_files(trials):
-        raise ValueError(f"{str(root)!r} is not a study yet: trials/ holds no .parquet files")
-    return root
+@dataclass(frozen=True)
+class Location:
+    """A file or folder on a pyarrow file system, `shown` as the user gave it."""
+
+    fs: pyarrow.fs.FileSystem
+    path: str
+    shown: str
+
+    @classmethod
+    def of(cls, given: str | Path) -> Location:
+        """A local path or a URI (s3://bucket/key?options, gs://...)."""
+        if is_uri(given):
+            fs, path = pyarrow.fs.FileSystem.from_uri(str(given))
+            return cls(fs, path, str(given))
+        return cls(pyarrow.fs.LocalFileSystem(), str(Path(given).expanduser().absolute()), str(given))
+
+    def __truediv__(self, name: str) -> Location:
+        shown = self.shown
+        if is_uri(shown):  # the name goes into the URI's path, before its options
+            url = urlsplit(shown)
+            shown = url._replace(path=posixpath.join(url.path, name)).geturl()
+        else:
+            shown = str(Path(shown) / name)
+        return Location(self.fs, posixpath.join(self.path, name), shown)
+
+    @property
+    def kind(self) -> pyarrow.fs.FileType:
+        return self.fs.get_file_info(self.path).type
+
+    def children(self) -> list[Location]:
+        """Everything in this folder, sorted by name; [] when it is not a folder."""
+        if self.kind != pyarrow.fs.FileType.Directory:
+            return []
+        if isinstance(self.fs, pyarrow.fs.LocalFileSystem):  # broken links too: skipped with a warning
+            names = os.listdir(self.path)
+        else:
+            names = [info.base_name for info in self.fs.get_file_info(pyarrow.fs.FileSelector(self.path))]
+        return sorted((self / name for name in names), key=lambda child: child.path)
+
+    def __str__(self) -> str:
+        return self.shown
 
 
-def read_table(path: Path, *, schema: pa.Schema, required: frozenset) -> pa.Table:
+def is_uri(given: str | Path) -> bool:
+    return "://" in str(given)
+
+
+def study_name(root: Path | str) -> str:
+    """The last part of a study folder's path or URI: the study's name."""
+    path = urlsplit(str(root)).path if is_uri(root) else str(root)
+    return posixpath.basename(path.rstrip("/"))
+
+
+def check_study_dir(results_dir: str | Path) -> Path | str:
+    """Return the study folder (a Path, or the URI as given); ValueError (one line) when it is
+    not a study."""
+    root = Location.of(results_dir)
+    try:
+        if root.kind != pyarrow.fs.FileType.Directory:
+            raise ValueError(f"results folder {root.shown!r} does not exist or is not a folder")
+        trials = root / "trials"
+        if trials.kind != pyarrow.fs.FileType.Directory:
+            raise ValueError(f"{root.shown!r} is not a study: no trials/ folder")
+        if not _parquet_files(trials):
+            raise ValueError(f"{root.shown!r} is not a study yet: trials/ holds no .parquet files")
+    except (OSError, pa.ArrowException) as error:  # storage that cannot be reached
+        message = str(error).strip().splitlines()[0] if str(error).strip() else "no message"
+        raise ValueError(
+            f"results {root.shown!r} cannot be read ({type(error).__name__}: {message})"
+        ) from None
+    return str(results_dir) if is_uri(results_dir) else Path(results_dir)
+
+
+def read_table(path: Path | Location, *, schema: pa.Schema, required: frozenset) -> pa.Table:
     """Read one Parquet file and cast it to `schema`; optional columns it lacks become null.
 
     Raises (OSError, pyarrow errors, ValueError) when the file cannot be read, lacks a required
     column, or holds a column whose type cannot be cast.
     """
-    table = pq.read_table(path)
+    where = path if isinstance(path, Location) else Location.of(path)
+    table = pq.read_table(where.path, filesystem=where.fs)
     missing = sorted(required - set(table.column_names))
     if missing:
         raise ValueError(f"missing column(s) {', '.join(missing)}")
@@ -88,10 +155,12 @@ def read_table(path: Path, *, schema: pa.Schema, required: frozenset) -> pa.Tabl
     return pa.Table.from_arrays(columns, schema=schema)
 
 
-def read_folder(folder: Path, *, schema: pa.Schema, required: frozenset, skipped: list[str]) -> pd.DataFrame:
+def read_folder(
+    folder: Path | Location, *, schema: pa.Schema, required: frozenset, skipped: list[str]
+) -> pd.DataFrame:
     """Concatenate every readable *.parquet in `folder`; unreadable ones go to `skipped`."""
     tables = []
-    for path in _parquet_files(folder):
+    for path in _parquet_files(folder if isinstance(folder, Location) else Location.of(folder)):
         table = _read_or_skip(path, schema=schema, required=required, skipped=skipped)
         if table is not None:
             tables.append(table)
@@ -103,20 +172,21 @@ def read_folder(folder: Path, *, schema: pa.Schema, required: frozenset, skipped
 def load_study(results_dir: str | Path) -> StudyData:
     """Read a study folder; ValueError when it is not a study or no trial file is readable."""
     root = check_study_dir(results_dir)
+    folder = Location.of(root)
     skipped: list[str] = []
-    paths = StudyPaths(root)
-    trials = read_folder(paths.trials, schema=TRIAL_SCHEMA, required=TRIAL_REQUIRED, skipped=skipped)
+    trials = read_folder(folder / "trials", schema=TRIAL_SCHEMA, required=TRIAL_REQUIRED, skipped=skipped)
     if trials.empty:
         raise ValueError(f"{str(root)!r}: no readable trial rows in trials/ ({len(skipped)} skipped)")
-    curves_dir = paths.curves
-    if curves_dir.is_dir():
+    curves_dir = folder / "curves"
+    if curves_dir.kind == pyarrow.fs.FileType.Directory:
         curves = read_folder(curves_dir, schema=CURVE_SCHEMA, required=CURVE_REQUIRED, skipped=skipped)
     else:
         _skip(skipped, curves_dir, "no curves/ folder: learning curves are left out")
         curves = CURVE_SCHEMA.empty_table().to_pandas()
     diagnose = None
-    diagnose_path = paths.diagnose
-    if diagnose_path.exists() or diagnose_path.is_symlink():
+    top = {child.path: child for child in folder.children()}
+    diagnose_path = folder / DIAGNOSE_FILE
+    if diagnose_path.path in top:  # a broken link too: skipped with a warning
         table = _read_or_skip(
             diagnose_path, schema=DIAGNOSE_SCHEMA, required=DIAGNOSE_REQUIRED, skipped=skipped
         )
@@ -131,7 +201,7 @@ def load_study(results_dir: str | Path) -> StudyData:
     for column, value in SPEED_COLUMNS.items():  # files written before the speed axes: defaults
         if column in trials:
             trials[column] = trials[column].fillna(value).astype(type(value))
-    return StudyData(root, _read_meta(root, skipped), trials, curves, diagnose, skipped)
+    return StudyData(root, _read_meta(folder / "study.json", skipped), trials, curves, diagnose, skipped)
 
 
 def ordered_tasks(tasks) -> list[str]:
@@ -140,13 +210,17 @@ def ordered_tasks(tasks) -> list[str]:
     return sorted(filter(is_integer_task, tasks), key=int) + [t for t in tasks if not is_integer_task(t)]
 
 
-def _parquet_files(folder: Path) -> list[Path]:
+def _parquet_files(folder: Location) -> list[Location]:
     """The *.parquet files of a folder, sorted; hidden (temporary) files are not results."""
-    return sorted(p for p in folder.glob("*.parquet") if not p.name.startswith("."))
+    return [
+        child
+        for child in folder.children()
+        if child.path.endswith(".parquet") and not posixpath.basename(child.path).startswith(".")
+    ]
 
 
 def _read_or_skip(
-    path: Path, *, schema: pa.Schema, required: frozenset, skipped: list[str]
+    path: Location, *, schema: pa.Schema, required: frozenset, skipped: list[str]
 ) -> pa.Table | None:
     try:
         return read_table(path, schema=schema, required=required)
@@ -159,10 +233,10 @@ def _read_or_skip(
         return None
 
 
-def _read_meta(root: Path, skipped: list[str]) -> dict:
-    path = StudyPaths(root).study_json
+def _read_meta(path: Location, skipped: list[str]) -> dict:
     try:
-        meta = json.loads(path.read_text())
+        with path.fs.open_input_stream(path.path) as stream:
+            meta = json.loads(stream.read())
     except (OSError, ValueError) as error:
         _skip(skipped, path, f"{type(error).__name__}: study metadata left out")
         return {}
@@ -172,7 +246,7 @@ def _read_meta(root: Path, skipped: list[str]) -> dict:
     return meta
 
 
-def _skip(skipped: list[str], path: Path, reason: str) -> None:
+def _skip(skipped: list[str], path: Location, reason: str) -> None:
     message = f"{path}: {reason}"
     skipped.append(message)
     warnings.warn(f"skipping {message}", SkippedFileWarning, stacklevel=3)

@@ -20,7 +20,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from analysis.load import check_study_dir, load_study  # noqa: E402
+from analysis.load import check_study_dir, load_study, study_name  # noqa: E402
 from analysis.scoring import competing_runs, config_table, ranked, score_configs  # noqa: E402
 from contract.layout import StudyPaths  # noqa: E402
 from contract.schema import SEARCH, THRESHOLD, integer_task, is_integer_task  # noqa: E402
@@ -60,7 +60,7 @@ def top_configs(results: list[str | Path], *, top: int, threshold: float = THRES
                 config = configs.loc[score["trial_id"]]
                 rows.append(
                     {
-                        "study": data.root.name,
+                        "study": study_name(data.root),
                         "n": n,
                         "rank": rank,
                         "trial_id": score["trial_id"],

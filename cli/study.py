@@ -284,7 +284,7 @@ def plan(args: argparse.Namespace):
         max_concurrent=args.max_concurrent,
     )
     if args.resume:
-        paths = prepare_folder(args.results, args.name, resume=True)
+        paths = prepare_folder(args.results, args.name, resume=True, storage=args.storage)
         saved, meta = load_saved_spec(paths)
         spec = spec_from_args(args, base=saved)
         if args.storage is not None:

@@ -4,6 +4,7 @@ trainable, resuming, the Parquet export callback and the reference run.
 The driver writes every result file: a Tune callback turns a trial's last checkpoint (its curve
 rows) into `trials/<id>.parquet` and `curves/<id>.parquet` when the trial ends, whether it finished,
 was stopped by ASHA or failed; the forum preset runs once as a plain Ray task beside the search.
+With --storage, another callback copies them to STORAGE/NAME (study.mirror) as they are written.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from contract.schema import FAILED, FINISHED, REFERENCE, REFERENCE_ID, SEARCH, S
 from contract.write import TrialRecord, write_json_atomic
 from study import export
 from study import storage as storage_io
+from study.mirror import Mirror
 from study.objective import OBJECTIVE_NAMES, objective
 from study.shipping import on_cluster
 from study.space import axis_values, default_point, describe, progress_line, search_space
@@ -73,6 +75,9 @@ def run_study(
             return 2
         max_concurrent = resources.max_concurrent or fill_cluster(settings)
         meta = _begin_meta(name=name, spec=spec, paths=paths, storage=storage, resume=resume, command=command)
+        copy = Mirror(paths.root, meta["copy"]) if meta.get("copy") else None
+        if copy is not None:
+            copy.sync()
         _print_start(name, spec, paths, settings, max_concurrent, chosen=resources.max_concurrent is not None)
         reference = None
         if not paths.trial_file(REFERENCE_ID).exists():
@@ -87,10 +92,13 @@ def run_study(
             meta=meta,
             resume=resume,
             max_concurrent=max_concurrent,
+            copy=copy,
         )
         tuner.fit()
         done = count_search_trials(paths)
         if done < spec.trials:
+            if copy is not None:
+                copy.sync()
             print(
                 f"\nstudy {name!r} interrupted with {done} of {spec.trials} trials done;"
                 f" continue it with: {command} --resume",
@@ -104,13 +112,15 @@ def run_study(
         _fail_orphaned_trials(name, paths)
         meta["ended"] = _now()
         write_json_atomic(meta, paths.study_json)
+        if copy is not None:
+            copy.sync()
         return print_summary(paths, spec)
     finally:
         if started_ray:
             ray.shutdown()
 
 
-def _tuner(*, name, spec, paths, settings, meta, resume: bool, max_concurrent: int) -> tune.Tuner:
+def _tuner(*, name, spec, paths, settings, meta, resume: bool, max_concurrent: int, copy) -> tune.Tuner:
     """The study's Tuner: on --resume, restored from its experiment when Tune saved one; else new."""
     experiment = meta["ray_experiment"]
     if resume and tune.Tuner.can_restore(experiment):
@@ -124,6 +134,7 @@ def _tuner(*, name, spec, paths, settings, meta, resume: bool, max_concurrent: i
         settings=settings,
         storage=meta["ray_storage"],
         max_concurrent=max_concurrent,
+        copy=copy,
     )
 
 
@@ -234,7 +245,7 @@ def _trainable(settings: dict):
     return tune.with_resources(fn, trial_resources(settings))
 
 
-def _new_tuner(*, name, spec, paths, settings, storage, max_concurrent) -> tune.Tuner:
+def _new_tuner(*, name, spec, paths, settings, storage, max_concurrent, copy) -> tune.Tuner:
     space = functools.partial(search_space, space=spec.space)
     # the trainer's defaults, at the largest n (the hardest) where their lr and entropy follow n
     start = default_point(n=max(spec.ns), space=spec.space) if spec.warm_start else None
@@ -254,7 +265,11 @@ def _new_tuner(*, name, spec, paths, settings, storage, max_concurrent) -> tune.
         if spec.scheduler == "asha"
         else FIFOScheduler()  # every trial runs its whole budget: a sweep
     )
-    callbacks = [ParquetExport(name=name, spec=spec, paths=paths), ProgressLines(spec, paths)]
+    callbacks = [
+        ParquetExport(name=name, spec=spec, paths=paths),
+        *([StorageCopy(copy)] if copy is not None else []),
+        ProgressLines(spec, paths),
+    ]
     return tune.Tuner(
         _trainable(settings),
         tune_config=tune.TuneConfig(
@@ -336,6 +351,25 @@ class ProgressLines(tune.Callback):
             f" exact_match {scores}{failure}  [{done}/{self.spec.trials} trials done]",
             flush=True,
         )
+
+
+class StorageCopy(tune.Callback):
+    """Sends the study's new result files to its copy in storage (study.mirror) when a trial
+    ends, before its end is printed, and whenever Tune snapshots its experiment (`get_state`
+    runs just before the snapshot goes to storage): the copy's journal is never older than the
+    snapshot a --resume restores."""
+
+    def __init__(self, copy: Mirror):
+        self.copy = copy
+
+    def on_trial_complete(self, iteration, trials, trial, **info):
+        self.copy.sync()
+
+    def on_trial_error(self, iteration, trials, trial, **info):
+        self.copy.sync()
+
+    def get_state(self) -> None:
+        self.copy.sync()
 
 
 class StudySearch(OptunaSearch):
@@ -511,6 +545,7 @@ def _begin_meta(*, name, spec, paths, storage, resume, command) -> dict:
             "git_commit": export.git_commit(),
             "ray_storage": storage,
             "ray_experiment": storage_io.join(storage, EXPERIMENT),
+            "copy": storage if storage != str(paths.root) else None,  # with --storage: study.mirror
             "spec": spec.to_json(),
         }
     write_json_atomic(meta, paths.study_json)

@@ -15,6 +15,8 @@ from pathlib import Path
 
 from contract.layout import StudyPaths
 from contract.schema import integer_task
+from study import mirror
+from study import storage as storage_io
 from study.axes import AXES, LOG, default_space
 from trainable.defaults import DEFAULT_HOLDOUT
 from trainable.runs import default_budget
@@ -191,8 +193,9 @@ def check_resources(
     )
 
 
-def prepare_folder(results: str, name: str, *, resume: bool) -> StudyPaths:
-    """The study folder: refused if it exists without --resume (or is missing with it)."""
+def prepare_folder(results: str, name: str, *, resume: bool, storage: str | None = None) -> StudyPaths:
+    """The study folder: refused if it exists without --resume (or is missing with it). On
+    --resume, a study missing here is fetched from its copy under `storage` (--storage)."""
     check(
         bool(NAME_PATTERN.match(name)),
         "--name",
@@ -202,11 +205,15 @@ def prepare_folder(results: str, name: str, *, resume: bool) -> StudyPaths:
     root = Path(results).expanduser().resolve()
     paths = StudyPaths(root / name)
     if resume:
+        if not paths.study_json.is_file() and storage is not None:
+            storage_io.check_writable(storage, option="--storage", shown=storage)
+            _fetch_study(paths, storage_io.join(storage, name), name=name)
         check(
             paths.study_json.is_file(),
             "--resume --name",
             name,
-            f"an existing study under {root} (no study.json in {paths.root})",
+            f"an existing study under {root} (no study.json in {paths.root}; a study run with"
+            " --storage URI is also fetched from URI/NAME with --storage URI)",
         )
         check_writable(paths.root, "--results", results)
         return paths
@@ -224,6 +231,20 @@ def prepare_folder(results: str, name: str, *, resume: bool) -> StudyPaths:
         ) from None
     check_writable(paths.root, "--results", results)
     return paths
+
+
+def _fetch_study(paths: StudyPaths, copy: str, *, name: str) -> None:
+    """Bring the study's copy at `copy` (study.mirror) into `paths.root`; ValueError (one line)
+    naming both places when neither holds the study."""
+    check(
+        mirror.holds_study(copy),
+        "--resume --name",
+        name,
+        f"a study in --results or in --storage: neither {paths.study_json} nor"
+        f" {storage_io.join(copy, 'study.json')} exists",
+    )
+    count = mirror.fetch(copy, paths.root)
+    print(f"study {name!r} was not in {paths.root.parent}: fetched its {count} files from {copy}", flush=True)
 
 
 def check_writable(folder: Path, option: str, value: str) -> None:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,7 @@ REPO = Path(__file__).resolve().parents[2]
 BANDITUNE = str(Path(sys.executable).with_name("banditune"))
 # A tiny study: seconds per trial on two CPU cores.
 TINY = ["--n", "10", "100", "--num-seeds", "3", "--sample-budget", "10=20k,100=50k", "--reports", "5"]
+BUCKET = "studies"  # the bucket of the `s3` fixture
 
 
 @pytest.fixture(scope="session")
@@ -51,6 +54,40 @@ def ray_tmpdir():
         yield temp
     finally:
         shutil.rmtree(temp, ignore_errors=True)
+
+
+@pytest.fixture
+def s3(tmp_path, monkeypatch):
+    """A moto S3 server on loopback with one bucket, BUCKET; (endpoint, boto3 client). Dummy AWS
+    credentials in this process's environment (and so in every Ray process the test starts)."""
+    boto3 = pytest.importorskip("boto3")
+    from tests.study.cluster import DUMMY_AWS, free_port
+
+    for key, value in DUMMY_AWS.items():
+        monkeypatch.setenv(key, value)
+    port = free_port()
+    log = (tmp_path / "moto.log").open("w")
+    server = subprocess.Popen(
+        [str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    client = boto3.client("s3", endpoint_url=endpoint)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            client.create_bucket(Bucket=BUCKET)
+            break
+        except Exception:
+            assert time.monotonic() < deadline and server.poll() is None, "moto server did not start"
+            time.sleep(0.3)
+    try:
+        yield endpoint, client
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def subprocess_env(ray_tmpdir: str) -> dict:

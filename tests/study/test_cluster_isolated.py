@@ -10,15 +10,14 @@ from __future__ import annotations
 import shlex
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 
-from tests.study.cluster import DUMMY_AWS, free_port, start_cluster, stop_nodes
-from tests.study.conftest import BANDITUNE, reap, subprocess_env
+from tests.study.cluster import start_cluster, stop_nodes
+from tests.study.conftest import BANDITUNE, BUCKET, reap, subprocess_env
 
 pytestmark = pytest.mark.slow
 
@@ -38,7 +37,6 @@ def blobs():
     labels = torch.arange(160) % 4
     return centres[labels] + torch.randn(160, 8, generator=g), labels
 '''
-BUCKET = "studies"
 TINY = ["--trials", "2", "--num-seeds", "2", "--reports", "2", "--scheduler", "fifo"]
 
 
@@ -61,38 +59,6 @@ def hidden(folders: list[Path]) -> tuple[str, ...]:
     """A command prefix that runs the rest in its own mount namespace with `folders` empty."""
     mounts = " && ".join(f"mount -t tmpfs none {shlex.quote(str(f))}" for f in folders)
     return ("unshare", "--mount", "--propagation", "private", "bash", "-c", mounts + ' && exec "$@"', "--")
-
-
-@pytest.fixture
-def s3(tmp_path, monkeypatch):
-    """A moto S3 server on loopback with one bucket; (endpoint, boto3 client). Dummy AWS
-    credentials in this process's environment (and so in every Ray process the test starts)."""
-    boto3 = pytest.importorskip("boto3")
-    for key, value in DUMMY_AWS.items():
-        monkeypatch.setenv(key, value)
-    port = free_port()
-    log = (tmp_path / "moto.log").open("w")
-    server = subprocess.Popen(
-        [str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    client = boto3.client("s3", endpoint_url=endpoint)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            client.create_bucket(Bucket=BUCKET)
-            break
-        except Exception:
-            assert time.monotonic() < deadline and server.poll() is None, "moto server did not start"
-            time.sleep(0.3)
-    try:
-        yield endpoint, client
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def test_user_code_and_results_cross_a_cluster_that_shares_no_files(tmp_path, ray_tmpdir, s3):

@@ -1,0 +1,129 @@
+"""Results in storage: with --storage s3://..., every result file is in S3 as soon as the driver
+has written it. A study whose driver is killed and whose folder and Ray are lost (a head machine
+gone) is fetched back from S3 by --resume and ends with every earlier trial once; analyze reads
+it from S3 in place."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+
+import optuna
+import pyarrow.parquet as pq
+import pytest
+
+from cli import main as cli
+from tests.study.conftest import BANDITUNE, BUCKET, REPO, reap, subprocess_env
+
+pytestmark = pytest.mark.slow
+
+TRIALS = 4
+NAME = "lost"
+SMALL = ["--n", "10", "30", "--num-seeds", "2", "--sample-budget", "4k", "--reports", "2"]
+
+
+def keys(client, prefix: str) -> list[str]:
+    """The keys under `prefix` but Tune's experiment, relative to it."""
+    found = []
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix):
+        found += [item["Key"][len(prefix) :] for item in page.get("Contents", [])]
+    return [key for key in found if key and not key.startswith("tune/") and not key.endswith("/")]
+
+
+def stored(client, prefix: str) -> dict[str, bytes]:
+    """Every object under `prefix` but Tune's experiment: relative key -> bytes."""
+    return {
+        key: client.get_object(Bucket=BUCKET, Key=prefix + key)["Body"].read() for key in keys(client, prefix)
+    }
+
+
+def result_files(root) -> dict[str, bytes]:
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in root.rglob("*")
+        if p.is_file() and not p.name.startswith(".") and not p.name.endswith(".lock")
+    }
+
+
+def search_trials(files) -> list[str]:
+    return sorted(k for k in files if k.startswith("trials/") and k != "trials/reference.parquet")
+
+
+def test_a_study_lost_with_its_folder_resumes_from_s3(
+    tmp_path, ray_tmpdir, s3, ray_session, capsys, monkeypatch
+):
+    endpoint, client = s3
+    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)  # the session's Ray workers get the file system pickled
+    storage, prefix = f"s3://{BUCKET}/banditune", f"banditune/{NAME}/"
+    root = tmp_path / NAME
+    where = ["--results", str(tmp_path), "--name", NAME, "--storage", storage]
+    with (tmp_path / "first.log").open("w") as log:
+        driver = subprocess.Popen(
+            [BANDITUNE, "study", *where, *SMALL, "--trials", str(TRIALS)],
+            cwd=REPO,
+            env=subprocess_env(ray_tmpdir),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + 240
+    while (
+        len(search_trials(keys(client, prefix))) < 2 and driver.poll() is None and time.monotonic() < deadline
+    ):
+        time.sleep(0.2)
+    os.killpg(driver.pid, signal.SIGKILL)  # the head is lost once S3 holds two trials
+    driver.wait()
+    assert reap(f"RAY_TMPDIR={ray_tmpdir}") == []
+    before = stored(client, prefix)
+    lost = search_trials(before)
+    assert 2 <= len(lost) < TRIALS, (tmp_path / "first.log").read_text()[-3000:]
+    assert {"study.json", "optuna.journal"} <= set(before)
+    for key in lost:  # a trial's curves are there whenever its rows are
+        assert key.replace("trials/", "curves/") in before
+        assert before[key] == (root / key).read_bytes()  # whole files, as the driver wrote them
+    shutil.rmtree(root)  # the head's disk; its Ray went with ray_tmpdir's processes
+    shutil.rmtree(ray_tmpdir, ignore_errors=True)
+
+    # a machine without the folder, and without the study in --storage either: refused
+    assert (
+        cli.main(["study", "--results", str(tmp_path), "--name", "other", "--resume", "--storage", storage])
+        == 2
+    )
+    refusal = capsys.readouterr().err.strip().splitlines()
+    assert len(refusal) == 1
+    assert (
+        str(tmp_path / "other" / "study.json") in refusal[0] and f"{storage}/other/study.json" in refusal[0]
+    )
+
+    assert cli.main(["study", *where, "--resume"]) == 0
+    out = capsys.readouterr().out
+    assert f"fetched its {len(before)} files from {storage}/{NAME}" in out, sorted(before)
+    files = result_files(root)
+    assert len(search_trials(files)) == TRIALS and "trials/reference.parquet" in files
+    for key in lost:  # kept, byte for byte
+        assert files[key] == before[key]
+    rows = [r for key in search_trials(files) for r in pq.read_table(root / key).to_pylist()]
+    runs = [(r["trial_id"], r["task"], r["seed"]) for r in rows]
+    assert len(runs) == len(set(runs)) == TRIALS * 2 * 2
+    journal = optuna.storages.JournalStorage(
+        optuna.storages.journal.JournalFileBackend(str(root / "optuna.journal"))
+    )
+    states = [t.state for t in optuna.load_study(study_name=NAME, storage=journal).trials]
+    assert states.count(optuna.trial.TrialState.COMPLETE) == TRIALS
+    after = stored(client, prefix)
+    assert after == files  # the whole study in S3, as here
+    objects = client.list_objects_v2(Bucket=BUCKET, Prefix=prefix)["KeyCount"]
+    print(f"\nS3 after the resume: {len(after)} result files, {objects} objects in all")
+
+    # analyze reads the study from S3 in place, as it reads the folder
+    for study, out_dir in ((f"{storage}/{NAME}", tmp_path / "from-s3"), (str(root), tmp_path / "local")):
+        assert cli.main(["analyze", study, "--out", str(out_dir)]) == 0
+    summaries = [json.loads((tmp_path / d / "summary.json").read_text()) for d in ("from-s3", "local")]
+    for summary in summaries:
+        summary.pop("results")
+    assert summaries[0] == summaries[1]
+    assert summaries[0]["study"] == NAME and sum(summaries[0]["counts"].values()) == TRIALS
