@@ -35,6 +35,16 @@ REACHED = {"samples_to_95": 0.95, "samples_to_99": 0.99}
 # An input is stuck when its greedy action is wrong and the policy puts at least this on it:
 # REINFORCE then almost never samples the right action again, so it stays wrong.
 STUCK_PROB = 0.9
+# Long runs (docs/trainer.md, "Long runs"): with its entropy bonus annealed away a converged policy's
+# logits keep spreading (Adam's steps do not shrink with the gradient), and once an action's
+# probability falls below e^-87 its exp underflows to denormal floats, which the CPU computes
+# about 100 times slower. Every logit more than LOGIT_FLOOR below its input's largest is raised to
+# that depth: such an action keeps a probability of at most e^-40 = 4e-18, far below what a
+# float32 sampler can draw (its cumulative sums resolve 6e-8), and gets no gradient. Trainer.run
+# also flushes denormal floats to zero on the thread that trains. benchmarks/long_horizon.py
+# turns both off (_LONG_RUN_GUARDS) to measure the "before".
+LOGIT_FLOOR = 40.0
+_LONG_RUN_GUARDS = True
 
 
 class TrainingDiverged(RuntimeError):
@@ -78,6 +88,12 @@ class Metrics:
 
 
 _COUNTS = ("distinct_actions", "stuck", *REACHED)
+
+
+def flush_denormal() -> None:
+    """Denormal floats to zero (inputs and results) on this thread, and on the torch worker threads
+    started after it, unless _LONG_RUN_GUARDS is off (then they are kept, PyTorch's default)."""
+    torch.set_flush_denormal(_LONG_RUN_GUARDS)
 
 
 def resolve_device(name: str) -> torch.device:
@@ -138,6 +154,9 @@ class BatchedPolicy(nn.Module):
         hidden = torch.relu(pre)
         w2 = output_weights(self.w2, self.smooth, self.action_features)
         logits = torch.baddbmm(self.b2.unsqueeze(1), hidden, w2)
+        if _LONG_RUN_GUARDS:
+            with torch.no_grad():  # in place: the gradient passes as if unfloored (it is ~e^-40 there)
+                logits.clamp_(min=logits.amax(-1, keepdim=True) - LOGIT_FLOOR)
         value = None
         if hasattr(self, "wv"):
             # elementwise, not a matrix product: with one seed, bmm takes a matrix-vector path
@@ -158,6 +177,7 @@ class Trainer:
 
     def __init__(self, config: TrainConfig):
         self.config = config
+        flush_denormal()  # before torch starts its worker threads, which inherit it
         self.device = resolve_device(config.device)
         self.task = make_task(config, self.device)
         self.rewards: RewardTable = build_reward_table(config.reward, self.task.num_actions, self.device)
@@ -186,6 +206,7 @@ class Trainer:
     def run(self, samples: int) -> Metrics:
         """Train at least `samples` more samples per seed (whole batches), then evaluate."""
         steps = max(1, math.ceil(samples / self.config.batch_size))
+        flush_denormal()
         self._sync()
         start = time.perf_counter()
         for _ in range(steps):
