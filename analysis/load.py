@@ -28,8 +28,8 @@ from contract.schema import (
     CURVE_SCHEMA,
     DIAGNOSE_REQUIRED,
     DIAGNOSE_SCHEMA,
+    LATER_COLUMNS,
     SCHEDULE_COLUMNS,
-    SPEED_COLUMNS,
     TRIAL_REQUIRED,
     TRIAL_SCHEMA,
     integer_task,
@@ -198,7 +198,7 @@ def load_study(results_dir: str | Path) -> StudyData:
         for column in SCHEDULE_COLUMNS:  # files written before a schedule's axis: constant
             if frame is not None and column in frame:
                 frame[column] = frame[column].fillna("constant")
-    for column, value in SPEED_COLUMNS.items():  # files written before the speed axes: defaults
+    for column, value in LATER_COLUMNS.items():  # files written before an axis: its default
         if column in trials:
             trials[column] = trials[column].fillna(value).astype(type(value))
     return StudyData(root, _read_meta(folder / "study.json", skipped), trials, curves, diagnose, skipped)

@@ -17,7 +17,7 @@ from contract.schema import (
     COMPETING,
     CONFIG_COLUMNS,
     CONFIRM,
-    SPEED_COLUMNS,
+    LATER_COLUMNS,
     STATUSES,
     is_integer_task,
     scored,
@@ -180,13 +180,13 @@ def best_config(best: dict, trials: pd.DataFrame, *, tasks: list[str], holdout: 
     budget = own if len(own) else at_n["sample_budget"].dropna()
     # group_size is 1 in the Parquet where the baseline uses no groups; the trainer wants >= 2
     # there too and ignores it, so the file leaves it to the trainer's default.
-    # The speed knobs appear only where they differ from the trainer's defaults.
+    # The later axes (speed knobs, policy) appear only where they differ from the trainer's defaults.
     config = {
         c: best[c]
         for c in CONFIG_COLUMNS
-        if c not in SPEED_COLUMNS and not (c == "group_size" and best[c] < 2)
+        if c not in LATER_COLUMNS and not (c == "group_size" and best[c] < 2)
     }
-    config.update({c: best[c] for c, default in SPEED_COLUMNS.items() if best.get(c, default) != default})
+    config.update({c: best[c] for c, default in LATER_COLUMNS.items() if best.get(c, default) != default})
     config.update({"n": int(task)} if integer else {"contexts": task})
     if not integer and holdout is not None:
         config["holdout"] = float(holdout)

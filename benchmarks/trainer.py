@@ -5,6 +5,7 @@ time with torch.distributions), all measured in this one run. CUDA rows appear w
 every timing synchronises the device first.
 
     python benchmarks/trainer.py [--samples 200000] [--ns 10 100 1000] [--seeds 1 8]
+        [--policies mlp mlp2 examples/my_policy.py:bilinear]
 """
 
 from __future__ import annotations
@@ -27,9 +28,11 @@ def sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def trainer_rate(*, n: int, num_seeds: int, device: str, samples: int) -> float:
+def trainer_rate(*, n: int, num_seeds: int, device: str, samples: int, policy: str = "mlp") -> float:
     """Samples per second per seed, after a warm-up of a few batches."""
-    config = TrainConfig(n=n, seeds=tuple(range(num_seeds)), device=device, sample_budget=samples, **SETTING)
+    config = TrainConfig(
+        n=n, seeds=tuple(range(num_seeds)), device=device, sample_budget=samples, policy=policy, **SETTING
+    )
     trainer = Trainer(config)
     trainer.run(5 * config.batch_size)  # warm-up: allocations, kernels, Adam state
     sync(device)
@@ -62,7 +65,8 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=200_000, help="timed samples per seed")
     parser.add_argument("--ns", type=int, nargs="+", default=[10, 100, 1000])
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 8])
-    parser.add_argument("--forum-samples", type=int, default=3_000)
+    parser.add_argument("--policies", nargs="+", default=["mlp"], help="networks (trainable.policies)")
+    parser.add_argument("--forum-samples", type=int, default=3_000, help="0: no forum-style loop")
     args = parser.parse_args()
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     print(
@@ -71,21 +75,24 @@ def main() -> None:
     )
     print(f"setting: {SETTING}")
     print(
-        f"{'device':>6} {'n':>5} {'seeds':>5} {'samples/s/seed':>15} {'samples/s total':>16}"
-        f" {'wall(S)/wall(1)':>16}"
+        f"{'device':>6} {'policy':>32} {'n':>5} {'seeds':>5} {'samples/s/seed':>15}"
+        f" {'samples/s total':>16} {'wall(S)/wall(1)':>16}"
     )
     for device in devices:
-        for n in args.ns:
-            single = None
-            for num_seeds in args.seeds:
-                rate = trainer_rate(n=n, num_seeds=num_seeds, device=device, samples=args.samples)
-                single = single or rate
-                print(
-                    f"{device:>6} {n:>5} {num_seeds:>5} {rate:>15,.0f}"
-                    f" {rate * num_seeds:>16,.0f} {single / rate:>16.2f}",
-                    flush=True,
-                )
-    for n in args.ns:
+        for policy in args.policies:
+            for n in args.ns:
+                single = None
+                for num_seeds in args.seeds:
+                    rate = trainer_rate(
+                        n=n, num_seeds=num_seeds, device=device, samples=args.samples, policy=policy
+                    )
+                    single = single or rate
+                    print(
+                        f"{device:>6} {policy:>32} {n:>5} {num_seeds:>5} {rate:>15,.0f}"
+                        f" {rate * num_seeds:>16,.0f} {single / rate:>16.2f}",
+                        flush=True,
+                    )
+    for n in args.ns if args.forum_samples else ():
         rate = forum_loop_rate(n=n, samples=args.forum_samples)
         print(f"forum-style loop (one sample, one step), cpu, n={n}: {rate:,.0f} samples/s")
 

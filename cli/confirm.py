@@ -52,6 +52,13 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="also report each config at F times its search budget, an integer >= 1"
         f" (1: the search budget only; default: {DEFAULT_LONG})",
     )
+    p.add_argument(
+        "--policy",
+        default=None,
+        metavar="NAME",
+        help="confirm the top configs of those that use this network, one the study searched"
+        " (default: the top configs whatever their network)",
+    )
     add_threads(p)
     p.set_defaults(plan=plan)
 
@@ -59,7 +66,9 @@ def register(commands: argparse._SubParsersAction) -> None:
 def plan(args: argparse.Namespace):
     """Check every input (ValueError); return the work."""
     check_threads(args.threads)
-    planned = make_plan(args.results, top=args.top, num_seeds=args.num_seeds, long=args.long_horizon)
+    planned = make_plan(
+        args.results, top=args.top, num_seeds=args.num_seeds, long=args.long_horizon, policy=args.policy
+    )
     return functools.partial(run, planned, threads=args.threads)
 
 

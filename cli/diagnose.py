@@ -64,6 +64,13 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     add_sample_budget(p, default="the trainer's default budget on each task")
     p.add_argument(
+        "--policy",
+        default=None,
+        metavar="NAME",
+        help="the network every variant trains: mlp, mlp2, package.module:function or"
+        " path/to/file.py:function (imports and runs that code; default: the target's)",
+    )
+    p.add_argument(
         "--leave-one-out",
         action="store_true",
         help="also train all changes but one, for each axis: which changes are"
@@ -93,7 +100,7 @@ def run(*, path: Path, threads: int, **train_kwargs) -> int:
 def plan_from_args(args: argparse.Namespace) -> dict:
     """Everything checked before training: {"path": output file, "train": train_all kwargs}.
     ValueError (one line naming the option) for bad input."""
-    from study.spec import check, check_contexts, check_reward, check_writable, parse_budget
+    from study.spec import check, check_contexts, check_policy, check_reward, check_writable, parse_budget
     from trainable.defaults import DEFAULT_HOLDOUT
     from trainable.runs import default_budget, run_config
 
@@ -104,6 +111,8 @@ def plan_from_args(args: argparse.Namespace) -> dict:
         # the defaults at the largest n asked for (their lr and entropy bonus follow n)
         largest = max(check_ns(args.n or DEFAULT_NS))
         root, target, meta = results, _file_target(args.config, n=largest), {}
+    if args.policy is not None:
+        target = _named({**target, "policy": args.policy}, f"--policy {args.policy!r}")
     explicit = args.n is not None or args.contexts is not None
     study_ns = tuple(int(n) for n in meta.get("n") or ())
     ns = check_ns(
@@ -126,6 +135,8 @@ def plan_from_args(args: argparse.Namespace) -> dict:
             run_config(values=v.settings, task=task, holdout=holdout, seeds=seeds, budget=budgets[task])
     actions = check_contexts(contexts, holdout)
     check_reward(target["reward"], (*ns, *actions))
+    encodings = {v.settings["encoding"] for v in all_variants}
+    check_policy([target["policy"]], tasks=tasks, encodings=sorted(encodings), holdout=holdout)
     check_writable(
         root, *(("--study", args.study) if args.study is not None else ("--results", args.results))
     )

@@ -185,7 +185,8 @@ def add_axis_option(parser: argparse.ArgumentParser, axis) -> None:
             f" (default: {default}{with_speed})",
         )
         return
-    allowed = f"from {', '.join(axis.allowed)}; " if axis.allowed else ""
+    code = ", package.module:function, path/to/file.py:function" if axis.user_code else ""
+    allowed = f"from {', '.join(axis.allowed)}{code}; " if axis.allowed else ""
     parser.add_argument(
         *names,
         dest=axis.name,
@@ -215,7 +216,7 @@ def spec_from_args(args: argparse.Namespace, base=None):
     """The StudySpec of the flags given, else `base`'s values (on --resume), else the
     defaults. ValueError for a bad value."""
     from study.space import check_space, with_defaults
-    from study.spec import StudySpec, check, check_contexts, check_reward
+    from study.spec import StudySpec, check, check_contexts, check_policy, check_reward
     from trainable.defaults import DEFAULT_HOLDOUT
 
     def pick(option, saved, default):
@@ -252,6 +253,8 @@ def spec_from_args(args: argparse.Namespace, base=None):
     reward = pick("reward", base and base.reward, DEFAULTS["reward"])
     actions = check_contexts(contexts, holdout)
     check_reward(reward, (*ns, *actions))
+    _check_policy_knobs(space)
+    check_policy(space["policy"], tasks=tasks, encodings=space["encoding"], holdout=holdout)
     return StudySpec(
         ns=ns,
         seeds=tuple(range(num_seeds)),
@@ -268,6 +271,23 @@ def spec_from_args(args: argparse.Namespace, base=None):
         objective=objective,
         sampler=sampler,
     )
+
+
+def _check_policy_knobs(space: dict) -> None:
+    """A policy other than mlp has no output layer for output_init and a fourier action encoding
+    to shape (trainable.policies): ValueError naming the knob's option."""
+    from study.axes import BY_NAME
+    from study.spec import check
+
+    others = [p for p in space["policy"] if p != "mlp"]
+    for name, default in (("output_init", 1.0), ("action_encoding", "onehot")):
+        values = space[name]
+        check(
+            not others or tuple(values) == (default,),
+            BY_NAME[name].option,
+            " ".join(map(str, values)),
+            f"only {default} with --policy {' '.join(others)} (it shapes the built-in mlp's output layer)",
+        )
 
 
 def plan(args: argparse.Namespace):
@@ -307,7 +327,7 @@ def plan(args: argparse.Namespace):
     if args.storage is not None:
         storage_io.check_writable(args.storage, option="--storage", shown=args.storage)
     if on_cluster(args.address):  # the nodes share no files with this machine
-        shipped = user_code(reward=spec.reward, contexts=spec.contexts)
+        shipped = user_code(reward=spec.reward, contexts=spec.contexts, policies=spec.space["policy"])
         resources = dataclasses.replace(resources, py_modules=shipped)
     if not args.resume:
         paths = prepare_folder(args.results, args.name, resume=False)

@@ -42,6 +42,7 @@ AXIS_COLUMNS = (
     "adam_beta2",
     "adam_eps",
     "update_epochs",
+    "policy",
 )
 CONFIG_COLUMNS = ("reward", *AXIS_COLUMNS)
 CATEGORICAL = (
@@ -52,6 +53,7 @@ CATEGORICAL = (
     "reward_scale",
     "lr_schedule",
     "entropy_schedule",
+    "policy",
 )
 SCHEDULE_COLUMNS = ("lr_schedule", "entropy_schedule")  # constant in files written before their axis
 # The speed knobs, null in files written before their axes: read as the trainer's defaults then.
@@ -63,6 +65,8 @@ SPEED_COLUMNS = {
     "adam_eps": 1e-8,
     "update_epochs": 1,
 }
+# Every column null in files written before its axis, and the value it is read as there.
+LATER_COLUMNS = {**SPEED_COLUMNS, "policy": "mlp"}
 INTEGER_ONLY = ("encoding",)  # axes that only the integer bandit reads (a context set: its features)
 HELDOUT_METRIC = "heldout_exact_match"  # a context set's score; the integer bandit's is exact_match
 
@@ -130,6 +134,7 @@ _TYPES = {
     "adam_eps": pa.float64(),
     "update_epochs": pa.int64(),
     "clip": pa.float64(),
+    "policy": pa.string(),
     **{m: (pa.int64() if m in COUNT_METRICS else pa.float64()) for m in CURVE_METRICS},
     HELDOUT_METRIC: pa.float64(),
 }
@@ -236,7 +241,7 @@ TRIAL_REQUIRED = (
         {"trial_id", "phase", "status", "n", "seed", *CONFIG_COLUMNS, "exact_match", "distinct_actions"}
     )
     - set(SCHEDULE_COLUMNS)
-    - set(SPEED_COLUMNS)
+    - set(LATER_COLUMNS)
 )  # null in older files, read as their defaults
 CURVE_REQUIRED = frozenset({"trial_id", "phase", "n", "seed", "report", "samples", "exact_match"})
 DIAGNOSE_SCHEMA = schema(DIAGNOSE_COLUMNS)

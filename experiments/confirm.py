@@ -68,11 +68,14 @@ class Plan:
     objective: str = "hold"  # the study's (study.objective.OBJECTIVES), scoring the confirm rows
 
 
-def make_plan(results: str | Path, *, top: int, num_seeds: int, long: int = DEFAULT_LONG) -> Plan:
-    """What to train, checked before any training (ValueError, one line, for bad input)."""
+def make_plan(
+    results: str | Path, *, top: int, num_seeds: int, long: int = DEFAULT_LONG, policy: str | None = None
+) -> Plan:
+    """What to train, checked before any training (ValueError, one line, for bad input); with
+    `policy`, the top configs of those that use that network."""
     from analysis.load import check_study_dir, load_study
     from analysis.scoring import BOTH, competing_runs, config_table, ranked, score_configs
-    from study.spec import DEFAULTS, check, check_contexts, check_reward
+    from study.spec import DEFAULTS, check, check_contexts, check_policy, check_reward
     from trainable.defaults import DEFAULT_HOLDOUT
 
     check(top >= 1, "--top", top, "an integer >= 1")
@@ -84,6 +87,10 @@ def make_plan(results: str | Path, *, top: int, num_seeds: int, long: int = DEFA
     holdout = float(data.meta.get("holdout") or DEFAULT_HOLDOUT)
     scores = score_configs(competing_runs(trials, phase=SEARCH), tasks=list(tasks), threshold=THRESHOLD)
     configs = config_table(trials, phase=SEARCH)
+    if policy is not None:
+        searched = sorted(set(configs["policy"]))
+        check(policy in searched, "--policy", policy, f"a policy the study searched ({', '.join(searched)})")
+        scores = scores[scores["trial_id"].map(configs["policy"]) == policy]
     best = candidates(ranked(scores, key=BOTH), configs, top=top) if len(scores) else []
     check(
         bool(best),
@@ -97,6 +104,8 @@ def make_plan(results: str | Path, *, top: int, num_seeds: int, long: int = DEFA
         check_reward(reward, (*(int(t) for t in tasks if is_integer_task(t)), *actions))
     for job in jobs:  # every config valid before any training
         _configs(job, tasks=tasks, holdout=holdout, seeds=(0,))
+    encodings = sorted({j.values["encoding"] for j in jobs})
+    check_policy({j.values["policy"] for j in jobs}, tasks=tasks, encodings=encodings, holdout=holdout)
     return Plan(
         root=root,
         study=str(data.meta.get("name") or root.name),

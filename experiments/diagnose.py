@@ -6,9 +6,9 @@ The target is a study's best config (RESULTS/NAME/report/best_config.json, writt
 `banditune analyze`), a config file, or the trainer's defaults. With --leave-one-out, each
 changed axis also gets "all but AXIS": the target with that axis back at the preset's value,
 which shows the changes that are needed together. Every variant uses the target's
-reward and device; tasks, seeds and budgets are diagnose's own. A variant that sets a group baseline
-on a batch that is not a multiple of its group size rounds the batch to the nearest multiple
-(its name says so). The rows go to diagnose.parquet (temp file, then rename): one per
+reward, device and policy network; tasks, seeds and budgets are diagnose's own. A variant that
+sets a group baseline on a batch that is not a multiple of its group size rounds the batch to
+the nearest multiple (its name says so). The rows go to diagnose.parquet (temp file, then rename): one per
 (variant, task, seed), the columns analysis.load reads first, then the variant's settings.
 """
 
@@ -38,12 +38,12 @@ AXES = {
     **{
         a.name: (a.name, *(b.name for b in STUDY_AXES if b.joins == a.name), *WITH.get(a.name, ()))
         for a in STUDY_AXES
-        if not a.joins
+        if not a.joins and a.name not in ("policy",)
     },
     "inputs": ("inputs",),
     "gamma": ("gamma",),
 }
-COMMON = ("reward", "device")  # the target's, in every variant
+COMMON = ("reward", "device", "policy")  # the target's, in every variant
 PER_RUN = ("n", "contexts", "holdout", "seeds", "sample_budget", "eval_every")  # diagnose's own
 
 

@@ -20,6 +20,7 @@ from trainable.choices import (
     BASELINES,
     ENCODINGS,
     GROUP_BASELINES,
+    POLICIES,
     REWARD_SCALES,
     SCHEDULES,
 )
@@ -41,6 +42,12 @@ class Axis:
     alias: str = ""  # the option's older, plural name
     absent: object = None  # what a point without the axis means (a preset, an older study); None: required
     joins: str = ""  # diagnose changes it together with this axis (a schedule with its rate)
+    user_code: bool = False  # CATEGORY: also `module:function` or `file.py:function`; one value: held
+
+    @property
+    def held_alone(self) -> bool:
+        """Whether one value holds the axis as a constant rather than an Optuna parameter."""
+        return self.kind == CHOICE or self.user_code
 
     @property
     def option(self) -> str:
@@ -214,6 +221,16 @@ AXES = (
         integer=True,
         absent=1,
     ),
+    Axis(
+        "policy",
+        CATEGORY,
+        ("mlp",),
+        "the policy network (mlp: one hidden layer; mlp2: two; or your function returning an"
+        " nn.Module, which imports and runs that code)",
+        allowed=POLICIES,
+        absent="mlp",
+        user_code=True,
+    ),
 )
 BY_NAME = {axis.name: axis for axis in AXES}
 
@@ -237,6 +254,7 @@ def markdown_table() -> str:
         default = f"{shown(a.default)} (log scale)" if a.kind == LOG else shown(a.default)
         speed = shown(a.speed) if a.speed else "the same"
         allowed = ", ".join(a.allowed) if a.allowed else a.valid[1]
+        allowed += ", package.module:function, path/to/file.py:function" if a.user_code else ""
         when = f"; only with {', '.join(a.when_baseline_in)}" if a.when_baseline_in else ""
         alias = f" ({a.alias})" if a.alias else ""
         lines.append(f"| `{a.option}`{alias} | {default} | {speed} | {allowed} | {a.help}{when} |")

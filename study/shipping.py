@@ -1,4 +1,5 @@
-"""User code a study ships to a cluster's nodes: the modules behind `--reward` and `--contexts`.
+"""User code a study ships to a cluster's nodes: the modules behind `--reward`, `--contexts` and
+`--policy`.
 
 A cluster's nodes share no files with the driver, so a `module:function` found in the user's
 folder must travel in the job's runtime environment (Ray's `py_modules`). What is installed
@@ -15,7 +16,7 @@ from pathlib import Path
 from types import ModuleType
 
 BANDITUNE_PACKAGES = ("trainable", "contract", "study", "analysis")
-BUILT_IN = ("digits",)  # context sets that need no code
+BUILT_IN = ("digits", "mlp", "mlp2")  # context sets and policies that need no code
 MAX_MIB = 100  # a larger package should be installed on the nodes, not uploaded with each job
 REFUSED = "a module in one .py file or one package folder of at most {} MiB, or code installed on every node"
 
@@ -25,22 +26,41 @@ def on_cluster(address: str | None) -> bool:
     return bool(address or os.environ.get("RAY_ADDRESS") or os.environ.get("RAY_JOB_CONFIG_JSON_ENV_VAR"))
 
 
-def user_code(*, reward: str, contexts: tuple[str, ...]) -> tuple[str, ...]:
+def user_code(*, reward: str, contexts: tuple[str, ...], policies: tuple[str, ...] = ()) -> tuple[str, ...]:
     """Paths (a .py file or a package folder) for Ray's `py_modules`: the top-level module of
-    each user `module:function` (imported already by the input checks) and the modules it
+    each user `module:function` (imported already by the input checks), or the file of a
+    `path/to/file.py:function` policy (a node imports it by its file name), and the modules it
     imported from its own folder. ValueError (one line) for a module that cannot be shipped."""
     shipped: list[str] = []
-    for option, spec in [("--reward", reward), *(("--contexts", c) for c in contexts)]:
+    named = [
+        ("--reward", reward),
+        *(("--contexts", c) for c in contexts),
+        *(("--policy", p) for p in policies),
+    ]
+    for option, spec in named:
         if ":" not in spec or spec in BUILT_IN:
             continue
-        top = importlib.import_module(spec.partition(":")[0].split(".")[0])
-        source = _source(top, option=option, spec=spec)
+        where = spec.rpartition(":")[0]
+        if where.endswith(".py"):
+            source = _source(_loaded(where), option=option, spec=spec)
+        else:
+            top = importlib.import_module(spec.partition(":")[0].split(".")[0])
+            source = _source(top, option=option, spec=spec)
         if source is None:
             continue
         for path in (source, *_siblings(source.parent)):
             if str(path) not in shipped:
                 shipped.append(str(path))
     return tuple(shipped)
+
+
+def _loaded(where: str) -> ModuleType:
+    """The module trainable.imports loaded from the file `where` (by the input checks)."""
+    path = Path(where).resolve()
+    for module in list(sys.modules.values()):
+        if getattr(module, "__file__", None) and Path(module.__file__).resolve() == path:
+            return module
+    raise ValueError(f"--policy {where!r} was not loaded by the input checks; expected a .py file")
 
 
 def _source(module: ModuleType, *, option: str, spec: str) -> Path | None:

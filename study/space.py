@@ -9,13 +9,13 @@ flag for exactly zero spent half of a pilot's trials on a value that never wins 
 
 from __future__ import annotations
 
-from study.axes import AXES, BY_NAME, CATEGORY, CHOICE, LOG
+from study.axes import AXES, BY_NAME, CATEGORY, LOG
 from study.spec import check
 
 
 def search_space(trial, *, space: dict[str, tuple]) -> dict:
     """Define-by-run space for OptunaSearch (bind `space` with functools.partial); returns the
-    CHOICE axes held at one value, as constants (not Optuna parameters)."""
+    axes held at one value (CHOICE, policy), as constants (not Optuna parameters)."""
     held = {}
     for axis in AXES:
         values = space[axis.name]
@@ -23,7 +23,7 @@ def search_space(trial, *, space: dict[str, tuple]) -> dict:
             continue
         if axis.kind == LOG:
             trial.suggest_float(axis.name, *values, log=True)
-        elif axis.kind == CHOICE and len(values) == 1:
+        elif axis.held_alone and len(values) == 1:
             held[axis.name] = values[0]
         else:
             trial.suggest_categorical(axis.name, list(values))
@@ -43,7 +43,7 @@ def default_point(*, n: int, space: dict[str, tuple]) -> dict | None:
         inside = values[0] <= value <= values[1] if axis.kind == LOG else value in values
         if not inside:
             return None
-        if not (axis.kind == CHOICE and len(values) == 1):  # held: not a parameter
+        if not (axis.held_alone and len(values) == 1):  # held: not a parameter
             point[axis.name] = value
     return point
 
@@ -74,8 +74,10 @@ def check_space(given: dict[str, list | None], *, defaults: dict[str, tuple]) ->
             continue
         shown = " ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in chosen)
         if axis.kind == CATEGORY:
+            code = " or package.module:function or path/to/file.py:function" if axis.user_code else ""
             for value in chosen:
-                check(value in axis.allowed, axis.option, value, "one of " + ", ".join(axis.allowed))
+                ok = value in axis.allowed or (axis.user_code and ":" in value)
+                check(ok, axis.option, value, "one of " + ", ".join(axis.allowed) + code)
         else:
             ok, allowed = axis.valid
             check(all(ok(v) for v in chosen), axis.option, shown, allowed)

@@ -303,3 +303,29 @@ def check_reward(reward: str, ns) -> None:
         except ValueError as error:
             message = str(error)
             raise ValueError("--reward " + message.removeprefix("reward=")) from None
+
+
+def check_policy(policies, *, tasks, encodings, holdout: float) -> None:
+    """Import every policy but mlp and run one forward pass of it on every task (the integer
+    bandit in each of `encodings`), on the CPU; ValueError naming `--policy`."""
+    import torch
+
+    from trainable.config import TrainConfig
+    from trainable.policies import ModulePolicy
+    from trainable.runs import task_fields
+    from trainable.tasks import make_task
+
+    if os.getcwd() not in sys.path:  # `package.module:function` relative to where we run
+        sys.path.insert(0, os.getcwd())
+    cpu = torch.device("cpu")
+    for policy in policies:
+        if policy == "mlp":
+            continue
+        for task in tasks:
+            for encoding in encodings if task.isdigit() else ("onehot",):
+                fields = task_fields(task, holdout=holdout)
+                try:
+                    config = TrainConfig(**fields, encoding=encoding, policy=policy, device="cpu")
+                    ModulePolicy(config, make_task(config, cpu), cpu)
+                except ValueError as error:
+                    raise ValueError("--policy " + str(error).removeprefix("policy=")) from None

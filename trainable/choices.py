@@ -1,6 +1,7 @@
 """The names every choice of the trainer allows (no torch: the command line's help reads them).
 
-The modules that implement a choice (baselines.py, schedules.py, encodings.py, actions.py) read
+The modules that implement a choice (baselines.py, schedules.py, encodings.py, actions.py,
+policies.py) read
 these names; tests/trainable/test_choices.py holds them equal.
 """
 
@@ -12,3 +13,4 @@ REWARD_SCALES = ("raw", "range", "gap", "standardize")
 SCHEDULES = ("constant", "linear", "cosine")
 INPUTS = ("uniform", "cycle")
 DEVICES = ("auto", "cpu", "cuda")
+POLICIES = ("mlp", "mlp2")  # built-in networks; also package.module:function or path.py:function

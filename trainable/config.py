@@ -18,6 +18,7 @@ from trainable.choices import (
     ENCODINGS,
     GROUP_BASELINES,
     INPUTS,
+    POLICIES,
     REWARD_SCALES,
     SCHEDULES,
 )
@@ -67,6 +68,7 @@ class TrainConfig:
     adam_eps: float = 1e-8  # added to the step's denominator: caps the step when gradients go quiet
     update_epochs: int = 1  # gradient steps per batch; > 1 uses the clipped ratio (trainable.epochs)
     clip: float = 0.2  # the ratio's clip range for update_epochs > 1
+    policy: str = "mlp"  # the network: mlp, mlp2 or user code (trainable.policies)
 
     def __post_init__(self):
         integer = self.contexts is None
@@ -256,6 +258,7 @@ def _validate(c: TrainConfig) -> None:
     for name, allowed in (
         ("contexts", "digits or package.module:function"),
         ("reward", "abs, squared, exact or package.module:function"),
+        ("policy", "mlp, mlp2, package.module:function or path/to/file.py:function"),
     ):
         value = getattr(c, name)
         _check(
@@ -264,6 +267,20 @@ def _validate(c: TrainConfig) -> None:
             value,
             allowed,
         )
+    if c.policy != "mlp":  # knobs of mlp's output layer (trainable.policies)
+        _check(
+            c.policy in POLICIES or ":" in c.policy,
+            "policy",
+            c.policy,
+            "mlp, mlp2, package.module:function or path/to/file.py:function",
+        )
+        for name, default in (("output_init", 1.0), ("action_encoding", "onehot")):
+            _check(
+                getattr(c, name) == default,
+                name,
+                getattr(c, name),
+                f"{default} with policy={c.policy!r} (it shapes the built-in mlp's output layer)",
+            )
     if c.baseline in GROUP_BASELINES:
         _check(c.group_size >= 2, "group_size", c.group_size, f"an integer >= 2 for baseline {c.baseline}")
         _check(

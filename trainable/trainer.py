@@ -26,6 +26,7 @@ from trainable.config import TrainConfig
 from trainable.encodings import EMBEDDING_DIM
 from trainable.init import scale_output
 from trainable.optimizer import adam
+from trainable.policies import ModulePolicy
 from trainable.rewards import RewardTable, build_reward_table, call_reward
 from trainable.schedules import lr_scheduler, schedule_factor
 from trainable.tasks import HELDOUT, TRAIN, make_task
@@ -181,7 +182,8 @@ class Trainer:
         self.device = resolve_device(config.device)
         self.task = make_task(config, self.device)
         self.rewards: RewardTable = build_reward_table(config.reward, self.task.num_actions, self.device)
-        self.policy = BatchedPolicy(config, self.task, self.device)
+        policy = BatchedPolicy if config.policy == "mlp" else ModulePolicy  # trainable.policies
+        self.policy = policy(config, self.task, self.device)
         self.optimizer = adam(
             self.policy.parameters(),
             lr=config.lr,

@@ -52,6 +52,7 @@ TRIAL_COLUMNS = {
     "adam_beta2": "double",
     "adam_eps": "double",
     "update_epochs": "int64",
+    "policy": "string",
     "sample_budget": "int64",
     "exact_match": "double",
     "p_correct": "double",

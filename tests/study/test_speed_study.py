@@ -34,7 +34,7 @@ def test_objective_speed_searches_small_batches_larger_lrs_and_the_knobs():
     assert spec.StudySpec.from_json(json.loads(json.dumps(built.to_json()))) == built
     trial = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0)).ask()
     held = search_space(trial, space=built.space)
-    assert held == {} and set(KNOBS) <= set(trial.params)
+    assert held == {"policy": "mlp"} and set(KNOBS) <= set(trial.params)  # one network: held
 
 
 def test_the_hold_study_holds_the_knobs_at_the_trainers_defaults_unless_listed():
@@ -42,7 +42,8 @@ def test_the_hold_study_holds_the_knobs_at_the_trainers_defaults_unless_listed()
     assert built.objective == "hold" and built.space["update_epochs"] == (1, 4)
     trial = optuna.create_study().ask()
     held = search_space(trial, space=built.space)
-    assert held == {"output_init": 1.0, "adam_beta1": 0.9, "adam_beta2": 0.999, "adam_eps": 1e-8}
+    knobs = {"output_init": 1.0, "adam_beta1": 0.9, "adam_beta2": 0.999, "adam_eps": 1e-8}
+    assert held == {**knobs, "policy": "mlp"}
     assert "update_epochs" in trial.params and not set(held) & set(trial.params)
     assert axis_values({**trial.params, **held})["adam_beta2"] == 0.999
 
