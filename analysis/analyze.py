@@ -20,6 +20,7 @@ from analysis.breakdown import (
 from analysis.importance import param_importances
 from analysis.load import StudyData, check_study_dir, load_study, study_name
 from analysis.report import Findings, render
+from analysis.schedules import schedule_segments
 from analysis.scoring import (
     BOTH,
     best_config,
@@ -68,10 +69,14 @@ def analyze(results_dir: str | Path, *, threshold: float = THRESHOLD, out: str |
     summary = summarize(findings, data)
     _write_json(out_dir / "summary.json", summary)
     if findings.best is not None:
-        _write_json(
-            out_dir / BEST_CONFIG_FILE,
-            best_config(findings.best, data.trials, tasks=findings.tasks, holdout=data.meta.get("holdout")),
-        )
+        best, holdout = findings.best, data.meta.get("holdout")
+        config = best_config(best, data.trials, tasks=findings.tasks, holdout=holdout)
+        task = str(config.get("n", config.get("contexts")))
+        schedule = schedule_segments(data.curves, best["trial_id"], task=task)
+        if schedule:  # a PBT trial: its first values, then the schedule it ran with
+            first = schedule[0]
+            config |= {"lr": first["lr"], "entropy_coef": first["entropy_coef"], "schedule": schedule}
+        _write_json(out_dir / BEST_CONFIG_FILE, config)
     (out_dir / "report.md").write_text(render(findings))
     return summary
 

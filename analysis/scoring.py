@@ -195,6 +195,15 @@ def best_config(best: dict, trials: pd.DataFrame, *, tasks: list[str], holdout: 
     return config
 
 
+def mean_drops(table: pd.DataFrame) -> dict[str, float]:
+    """{key: the mean over configs of search IQM - confirmed IQM} of a `confirmation` table: how
+    optimistic the selection on the search seeds was (positive: the fresh seeds score lower)."""
+    if table.empty:
+        return {}
+    drops = (table["iqm_search"] - table["iqm_confirm"]).groupby(table["n"]).mean()
+    return {str(key): float(value) for key, value in drops.items() if not pd.isna(value)}
+
+
 def confirmation(
     trials: pd.DataFrame, search_scores: pd.DataFrame, *, tasks: list[str], threshold: float
 ) -> pd.DataFrame:

@@ -103,7 +103,10 @@ def _add_space_options(p: argparse.ArgumentParser) -> None:
         default=None,
         choices=SCHEDULERS,
         help="asha (the default): Tune's ASHA lets a third of the trials go on at reports 1, 3,"
-        " 9, ...; fifo: every trial trains its whole budget (a sweep: every config counts)",
+        " 9, ...; fifo: every trial trains its whole budget (a sweep: every config counts); pbt:"
+        " Tune's population-based training, the trials (the population, from the sampler) train"
+        " their whole budget and every 2 reports the bottom quarter continues from a top-quarter"
+        " trial's checkpoint with its lr and entropy bonus perturbed",
     )
     p.add_argument(
         "--warm-start",
@@ -250,6 +253,17 @@ def spec_from_args(args: argparse.Namespace, base=None):
             space = {**with_defaults(space), **{k: v for k, v in space.items() if given[k] is not None}}
     scheduler = pick("scheduler", base and base.scheduler, "asha")
     sampler = pick("sampler", base and base.sampler, "tpe")
+    if scheduler == "pbt":
+        check(
+            not warm_start,
+            "--warm-start",
+            True,
+            "no warm start with --scheduler pbt (its population is the sampler's)",
+        )
+        mutable = [a for a in ("lr", "entropy_coef") if len(set(space[a])) > 1]
+        check(
+            bool(mutable), "--scheduler", scheduler, "asha or fifo when --lr and --entropy-coef are both held"
+        )
     reward = pick("reward", base and base.reward, DEFAULTS["reward"])
     actions = check_contexts(contexts, holdout)
     check_reward(reward, (*ns, *actions))

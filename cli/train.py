@@ -141,8 +141,10 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def config_from_args(args: argparse.Namespace):
-    """The TrainConfig that preset < config file < flags describe (ValueError if invalid)."""
+    """The TrainConfig that preset < config file < flags describe, and the config file's lr and
+    entropy schedule (trainable.piecewise; None without one). ValueError if invalid."""
     from trainable import PRESETS, TrainConfig, read_config_file
+    from trainable.piecewise import SCHEDULE_KEY, parse_schedule
 
     values: dict = {}
     from_file: dict = {}
@@ -153,6 +155,7 @@ def config_from_args(args: argparse.Namespace):
     if args.config is not None:
         from_file = read_config_file(args.config)
         values.update(from_file)
+    schedule = values.pop(SCHEDULE_KEY, None)
     flags = {k: getattr(args, k) for k in CONFIG_OPTIONS if getattr(args, k) is not None}
     values.update(flags)
     if args.num_seeds is not None:
@@ -162,7 +165,8 @@ def config_from_args(args: argparse.Namespace):
     elif args.seeds is not None:
         values["seeds"] = args.seeds
     try:
-        return TrainConfig.from_dict(values)
+        config = TrainConfig.from_dict(values)
+        return config, None if schedule is None else parse_schedule(schedule)
     except ValueError as error:
         raise ValueError(
             as_option(str(error), config=args.config, from_file=set(from_file) - set(flags))
@@ -204,7 +208,7 @@ def plan(args: argparse.Namespace):
     from trainable import Trainer
 
     check_threads(args.threads)
-    config = config_from_args(args)
+    config, schedule = config_from_args(args)
     note = budget_note(args, config)
     if note:
         print(f"banditune train: {note}", file=sys.stderr)
@@ -212,25 +216,32 @@ def plan(args: argparse.Namespace):
         trainer = Trainer(config)
     except ValueError as error:
         raise ValueError(as_option(str(error))) from None
-    return functools.partial(run, trainer, as_json=args.json, threads=args.threads)
+    return functools.partial(run, trainer, schedule=schedule, as_json=args.json, threads=args.threads)
 
 
-def run(trainer, *, as_json: bool, threads: int) -> int:
-    """Train to the budget with progress on stderr; print the summary or one JSON line."""
+def run(trainer, *, schedule=None, as_json: bool, threads: int) -> int:
+    """Train to the budget (switching the lr and entropy bonus where `schedule`, segments of
+    trainable.piecewise, says) with progress on stderr; print the summary or one JSON line."""
+    from trainable import piecewise
+
     apply_threads(threads)
     config = trainer.config
     metrics = None
+    steps = piecewise.run_to_budget(trainer, schedule) if schedule else trainer.run_to_budget()
     with Progress(
         total=config.sample_budget, desc=_task_label(config), unit="sample", disable=as_json
     ) as progress:
-        for metrics in trainer.run_to_budget():
+        for metrics in steps:
             progress.update(
                 trainer.samples,
                 exact_match=float(metrics.exact_match.mean()),
                 samples_per_s=f"{metrics.samples_per_s:,.0f}",
             )
     task = trainer.task
-    print(json.dumps(_json_result(config, metrics, task)) if as_json else _summary(config, metrics, task))
+    result = _json_result(config, metrics, task)
+    if schedule:
+        result["schedule"] = piecewise.to_json(schedule)
+    print(json.dumps(result) if as_json else _summary(config, metrics, task, schedule))
     return 0
 
 
@@ -268,7 +279,9 @@ def _task_label(config) -> str:
     return f"n={config.n}" if config.contexts is None else f"contexts={config.contexts}"
 
 
-def _summary(config, metrics, task) -> str:
+def _summary(config, metrics, task, schedule=None) -> str:
+    from trainable.piecewise import describe
+
     d = metrics.to_dict()
     contexts = config.contexts is not None
     inputs = (
@@ -280,6 +293,7 @@ def _summary(config, metrics, task) -> str:
     settings = {a.name: getattr(config, a.name) for a in AXES if not (contexts and a.name == "encoding")}
     lines = [
         f"{inputs} reward={config.reward} {progress_line(settings)}",
+        *([f"schedule: {describe(schedule)}"] if schedule else []),
         f"{metrics.samples:,} samples per seed in {metrics.wall_s:.1f} s"
         f" ({metrics.samples_per_s:,.0f} samples/s per seed); stuck: inputs whose greedy"
         " action is wrong with probability >= 0.9",

@@ -174,6 +174,8 @@ CURVE_COLUMNS = (
     HELDOUT_METRIC,
     "wall_s",
     "samples_per_s",
+    "lr",  # the base lr and entropy bonus this report trained with (a PBT trial changes them)
+    "entropy_coef",
 )
 
 

@@ -53,6 +53,7 @@ class Job:
     values: dict  # contract.schema.AXIS_COLUMNS
     reward: str
     budgets: dict[str, int]
+    rates: list[tuple[float, float]] | None = None  # a PBT trial's (lr, entropy_coef) per report
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ def make_plan(
         str(results),
         "a study with a search trial that finished (or stopped early) on every task",
     )
-    jobs = [_job(t, configs.loc[t], trials, tasks) for t in best]
+    jobs = [_job(t, configs.loc[t], trials, tasks, curves=data.curves) for t in best]
     actions = check_contexts([t for t in tasks if not is_integer_task(t)], holdout)
     for reward in {j.reward for j in jobs}:
         check_reward(reward, (*(int(t) for t in tasks if is_integer_task(t)), *actions))
@@ -139,7 +140,8 @@ def fresh_seeds(meta: dict, trials, count: int) -> tuple[int, ...]:
     return tuple(itertools.islice(free, count))
 
 
-def _job(trial_id: str, config, trials, tasks) -> Job:
+def _job(trial_id: str, config, trials, tasks, *, curves) -> Job:
+    from analysis.schedules import report_rates
     from study.space import axis_values
 
     rows = trials[(trials["trial_id"] == trial_id) & (trials["phase"] == SEARCH)]
@@ -153,7 +155,11 @@ def _job(trial_id: str, config, trials, tasks) -> Job:
             )
         budgets[task] = int(known.iloc[0])
     return Job(
-        trial_id=trial_id, values=axis_values(config.to_dict()), reward=str(config["reward"]), budgets=budgets
+        trial_id=trial_id,
+        values=axis_values(config.to_dict()),
+        reward=str(config["reward"]),
+        budgets=budgets,
+        rates=report_rates(curves, trial_id),
     )
 
 
@@ -191,7 +197,7 @@ def confirm_one(job: Job, plan: Plan, *, label: str) -> None:
     long_budget = {task: b * plan.long for task, b in job.budgets.items()}
     status, error, rows, device = _train(job, plan, budgets=long_budget, long=plan.long, label=label)
     views = {"long": (status, error, rows, long_budget)}
-    if not spans_budget(job.values) or plan.long == 1:
+    if not (spans_budget(job.values) or job.rates) or plan.long == 1:
         views["search"] = (status, error, [r for r in rows if r["report"] < plan.reports], job.budgets)
     else:
         views["search"] = (*_train(job, plan, budgets=job.budgets, long=1, label=label)[:3], job.budgets)
@@ -232,7 +238,8 @@ def spans_budget(values: dict) -> bool:
 
 def _train(job: Job, plan: Plan, *, budgets: dict[str, int], long: int, label: str):
     """Train `job` on the fresh seeds to `budgets` with `long` times the study's reports:
-    (status, error, curve rows, device)."""
+    (status, error, curve rows, device). A PBT trial's schedule stretches over the `long` horizon
+    (each search report's values hold for `long` reports)."""
     from study.trial import TrialRun
     from trainable import TrainingDiverged
 
@@ -245,6 +252,7 @@ def _train(job: Job, plan: Plan, *, budgets: dict[str, int], long: int, label: s
         reports=plan.reports * long,
         reward=job.reward,
         device="auto",
+        rates=[r for r in job.rates for _ in range(long)] if job.rates else None,
     )
     status, error = FINISHED, None
     try:
@@ -282,22 +290,30 @@ def _already_done(path: Path, job: Job, plan: Plan) -> bool:
 def comparison(root: Path) -> str:
     """The confirmed scores next to the search scores, as analysis computes them."""
     from analysis.load import load_study
-    from analysis.scoring import competing_runs, confirmation, score_configs
+    from analysis.scoring import competing_runs, confirmation, mean_drops, score_configs
 
     data = load_study(root)
     search = score_configs(competing_runs(data.trials, phase=SEARCH), tasks=data.tasks, threshold=THRESHOLD)
     table = confirmation(data.trials, search, tasks=data.tasks, threshold=THRESHOLD)
     head = (
         f"{'trial':<24} {'task':>5}  {'search IQM [95% CI]':>24}  {'confirmed IQM [95% CI]':>24}"
-        f"  {'long IQM [95% CI]':>24}  {'long stuck':>10}"
+        f"  {'drop':>6}  {'long IQM [95% CI]':>24}  {'long stuck':>10}"
     )
     lines = [head]
     for r in table.itertuples():
         search = _ci(r.iqm_search, r.ci_low_search, r.ci_high_search)
         confirmed = _ci(r.iqm_confirm, r.ci_low_confirm, r.ci_high_confirm)
         long = _ci(r.iqm_long, r.ci_low_long, r.ci_high_long)
+        drop = r.iqm_search - r.iqm_confirm
         lines.append(
-            f"{r.trial_id:<24} {r.n:>5}  {search:>24}  {confirmed:>24}  {long:>24}  {r.stuck_long:>10.2f}"
+            f"{r.trial_id:<24} {r.n:>5}  {search:>24}  {confirmed:>24}  {drop:>+6.3f}  {long:>24}"
+            f"  {r.stuck_long:>10.2f}"
+        )
+    drops = mean_drops(table)
+    if drops:
+        lines.append(
+            "mean drop from the search seeds to fresh seeds (search IQM - confirmed IQM): "
+            + ", ".join(f"{value:+.3f} at {key}" for key, value in drops.items())
         )
     return "\n".join(lines)
 

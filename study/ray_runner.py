@@ -1,5 +1,6 @@
-"""Every Ray call of a study: connecting, the Tuner (OptunaSearch with ASHA or FIFO), the
-trainable, resuming, the Parquet export callback and the reference run.
+"""Every Ray call of a study: connecting, the Tuner (OptunaSearch with ASHA or FIFO; or a
+population from the Optuna sampler under Tune's PopulationBasedTraining), the trainable,
+resuming, the Parquet export callback and the reference run.
 
 The driver writes every result file: a Tune callback turns a trial's last checkpoint (its curve
 rows) into `trials/<id>.parquet` and `curves/<id>.parquet` when the trial ends, whether it finished,
@@ -13,6 +14,7 @@ import functools
 import json
 import logging
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -24,8 +26,8 @@ import optuna
 import ray
 import torch
 from ray import tune
-from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
-from ray.tune.search import ConcurrencyLimiter
+from ray.tune.schedulers import ASHAScheduler, FIFOScheduler, PopulationBasedTraining
+from ray.tune.search import BasicVariantGenerator, ConcurrencyLimiter
 from ray.tune.search.optuna import OptunaSearch
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
@@ -53,6 +55,11 @@ MAX_FAILURES = 2  # retries of a trial whose worker died (from its last checkpoi
 KEEP_CHECKPOINTS = 4
 STARTUP_TRIALS = 30  # random trials before TPE models the results
 NODE_CHECK_TIMEOUT_S = 120  # a node's first task starts a worker process
+# PBT: every PBT_INTERVAL reports a trial in the bottom quarter continues from a top-quarter
+# trial's checkpoint with its lr and entropy bonus perturbed (x 0.8 or 1.2, or redrawn from the
+# space with probability 1/4); the other axes change the model or the data, so they stay.
+PBT_INTERVAL = 2
+PBT_AXES = ("lr", "entropy_coef")
 
 
 def run_study(
@@ -94,7 +101,9 @@ def run_study(
             max_concurrent=max_concurrent,
             copy=copy,
         )
-        tuner.fit()
+        grid = tuner.fit()
+        if spec.scheduler == "pbt":
+            _tell_population(name, paths, grid)
         done = count_search_trials(paths)
         if done < spec.trials:
             if copy is not None:
@@ -246,25 +255,43 @@ def _trainable(settings: dict):
 
 
 def _new_tuner(*, name, spec, paths, settings, storage, max_concurrent, copy) -> tune.Tuner:
-    space = functools.partial(search_space, space=spec.space)
-    # the trainer's defaults, at the largest n (the hardest) where their lr and entropy follow n
-    start = default_point(n=max(spec.ns), space=spec.space) if spec.warm_start else None
-    searcher = StudySearch(
-        space,
-        metric="objective",
-        mode="max",
-        sampler=sampler(spec),
-        study_name=name,
-        points_to_evaluate=[start] if start else None,
-        storage=optuna.storages.JournalStorage(
-            optuna.storages.journal.JournalFileBackend(str(paths.journal))
-        ),
-    )
-    scheduler = (
-        ASHAScheduler(time_attr="training_iteration", max_t=spec.reports, grace_period=1, reduction_factor=3)
-        if spec.scheduler == "asha"
-        else FIFOScheduler()  # every trial runs its whole budget: a sweep
-    )
+    journal = _journal(paths)
+    param_space = None
+    if spec.scheduler == "pbt":
+        points = population(spec, name=name, storage=journal)
+        search_alg = BasicVariantGenerator(max_concurrent=max_concurrent)
+        param_space = population_space(points)
+        scheduler = StudyPBT(
+            reports=spec.reports,
+            time_attr="training_iteration",
+            perturbation_interval=PBT_INTERVAL,
+            hyperparam_mutations={
+                axis: tune.loguniform(*spec.space[axis])
+                for axis in PBT_AXES
+                if len(set(spec.space[axis])) > 1
+            },
+        )
+    else:
+        space = functools.partial(search_space, space=spec.space)
+        # the trainer's defaults, at the largest n (the hardest) where their lr and entropy follow n
+        start = default_point(n=max(spec.ns), space=spec.space) if spec.warm_start else None
+        searcher = StudySearch(
+            space,
+            metric="objective",
+            mode="max",
+            sampler=sampler(spec),
+            study_name=name,
+            points_to_evaluate=[start] if start else None,
+            storage=journal,
+        )
+        search_alg = ConcurrencyLimiter(searcher, max_concurrent=max_concurrent)
+        scheduler = (
+            ASHAScheduler(
+                time_attr="training_iteration", max_t=spec.reports, grace_period=1, reduction_factor=3
+            )
+            if spec.scheduler == "asha"
+            else FIFOScheduler()  # every trial runs its whole budget: a sweep
+        )
     callbacks = [
         ParquetExport(name=name, spec=spec, paths=paths),
         *([StorageCopy(copy)] if copy is not None else []),
@@ -272,12 +299,13 @@ def _new_tuner(*, name, spec, paths, settings, storage, max_concurrent, copy) ->
     ]
     return tune.Tuner(
         _trainable(settings),
+        param_space=param_space,
         tune_config=tune.TuneConfig(
             metric="objective",
             mode="max",
-            num_samples=spec.trials,
+            num_samples=1 if param_space else spec.trials,
             reuse_actors=True,
-            search_alg=ConcurrencyLimiter(searcher, max_concurrent=max_concurrent),
+            search_alg=search_alg,
             scheduler=scheduler,
         ),
         run_config=tune.RunConfig(
@@ -289,6 +317,48 @@ def _new_tuner(*, name, spec, paths, settings, storage, max_concurrent, copy) ->
             verbose=0,
         ),
     )
+
+
+def _journal(paths: StudyPaths) -> optuna.storages.JournalStorage:
+    return optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(paths.journal)))
+
+
+def population(spec: StudySpec, *, name: str, storage) -> list[dict]:
+    """PBT's starting population: spec.trials points the study's sampler proposes (asked in the
+    Optuna journal, so trial k is member k; with no results yet TPE and GP propose at random)."""
+    study = optuna.create_study(
+        study_name=name, storage=storage, sampler=sampler(spec), direction="maximize", load_if_exists=True
+    )
+    while len(study.trials) < spec.trials:
+        search_space(study.ask(), space=spec.space)
+    fixed = (optuna.trial.FixedTrial(t.params) for t in study.trials)
+    return [{**t.params, **search_space(f, space=spec.space)} for t, f in zip(study.trials, fixed)]
+
+
+def population_space(points: list[dict]) -> dict:
+    """Tune's param_space for a population: a grid over the members, each axis its member's value
+    (None for an axis its baseline does not use)."""
+    axes = sorted({axis for point in points for axis in point})
+    members = {"member": tune.grid_search(list(range(len(points))))}
+    return members | {axis: tune.sample_from(functools.partial(_member_value, points, axis)) for axis in axes}
+
+
+def _member_value(points: list[dict], axis: str, config: dict):
+    return points[config["member"]].get(axis)
+
+
+def _tell_population(name: str, paths: StudyPaths, grid) -> None:
+    """Each member's Optuna trial gets the final objective of its Tune trial (the member it
+    started as is in its folder's name: an exploit copies the whole config, `member` too)."""
+    storage = _journal(paths)
+    study = optuna.load_study(study_name=name, storage=storage)
+    for result in grid:
+        started = re.search(r"_member=(\d+)", Path(result.path).name)
+        if started is None:
+            continue
+        member = study.trials[int(started.group(1))]
+        if member.state == optuna.trial.TrialState.RUNNING and "objective" in (result.metrics or {}):
+            study.tell(member.number, result.metrics["objective"])
 
 
 def sampler(spec: StudySpec) -> optuna.samplers.BaseSampler:
@@ -370,6 +440,20 @@ class StorageCopy(tune.Callback):
 
     def get_state(self) -> None:
         self.copy.sync()
+
+
+class StudyPBT(PopulationBasedTraining):
+    """PBT that leaves a trial's last report alone: an exploit there would only copy another
+    trial's finished run into it."""
+
+    def __init__(self, *, reports: int, **kwargs):
+        super().__init__(**kwargs)
+        self.reports = reports
+
+    def on_trial_result(self, tune_controller, trial, result: dict) -> str:
+        if result.get("reports_done", 0) >= self.reports:
+            return self.CONTINUE
+        return super().on_trial_result(tune_controller, trial, result)
 
 
 class StudySearch(OptunaSearch):
@@ -488,7 +572,7 @@ def _write_reference(out: dict, *, name, spec, paths) -> None:
 def _fail_orphaned_trials(name: str, paths: StudyPaths) -> None:
     """Optuna trials still RUNNING once Tune is done were asked by a driver that was killed
     before Tune recorded them: mark them FAIL so the journal shows only real trials running."""
-    storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(paths.journal)))
+    storage = _journal(paths)
     study = optuna.load_study(study_name=name, storage=storage)
     for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
         storage.set_trial_system_attr(trial._trial_id, "banditune", "orphaned by a killed driver")

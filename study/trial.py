@@ -1,7 +1,8 @@
 """One trial of a study without Ray: a config trained on every task, one report at a time.
 
 Each report advances every task by 1/R of its sample budget (R = reports), so trials are compared
-at equal progress (the objective is in study.objective).
+at equal progress (the objective is in study.objective). Every curve row records the base lr and
+entropy bonus the report trained with: a PBT trial changes them at report boundaries.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from study.objective import objective
 from study.space import train_kwargs
 from trainable import Metrics, Trainer
 from trainable.defaults import DEFAULT_HOLDOUT
+from trainable.piecewise import set_rates
 from trainable.runs import run_config
 
 STATE_FILE = "state.pt"
@@ -31,7 +33,9 @@ CURVES_FILE = "curves.json"
 class TrialRun:
     """`values` (AXIS_COLUMNS, plus any other TrainConfig fields such as a preset's `inputs`)
     on every task in `tasks` (the integer bandit's "10", a context set's "digits"). Constructing
-    it builds the trainers (ValueError for a bad reward or bad contexts)."""
+    it builds the trainers (ValueError for a bad reward or bad contexts). `rates`, one (lr,
+    entropy_coef) per report, replaces values' lr and entropy bonus report by report (a PBT
+    trial's schedule re-run)."""
 
     def __init__(
         self,
@@ -44,8 +48,9 @@ class TrialRun:
         reward: str,
         device: str,
         holdout: float = DEFAULT_HOLDOUT,
+        rates: list[tuple[float, float]] | None = None,
     ):
-        self.reports = reports
+        self.reports, self.rates = reports, rates
         self.trainers = {
             task: Trainer(
                 run_config(
@@ -70,10 +75,16 @@ class TrialRun:
     def step(self) -> None:
         """Train every task up to its next report point and record a curve row per seed."""
         for task, trainer in self.trainers.items():
+            if self.rates:
+                lr, entropy_coef = self.rates[self.report]
+                set_rates(trainer, lr=lr, entropy_coef=entropy_coef)
             target = math.ceil(trainer.config.sample_budget * (self.report + 1) / self.reports)
             metrics = trainer.run(max(0, target - trainer.samples))
             n = trainer.task.num_actions
-            self.rows.extend(curve_rows(task, n, trainer.config.seeds, self.report, metrics))
+            rates = {"lr": trainer.config.lr, "entropy_coef": trainer.config.entropy_coef}
+            self.rows.extend(
+                {**row, **rates} for row in curve_rows(task, n, trainer.config.seeds, self.report, metrics)
+            )
         self.report += 1
 
     def save(self, folder: Path) -> None:
@@ -83,12 +94,14 @@ class TrialRun:
         (folder / CURVES_FILE).write_text(json.dumps(self.rows))
 
     def restore(self, folder: Path) -> None:
-        """Continue from a checkpoint folder that `save` wrote."""
+        """Continue from a checkpoint folder that `save` wrote, with this run's lr and entropy
+        bonus (a PBT trial continues another's checkpoint with its own perturbed values)."""
         state = torch.load(folder / STATE_FILE, weights_only=False)
         self.report, self.rows = state["report"], load_curves(folder)
         saved = {str(task): s for task, s in state["trainers"].items()}  # older checkpoints: by n
         for task, trainer in self.trainers.items():
             trainer.load_state_dict(saved[task])
+            set_rates(trainer, lr=trainer.config.lr, entropy_coef=trainer.config.entropy_coef)
 
 
 def load_curves(folder: Path) -> list[dict]:

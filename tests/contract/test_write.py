@@ -98,6 +98,8 @@ CURVE_COLUMNS = {
     "heldout_exact_match": "double",
     "wall_s": "double",
     "samples_per_s": "double",
+    "lr": "double",
+    "entropy_coef": "double",
 }
 
 

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import time
+from pathlib import Path
 
 # Credentials for a local S3 server (moto accepts any).
 DUMMY_AWS = {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "AWS_DEFAULT_REGION": "us-east-1"}
@@ -65,6 +66,22 @@ def stop_nodes(nodes: list[subprocess.Popen]) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(node.pid, signal.SIGKILL)
             node.wait()
+
+
+def trial_workers_of(node: subprocess.Popen) -> list[int]:
+    """Pids of the Tune trial workers ("ray::ImplicitFunc...") in `node`'s session (Ray gives each
+    worker its own process group; the session is the node's): the trials running on that node."""
+    pids = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            title = Path(entry.path, "cmdline").read_bytes()
+            if title.startswith(b"ray::ImplicitFunc") and os.getsid(int(entry.name)) == node.pid:
+                pids.append(int(entry.name))
+        except OSError:
+            continue
+    return pids
 
 
 def alive_nodes(address: str, env: dict) -> int:

@@ -110,8 +110,9 @@ def processes_with_env(marker: str) -> list[int]:
     return pids
 
 
-def reap(marker: str, timeout: float = 30.0) -> list[int]:
-    """Wait for the processes marked `marker` to exit; SIGKILL (by pid) those still there.
+def reap(marker: str, timeout: float = 180.0) -> list[int]:
+    """Wait for the processes marked `marker` to exit (returns as soon as they have; the limit is
+    generous for a loaded machine); SIGKILL (by pid) those still there after `timeout` seconds.
     Returns the pids that had to be killed."""
     import signal
     import time

@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from contract.schema import TRIAL_SCHEMA
-from tests.study.cluster import start_cluster, stop_nodes
+from tests.study.cluster import start_cluster, stop_nodes, trial_workers_of
 from tests.study.conftest import REPO, reap, subprocess_env
 
 pytestmark = pytest.mark.slow
@@ -79,8 +79,9 @@ def test_study_as_a_job_on_a_two_node_cluster(tmp_path, ray_tmpdir):
 
 
 def test_losing_the_worker_node_mid_study_keeps_every_trial_once(tmp_path, ray_tmpdir):
-    """SIGKILL of the second node's process group once the first trial is written: its trials
-    are retried from their checkpoints on the head, and the study ends with each trial once."""
+    """SIGKILL of the second node's process group once a trial is written and another is running
+    on that node: its trials are retried from their checkpoints on the head, and the study ends
+    with each trial once."""
     env = subprocess_env(ray_tmpdir)
     env["RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S"] = "0"
     nodes, study = [], None
@@ -117,10 +118,12 @@ def test_losing_the_worker_node_mid_study_keeps_every_trial_once(tmp_path, ray_t
             stderr=subprocess.STDOUT,
             text=True,
         )
-        deadline = time.monotonic() + 300
-        while not any(p.stem != "reference" for p in trials.glob("*.parquet")):
-            assert time.monotonic() < deadline and study.poll() is None, "no trial finished"
+        deadline = time.monotonic() + 600
+        running = []
+        while not (any(p.stem != "reference" for p in trials.glob("*.parquet")) and running):
+            assert time.monotonic() < deadline and study.poll() is None, "no trial ran on the node"
             time.sleep(0.2)
+            running = trial_workers_of(nodes[1])
         os.killpg(nodes[1].pid, signal.SIGKILL)
         nodes[1].wait()
         output, _ = study.communicate(timeout=600)
@@ -130,6 +133,7 @@ def test_losing_the_worker_node_mid_study_keeps_every_trial_once(tmp_path, ray_t
         stop_nodes(nodes)
     assert reap(f"RAY_TMPDIR={ray_tmpdir}") == []
     assert study.returncode == 0, output[-4000:]
+    print(f"\nkilled the node with trial workers {running} running on it")
     ids = [p.stem for p in trials.glob("*.parquet")]
     assert sorted(ids).count("reference") == 1 and len(ids) == len(set(ids)) == 7
     rows = [r for p in trials.glob("*.parquet") for r in pq.read_table(p).to_pylist()]

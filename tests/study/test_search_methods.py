@@ -6,6 +6,7 @@ import json
 import subprocess
 
 import optuna
+import pyarrow.parquet as pq
 import pytest
 
 from cli import main as cli
@@ -70,3 +71,24 @@ def test_bad_sampler_exits_2_with_one_line():
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "--sampler" in lines[0] and "'cmaes'" in lines[0] and "random" in lines[0]
+
+
+def test_a_pbt_study_records_each_trials_changing_lr_and_entropy(ray_session, tmp_path):
+    argv = ["--trials", "4", "--scheduler", "pbt", "--reports", "6", "--sample-budget", "10k", "--seed", "1"]
+    assert run(tmp_path, "pbt", *argv, "--reward", "squared") == 0
+    root = tmp_path / "pbt"
+    assert json.loads((root / "study.json").read_text())["spec"]["scheduler"] == "pbt"
+    curves = pq.read_table(root / "curves").to_pandas()
+    trials = pq.read_table(root / "trials").to_pandas()
+    search = curves[curves["phase"] == "search"]
+    assert search["trial_id"].nunique() == 4 and set(trials.loc[trials["phase"] == "search", "status"]) == {
+        "finished"
+    }
+    rates = search.groupby("trial_id").apply(lambda t: t[["lr", "entropy_coef"]].drop_duplicates().shape[0])
+    assert rates.max() >= 2, "no trial was perturbed"  # PBT changed some trial's lr and bonus mid-run
+    for trial_id, rows in search.groupby("trial_id"):  # a trial's config is its last segment's
+        last = rows.loc[rows["report"].idxmax()]
+        row = trials[(trials["trial_id"] == trial_id) & (trials["phase"] == "search")].iloc[0]
+        assert (row["lr"], row["entropy_coef"]) == pytest.approx((last["lr"], last["entropy_coef"]))
+    # the population is the sampler's first 4 points, all told their objective in the journal
+    assert [t.state.name for t in journal_study(root, "pbt").trials] == ["COMPLETE"] * 4
