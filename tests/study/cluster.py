@@ -38,9 +38,10 @@ def own_ports() -> list[str]:
 
 
 def start_node(
-    args: list[str], env: dict, log, *, cpus: int = 1, prefix: tuple[str, ...] = ()
+    args: list[str], env: dict, log, *, cpus: int = 1, prefix: tuple[str, ...] = (), cwd=None
 ) -> subprocess.Popen:
-    """`ray start --block` with `cpus` CPUs; `prefix` wraps it (e.g. in its own mount namespace)."""
+    """`ray start --block` with `cpus` CPUs in folder `cwd`; `prefix` wraps it (e.g. in its own
+    mount namespace)."""
     command = [
         "ray",
         "start",
@@ -52,7 +53,7 @@ def start_node(
         *args,
     ]
     return subprocess.Popen(
-        [*prefix, *command], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        [*prefix, *command], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=cwd
     )
 
 
@@ -97,10 +98,18 @@ def alive_nodes(address: str, env: dict) -> int:
 
 
 def start_cluster(
-    tmp_path, ray_tmpdir, env, *, head_cpus: int = 1, worker_prefix: tuple[str, ...] = ()
+    tmp_path,
+    ray_tmpdir,
+    env,
+    *,
+    head_cpus: int = 1,
+    worker_prefix: tuple[str, ...] = (),
+    worker_env: dict | None = None,
+    worker_cwd=None,
 ) -> tuple[list[subprocess.Popen], str, int]:
-    """A head and a second node (its own temp dir) on loopback: (nodes, address, dashboard).
-    The nodes started so far are stopped if either fails to come up."""
+    """A head and a second node (its own temp dir; `worker_env` and folder `worker_cwd` if given)
+    on loopback: (nodes, address, dashboard). The nodes started so far are stopped if either
+    fails to come up."""
     port, dashboard = free_port(), free_port()
     address = f"127.0.0.1:{port}"
     nodes = []
@@ -116,7 +125,7 @@ def start_cluster(
             time.sleep(0.5)
         # Its own temp dir: a node cleaning up its runtime envs must not touch the head's.
         worker = ["--address", address, "--temp-dir", os.path.join(ray_tmpdir, "w")]
-        nodes.append(start_node(worker, env, log, prefix=worker_prefix))
+        nodes.append(start_node(worker, worker_env or env, log, prefix=worker_prefix, cwd=worker_cwd))
         while alive_nodes(address, env) < 2:
             assert time.monotonic() < deadline and nodes[1].poll() is None, "node did not join"
             time.sleep(0.5)

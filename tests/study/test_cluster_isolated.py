@@ -1,15 +1,19 @@
-"""A cluster as a user has it, built on one machine: the worker node runs in its own mount
-namespace (tmpfs over the results folder and over the folder holding the user's module, so it
-sees neither, as a second machine would not), the head advertises no CPUs (every trial trains on
-the worker), and a local S3 server (moto) is the study's storage. Studies run from the user's
-folder with `--reward mymodule:fn` and `--contexts mymodule:fn`: every trial must finish with
-that code, and every result file must land on the driver."""
+"""A cluster as a user has it, built on one machine: the worker node runs in another folder with
+another PYTHONPATH, and the user's module refuses to load from the user's folder there (Ray puts
+the driver's folder on its workers' path), so only the copy shipped with the job can run. Where
+this machine allows it (root), the worker runs in its own mount namespace too (tmpfs over the
+results folder and over the folder holding the user's module, so it sees neither, as a second
+machine would not), and a study without --storage is refused first (exit 2). The head advertises
+no CPUs (every trial trains on the worker), and a local S3 server (moto) is the study's storage.
+Studies run from the user's folder with `--reward mymodule:fn` and `--contexts mymodule:fn`:
+every trial must finish with that code, and every result file must land on the driver."""
 
 from __future__ import annotations
 
 import shlex
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -62,16 +66,23 @@ def hidden(folders: list[Path]) -> tuple[str, ...]:
 
 
 def test_user_code_and_results_cross_a_cluster_that_shares_no_files(tmp_path, ray_tmpdir, s3):
-    why = mount_namespace_refusal()
-    if why:
-        pytest.skip(why)
+    why = mount_namespace_refusal()  # None: root, the worker sees neither folder
     endpoint, client = s3
-    user, results = tmp_path / "user", tmp_path / "results"
-    user.mkdir()
-    results.mkdir()
+    user, results, elsewhere = tmp_path / "user", tmp_path / "results", tmp_path / "elsewhere"
+    for folder in (user, results, elsewhere):
+        folder.mkdir()
     (user / "mymodule.py").write_text(USER_MODULE)
     env = subprocess_env(ray_tmpdir)
     env |= {"RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S": "0", "AWS_ENDPOINT_URL": endpoint}
+    worker_env = env | {"PYTHONPATH": str(elsewhere)}
+    alone = subprocess.run(
+        [sys.executable, "-c", "import mymodule"],
+        cwd=elsewhere,
+        env=worker_env,
+        capture_output=True,
+        check=False,
+    )
+    assert alone.returncode == 1 and b"No module named 'mymodule'" in alone.stderr  # unless shipped
     studies = {
         "reward": ["--reward", "mymodule:reward", "--n", "10", "--sample-budget", "4k"],
         "contexts": ["--contexts", "mymodule:blobs", "--sample-budget", "4k"],
@@ -79,9 +90,15 @@ def test_user_code_and_results_cross_a_cluster_that_shares_no_files(tmp_path, ra
     nodes, runs, seconds = [], {}, {}
     try:
         nodes, address, _ = start_cluster(
-            tmp_path, ray_tmpdir, env, head_cpus=0, worker_prefix=hidden([user, results])
+            tmp_path,
+            ray_tmpdir,
+            env,
+            head_cpus=0,
+            worker_prefix=() if why else hidden([user, results]),
+            worker_env=worker_env,
+            worker_cwd=elsewhere,
         )
-        for name, argv in {"local": studies["reward"], **studies}.items():
+        for name, argv in (({} if why else {"local": studies["reward"]}) | studies).items():
             command = [BANDITUNE, "study", "--name", name, "--results", str(results), *TINY, *argv]
             command += ["--address", address]
             if name != "local":  # the study folder on this machine is not the cluster's storage
@@ -94,13 +111,17 @@ def test_user_code_and_results_cross_a_cluster_that_shares_no_files(tmp_path, ra
     finally:
         stop_nodes(nodes)
     assert reap(f"RAY_TMPDIR={ray_tmpdir}") == []
-    local = runs.pop("local")
-    assert local.returncode == 2, local.stdout[-3000:] + local.stderr[-3000:]
-    refusal = [line for line in local.stderr.splitlines() if "error:" in line]
-    assert len(refusal) == 1 and "cannot be written from node" in refusal[0], local.stderr
-    assert "pass --storage s3://bucket/prefix" in refusal[0] and "start " not in local.stdout
-    assert not (results / "local").exists()
-    print(f"\nrefused without --storage in {seconds['local']:.0f} s: {refusal[0]}")
+    if why:
+        print(f"\nthe worker sees this machine's files ({why}): no refusal without --storage to check")
+    else:
+        local = runs.pop("local")
+        assert local.returncode == 2, local.stdout[-3000:] + local.stderr[-3000:]
+        refusal = [line for line in local.stderr.splitlines() if "error:" in line]
+        assert len(refusal) == 1 and "cannot be written from node" in refusal[0], local.stderr
+        assert "pass --storage s3://bucket/prefix" in refusal[0] and "start " not in local.stdout
+        assert not (results / "local").exists()
+        print(f"\nrefused without --storage in {seconds['local']:.0f} s: {refusal[0]}")
+    assert set(runs) == set(studies)
     for name, run in runs.items():
         output = run.stdout + run.stderr
         assert run.returncode == 0, output[-4000:]
