@@ -247,3 +247,19 @@ def test_bad_input_exits_2_with_one_line(argv, make, message, tmp_path, capsys, 
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("banditune confirm: error: ")
     assert message in err
+
+
+def test_policy_confirms_the_top_configs_of_that_network_only(tmp_path):
+    trials = planted_trials()
+    for t in trials:  # loser_2 is the one config of the study that uses mlp2
+        for row in t["rows"]:
+            row["policy"] = "mlp2" if t["rows"][0]["trial_id"] == "loser_2" else "mlp"
+    root = tiny_study(tmp_path / "s", trials)
+    assert [j.trial_id for j in confirm.make_plan(root, top=2, num_seeds=1).jobs] == [
+        "planted_a",
+        "planted_b",
+    ]
+    jobs = confirm.make_plan(root, top=2, num_seeds=1, policy="mlp2").jobs
+    assert [(j.trial_id, j.values["policy"]) for j in jobs] == [("loser_2", "mlp2")]
+    with pytest.raises(ValueError, match=r"--policy 'bilinear' is not allowed; expected a policy the study"):
+        confirm.make_plan(root, top=2, num_seeds=1, policy="bilinear")
