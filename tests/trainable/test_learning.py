@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import pytest
 
+from study.axes import AXES
 from trainable import TrainConfig, Trainer
-from trainable.choices import ACTION_ENCODINGS, BASELINES, ENCODINGS, REWARD_SCALES, SCHEDULES
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_torch_thread")]
 
@@ -42,19 +42,17 @@ BASE = {
     "action_encoding": BEST,
     "lr_schedule": BEST,
     "entropy_schedule": BEST,
+    "policy": BEST,
 }
-CHOICES = {
-    "baseline": BASELINES,
-    "reward_scale": REWARD_SCALES,
-    "encoding": ENCODINGS,
-    "action_encoding": ACTION_ENCODINGS,
-    "lr_schedule": SCHEDULES,
-    "entropy_schedule": SCHEDULES,
-}
+CHOICES = {axis.name: axis.allowed for axis in AXES if axis.allowed}  # every categorical axis searched
 CASES = [(field, value) for field, values in CHOICES.items() for value in values]
 # (lowest mean, lowest seed) of the final exact match
 WIDE_MARGIN = (0.9, 0.8)
 WEAKER = {("encoding", "scalar"): (0.5, 0.4)}
+
+
+def test_every_searched_choice_has_a_config_to_learn_from():
+    assert set(BASE) == set(CHOICES)
 
 
 @pytest.mark.parametrize(("field", "value"), CASES, ids=[f"{f}={v}" for f, v in CASES])
