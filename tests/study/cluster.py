@@ -119,7 +119,7 @@ def start_cluster(
         nodes.append(
             start_node([*head, "--ray-client-server-port", str(free_port())], env, log, cpus=head_cpus)
         )
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 300  # generous: a loaded machine starts Ray slowly
         while alive_nodes(address, env) < 1:
             assert time.monotonic() < deadline and nodes[0].poll() is None, "head did not start"
             time.sleep(0.5)

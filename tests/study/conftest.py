@@ -75,7 +75,7 @@ def s3(tmp_path, monkeypatch):
     )
     endpoint = f"http://127.0.0.1:{port}"
     client = boto3.client("s3", endpoint_url=endpoint)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # generous: the server starts slowly on a loaded machine
     while True:
         try:
             client.create_bucket(Bucket=BUCKET)

@@ -16,7 +16,7 @@ from study.ray_runner import assigned_device
 def probe(config: dict, *, settings: dict) -> None:
     folder = Path(config["folder"])
     (folder / f"{config['i']}.started").touch()
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 300  # Ray may take long to start four workers on a loaded machine
     while len(list(folder.glob("*.started"))) < config["expect"] and time.monotonic() < deadline:
         time.sleep(0.05)
     _, label = assigned_device(settings["gpus_per_trial"])
