@@ -18,7 +18,12 @@ def register(subparsers) -> None:
         description="Score every config of a study over its seeds (IQM with a bootstrap 95% interval) "
         "and write RESULTS/NAME/report/: report.md, PNG figures, summary.json, best_config.json.",
     )
-    parser.add_argument("results", metavar="RESULTS/NAME", help="a study folder (holds trials/)")
+    parser.add_argument(
+        "results",
+        metavar="RESULTS/NAME",
+        help="a study folder (holds trials/), or a study in storage, read in place:"
+        " s3://bucket/prefix/NAME (any URI of --storage)",
+    )
     parser.add_argument(
         "--threshold",
         type=float,
@@ -26,7 +31,12 @@ def register(subparsers) -> None:
         help="exact match a config's interval lower bound must reach to win, in (0, 1]"
         f" (default {THRESHOLD:g})",
     )
-    parser.add_argument("--out", default=None, help="output folder (default RESULTS/NAME/report)")
+    parser.add_argument(
+        "--out",
+        default=None,
+        help="output folder (default RESULTS/NAME/report; NAME-report here for a study in storage,"
+        " which also gets a copy in URI/NAME/report)",
+    )
     parser.set_defaults(plan=plan)
 
 
@@ -41,6 +51,7 @@ def plan(args: argparse.Namespace):
 def run(results: str, *, threshold: float, out: str | None, out_dir) -> int:
     """Analyze; print where the report is and the headline."""
     from analysis.analyze import analyze
+    from analysis.load import is_uri
 
     summary = analyze(results, threshold=threshold, out=out)
     every = "every n" if all(map(is_integer_task, summary["tasks"])) else "every task"
@@ -52,4 +63,10 @@ def run(results: str, *, threshold: float, out: str | None, out_dir) -> int:
     for skipped in summary["skipped_files"]:
         print(f"skipped: {skipped}", file=sys.stderr)
     print(f"report: {out_dir / 'report.md'}")
+    if is_uri(results):  # the study in storage is then complete: `diagnose --study URI` reads it
+        from study.mirror import Mirror
+        from study.storage import join
+
+        Mirror(out_dir, join(results, "report")).sync()
+        print(f"copied to {join(results, 'report')}")
     return 0

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import shutil
+import tempfile
+from pathlib import Path
 
 DEFAULT_NS = (10, 100)
 # One torch thread per process: the models are tiny, and with 2 threads each three trainings at
@@ -82,3 +85,28 @@ def add_sample_budget(parser: argparse.ArgumentParser, *, default: str) -> None:
         metavar="SPEC",
         help=f"samples per seed: one count or per task, e.g. 10=200k,100=3M,digits=1M (default: {default})",
     )
+
+
+class StoredStudy:
+    """A study in storage (`URI/NAME`, study.mirror) that `confirm` or `diagnose` works on here:
+    fetched into a temporary folder; `send_back` copies the files the work added to storage."""
+
+    def __init__(self, uri: str, *, option: str):
+        from analysis.load import study_name
+        from study import mirror
+        from study import storage as storage_io
+        from study.spec import check
+
+        storage_io.check_writable(uri, option=option, shown=uri)  # the work's files go there
+        check(mirror.holds_study(uri), option, uri, "a study (no study.json there)")
+        self.uri = uri
+        self.folder = Path(tempfile.mkdtemp(prefix="banditune-")) / study_name(uri)
+        mirror.fetch(uri, self.folder)
+        self.copy = mirror.Mirror(self.folder, uri)
+        self.copy.mark_sent()
+
+    def send_back(self) -> None:
+        self.copy.sync()
+
+    def remove(self) -> None:
+        shutil.rmtree(self.folder.parent, ignore_errors=True)

@@ -6,8 +6,7 @@ from __future__ import annotations
 import argparse
 import functools
 
-from cli.common import add_threads, apply_threads, check_threads
-from contract.layout import StudyPaths
+from cli.common import StoredStudy, add_threads, apply_threads, check_threads
 from contract.schema import CONFIRM_PREFIX, task_label
 from experiments.confirm import (
     DEFAULT_LONG,
@@ -29,7 +28,11 @@ def register(commands: argparse._SubParsersAction) -> None:
         " and only the long run shows inputs that get stuck late. `banditune analyze` then picks the"
         " config that held.",
     )
-    p.add_argument("results", metavar="RESULTS/NAME", help="a study folder (holds trials/)")
+    p.add_argument(
+        "results",
+        metavar="RESULTS/NAME",
+        help="a study folder (holds trials/), or a study in storage (s3://bucket/prefix/NAME, ...)",
+    )
     p.add_argument(
         "--top",
         type=int,
@@ -64,16 +67,37 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def plan(args: argparse.Namespace):
-    """Check every input (ValueError); return the work."""
+    """Check every input (ValueError); return the work. A study in storage is fetched here and
+    its new files go back to storage after each config."""
+    from analysis.load import is_uri
+
     check_threads(args.threads)
-    planned = make_plan(
-        args.results, top=args.top, num_seeds=args.num_seeds, long=args.long_horizon, policy=args.policy
-    )
-    return functools.partial(run, planned, threads=args.threads)
+    stored = StoredStudy(args.results, option="RESULTS/NAME") if is_uri(args.results) else None
+    try:
+        planned = make_plan(
+            stored.folder if stored else args.results,
+            top=args.top,
+            num_seeds=args.num_seeds,
+            long=args.long_horizon,
+            policy=args.policy,
+        )
+    except ValueError:
+        if stored:
+            stored.remove()
+        raise
+    return functools.partial(run, planned, threads=args.threads, stored=stored)
 
 
-def run(plan: Plan, *, threads: int) -> int:
+def run(plan: Plan, *, threads: int, stored: StoredStudy | None = None) -> int:
     """Confirm every job of `plan`, then print the comparison table."""
+    try:
+        return _confirm_all(plan, threads=threads, stored=stored)
+    finally:
+        if stored:
+            stored.remove()
+
+
+def _confirm_all(plan: Plan, *, threads: int, stored: StoredStudy | None) -> int:
     apply_threads(threads)
     print(
         f"confirming {len(plan.jobs)} config(s) on {', '.join(map(task_label, plan.tasks))} on"
@@ -83,9 +107,9 @@ def run(plan: Plan, *, threads: int) -> int:
     )
     for i, job in enumerate(plan.jobs, start=1):
         confirm_one(job, plan, label=f"[{i}/{len(plan.jobs)}]")
+        if stored:
+            stored.send_back()
     print(comparison(plan.root))
-    print(
-        f"rows in {StudyPaths(plan.root).trials}/{CONFIRM_PREFIX}*.parquet; run `banditune analyze"
-        f" {plan.root}` for the report"
-    )
+    where = stored.uri if stored else plan.root
+    print(f"rows in {where}/trials/{CONFIRM_PREFIX}*.parquet; run `banditune analyze {where}` for the report")
     return 0

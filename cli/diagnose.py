@@ -11,6 +11,7 @@ import pyarrow as pa
 
 from cli.common import (
     DEFAULT_NS,
+    StoredStudy,
     add_sample_budget,
     add_tasks,
     add_threads,
@@ -54,7 +55,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--study",
         metavar="NAME",
         help="target: RESULTS/NAME/report/best_config.json (from `banditune"
-        " analyze`); the table goes to RESULTS/NAME/diagnose.parquet",
+        " analyze`); the table goes to RESULTS/NAME/diagnose.parquet. A study in storage:"
+        " --study s3://bucket/prefix/NAME (or any URI of --storage)",
     )
     target.add_argument(
         "--config",
@@ -81,20 +83,42 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def plan(args: argparse.Namespace):
-    """Check every input (ValueError); return the work."""
+    """Check every input (ValueError); return the work. A study in storage (--study URI) is
+    fetched here and its diagnose.parquet goes back to storage."""
+    from analysis.load import is_uri
+
     check_threads(args.threads)
-    planned = plan_from_args(args)
-    return functools.partial(run, path=planned["path"], threads=args.threads, **planned["train"])
+    stored = None
+    if args.study is not None and is_uri(args.study):
+        stored = StoredStudy(args.study, option="--study")
+        args = argparse.Namespace(
+            **{**vars(args), "results": str(stored.folder.parent), "study": stored.folder.name}
+        )
+    try:
+        planned = plan_from_args(args)
+    except ValueError:
+        if stored:
+            stored.remove()
+        raise
+    return functools.partial(
+        run, path=planned["path"], threads=args.threads, stored=stored, **planned["train"]
+    )
 
 
-def run(*, path: Path, threads: int, **train_kwargs) -> int:
+def run(*, path: Path, threads: int, stored: StoredStudy | None = None, **train_kwargs) -> int:
     """Train every variant, write diagnose.parquet and print the table."""
-    apply_threads(threads)
-    rows = train_all(**train_kwargs)
-    write_atomic(pa.Table.from_pylist(rows, schema=DIAGNOSE_SCHEMA), path)
-    print(format_table(rows))
-    print(f"wrote {path}")
-    return 0
+    try:
+        apply_threads(threads)
+        rows = train_all(**train_kwargs)
+        write_atomic(pa.Table.from_pylist(rows, schema=DIAGNOSE_SCHEMA), path)
+        print(format_table(rows))
+        if stored:
+            stored.send_back()
+        print(f"wrote {stored.uri}/{path.name}" if stored else f"wrote {path}")
+        return 0
+    finally:
+        if stored:
+            stored.remove()
 
 
 def plan_from_args(args: argparse.Namespace) -> dict:

@@ -74,7 +74,7 @@ def make_plan(
 ) -> Plan:
     """What to train, checked before any training (ValueError, one line, for bad input); with
     `policy`, the top configs of those that use that network."""
-    from analysis.load import check_study_dir, load_study
+    from analysis.load import check_study_dir, load_study, study_name
     from analysis.scoring import BOTH, competing_runs, config_table, ranked, score_configs
     from study.spec import DEFAULTS, check, check_contexts, check_policy, check_reward
     from trainable.defaults import DEFAULT_HOLDOUT
@@ -109,7 +109,7 @@ def make_plan(
     check_policy({j.values["policy"] for j in jobs}, tasks=tasks, encodings=encodings, holdout=holdout)
     return Plan(
         root=root,
-        study=str(data.meta.get("name") or root.name),
+        study=str(data.meta.get("name") or study_name(root)),
         tasks=tasks,
         holdout=holdout,
         seeds=fresh_seeds(data.meta, trials, num_seeds),

@@ -45,6 +45,19 @@ class Mirror:
         """Pickled (in Tune's experiment) without its file system: no credentials in it."""
         return {**self.__dict__, "_fs": None}
 
+    def mark_sent(self) -> None:
+        """Take the files here now as sent (a folder just fetched from the copy)."""
+        for path, relative in self._results():
+            stat = path.stat()
+            self.sent[relative] = (stat.st_size, stat.st_mtime_ns)
+
+    def _results(self):
+        """(path, relative path) of every result file here."""
+        for path in sorted(self.root.rglob("*")):
+            relative = path.relative_to(self.root).as_posix()
+            if not path.is_symlink() and path.is_file() and _is_result(relative):
+                yield path, relative
+
     def sync(self) -> int:
         """Send every result file that is new or changed; the number sent. A file that cannot
         be sent is retried at the next sync (one warning line), so a storage hiccup never stops
@@ -53,10 +66,7 @@ class Mirror:
             self._fs = pyarrow.fs.FileSystem.from_uri(self.target)
         fs, base = self._fs
         count = 0
-        for path in sorted(self.root.rglob("*")):
-            relative = path.relative_to(self.root).as_posix()
-            if path.is_symlink() or not path.is_file() or not _is_result(relative):
-                continue
+        for path, relative in self._results():
             stat = path.stat()
             version = (stat.st_size, stat.st_mtime_ns)
             if self.sent.get(relative) == version:

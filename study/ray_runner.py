@@ -630,6 +630,7 @@ def _begin_meta(*, name, spec, paths, storage, resume, command) -> dict:
             "ray_storage": storage,
             "ray_experiment": storage_io.join(storage, EXPERIMENT),
             "copy": storage if storage != str(paths.root) else None,  # with --storage: study.mirror
+            "folder": str(paths.root),
             "spec": spec.to_json(),
         }
     write_json_atomic(meta, paths.study_json)

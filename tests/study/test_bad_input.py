@@ -181,6 +181,21 @@ def test_resume_refuses_options_that_change_the_saved_study(tmp_path, capsys, no
         assert message in capsys.readouterr().err
 
 
+def test_resume_in_another_results_folder_is_refused_naming_the_one_it_ran_in(tmp_path, capsys, no_ray):
+    saved = spec.StudySpec(
+        ns=(10,), seeds=(0,), sample_budget={10: 1000}, reports=2, trials=2, reward="abs", search_seed=0
+    )
+    (tmp_path / "moved" / "s").mkdir(parents=True)
+    meta = {"spec": saved.to_json(), "ray_storage": "s3://b/p/s", "folder": str(tmp_path / "ran" / "s")}
+    (tmp_path / "moved" / "s" / "study.json").write_text(json.dumps(meta))
+    assert cli.main(["study", "--results", str(tmp_path / "moved"), "--name", "s", "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert (
+        f"--results '{tmp_path / 'moved'}' is not allowed; expected {tmp_path / 'ran'}, where the study ran"
+        in err
+    )
+
+
 def test_the_default_axes_leave_out_the_raw_scalar_encodings_unless_asked():
     space = check_space({}, defaults=default_space())
     assert "scalar" not in space["encoding"] and "onehot" in space["encoding"]

@@ -16,6 +16,7 @@ import optuna
 import pyarrow.parquet as pq
 import pytest
 
+from analysis.load import load_study
 from cli import main as cli
 from tests.study.conftest import BANDITUNE, BUCKET, REPO, reap, subprocess_env
 
@@ -119,11 +120,23 @@ def test_a_study_lost_with_its_folder_resumes_from_s3(
     objects = client.list_objects_v2(Bucket=BUCKET, Prefix=prefix)["KeyCount"]
     print(f"\nS3 after the resume: {len(after)} result files, {objects} objects in all")
 
-    # analyze reads the study from S3 in place, as it reads the folder
-    for study, out_dir in ((f"{storage}/{NAME}", tmp_path / "from-s3"), (str(root), tmp_path / "local")):
-        assert cli.main(["analyze", study, "--out", str(out_dir)]) == 0
-    summaries = [json.loads((tmp_path / d / "summary.json").read_text()) for d in ("from-s3", "local")]
-    for summary in summaries:
-        summary.pop("results")
-    assert summaries[0] == summaries[1]
-    assert summaries[0]["study"] == NAME and sum(summaries[0]["counts"].values()) == TRIALS
+    # analyze reads the study from S3 in place, the same rows as from the folder
+    study = f"{storage}/{NAME}"
+    from_s3, here = load_study(study), load_study(root)
+    run = ["trial_id", "task", "seed"]
+    assert from_s3.meta == here.meta
+    assert from_s3.trials.sort_values(run, ignore_index=True).equals(
+        here.trials.sort_values(run, ignore_index=True)
+    )
+    assert cli.main(["analyze", study, "--out", str(tmp_path / "report")]) == 0
+    summary = json.loads((tmp_path / "report" / "summary.json").read_text())
+    assert summary["study"] == NAME and sum(summary["counts"].values()) == TRIALS
+
+    # confirm and diagnose work on the study in S3: their files go there
+    assert "report/best_config.json" in keys(client, prefix)  # analyze's copy, diagnose's target
+    assert cli.main(["confirm", study, "--top", "1", "--num-seeds", "2", "--long-horizon", "1"]) == 0
+    assert cli.main(["diagnose", "--study", study, "--num-seeds", "1", "--sample-budget", "1000"]) == 0
+    added = set(keys(client, prefix)) - set(after)
+    assert {k.split("/")[0] for k in added} == {"trials", "curves", "report", "diagnose.parquet"}
+    assert sum(k.startswith("trials/confirm-") for k in added) == 2 and "diagnose.parquet" in added
+    assert not (root / "diagnose.parquet").exists()  # the local folder is not where they worked
