@@ -11,9 +11,10 @@ import itertools
 import numpy as np
 import pandas as pd
 
+from contract.knobs import KNOBS
 from contract.schema import AXIS_COLUMNS, CATEGORICAL, CONFIG_COLUMNS
 
-LOG_SCALE = ("lr", "entropy_coef", "batch_size", "hidden")
+LOG_SCALE = tuple(k.name for k in KNOBS if k.log)
 MAX_DISTINCT = 8
 BINS = 4
 

@@ -28,8 +28,7 @@ from contract.schema import (
     CURVE_SCHEMA,
     DIAGNOSE_REQUIRED,
     DIAGNOSE_SCHEMA,
-    LATER_COLUMNS,
-    SCHEDULE_COLUMNS,
+    OLDER_VALUES,
     TRIAL_REQUIRED,
     TRIAL_SCHEMA,
     integer_task,
@@ -195,12 +194,9 @@ def load_study(results_dir: str | Path) -> StudyData:
         if frame is not None:  # files written before tasks: the integer bandit at n
             frame["task"] = frame["task"].fillna(frame["n"].map(integer_task, na_action="ignore"))
     for frame in (trials, diagnose):
-        for column in SCHEDULE_COLUMNS:  # files written before a schedule's axis: constant
+        for column, value in OLDER_VALUES.items():  # files written before a knob: its older value
             if frame is not None and column in frame:
-                frame[column] = frame[column].fillna("constant")
-    for column, value in LATER_COLUMNS.items():  # files written before an axis: its default
-        if column in trials:
-            trials[column] = trials[column].fillna(value).astype(type(value))
+                frame[column] = frame[column].fillna(value).astype(type(value))
     return StudyData(root, _read_meta(folder / "study.json", skipped), trials, curves, diagnose, skipped)
 
 

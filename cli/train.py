@@ -9,8 +9,10 @@ import re
 import sys
 
 from cli.common import add_threads, apply_threads, check_threads
+from contract.knobs import BY_NAME as KNOB
+from contract.knobs import KNOBS
 from experiments.progress import Progress
-from study.axes import AXES, BY_NAME, CATEGORY
+from study.axes import AXES
 from study.space import progress_line
 
 
@@ -26,51 +28,22 @@ def samples(text: str) -> int:
     return value
 
 
-# Options that map one-to-one onto TrainConfig fields (option name -> type): the run's and the
-# clip range, then every axis of study.axes (its type from its kind).
-RUN_OPTIONS = {
-    "n": int,
-    "contexts": str,
-    "holdout": float,
-    "reward": str,
-    "sample_budget": samples,
-    "eval_every": samples,
-    "device": str,
-    "clip": float,
-}
+# One option per knob of contract.knobs but seeds (--seeds, --num-seeds): its name with dashes.
+# Counts of samples also take 300k, 3M.
 CONFIG_OPTIONS = {
-    **RUN_OPTIONS,
-    **{a.name: str if a.kind == CATEGORY else int if a.integer else float for a in AXES},
-}
-
-
-# What each run option means and allows; an axis' meaning is the table's; every default is
-# TrainConfig's (see config_help).
-OPTION_HELP = {
-    "n": "bandit size: inputs x and actions a in 0..n-1; an integer >= 2",
-    "contexts": "train on a context set instead of the integer bandit: digits (scikit-learn's 8x8"
-    " digits) or package.module:function returning (features (M, d) float, labels (M,) int64)"
-    " (imports and runs that code); the reward then sees each context's label where it sees x",
-    "holdout": "share of a context set's contexts held out of training (a stratified split with a"
-    " fixed seed), a number in (0, 1)",
-    "reward": "r(x, a): abs (-|x-a|), squared (-(x-a)^2), exact (1 if a == x) or"
-    " package.module:function (imports and runs that code)",
-    "sample_budget": "samples per seed, a positive integer (300000, 300k, 3M)",
-    "eval_every": "samples between evaluations (progress lines), a positive integer (3000, 3k)",
-    "device": "one of {DEVICES} (auto: CUDA when torch sees it, else the CPU)",
-    "clip": "the ratio's clip range for --update-epochs > 1, a number > 0",
+    k.name: samples if k.name in ("sample_budget", "eval_every") else k.type
+    for k in KNOBS
+    if k.type is not tuple
 }
 
 
 def config_help(name: str) -> str:
-    """Meaning, allowed values and default of a TrainConfig option, from config.py's lists."""
-    from trainable import config, defaults
+    """A knob's meaning, allowed values and default (contract.knobs; a None default's rule in n from
+    trainable.defaults)."""
+    from trainable import defaults
 
-    if name in BY_NAME:
-        axis = BY_NAME[name]
-        text = axis.help + (f": one of {', '.join(axis.allowed)}" if axis.allowed else "")
-    else:
-        text = OPTION_HELP[name].format(DEVICES=", ".join(config.DEVICES))
+    knob = KNOB[name]
+    text = f"{knob.help}: {knob.allows}" if knob.choices else f"{knob.help}; {knob.allows}"
     if name == "sample_budget":
         return text + (
             f" (default: {defaults.SAMPLES_PER_INPUT:,} per input, between {defaults.MIN_SAMPLE_BUDGET:,}"
@@ -87,11 +60,7 @@ def config_help(name: str) -> str:
             text
             + f" (default: {defaults.ENTROPY_COEF:g}; {defaults.CONTEXTS_ENTROPY_COEF:g} with --contexts)"
         )
-    if name == "contexts":
-        return text + " (default: none, the integer bandit)"
-    if name == "eval_every":
-        return text + " (default: the budget / 50, at least one batch)"
-    return f"{text} (default: {config.TrainConfig.__dataclass_fields__[name].default})"
+    return f"{text} (default: {knob.default_text or knob.default})"
 
 
 def register(commands: argparse._SubParsersAction) -> None:

@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from contract.knobs import AXIS, KNOBS, RUN, SETTING
+from contract.knobs import BY_NAME as KNOB
+
 THRESHOLD = 0.95  # exact match a config must reach (its interval's lower bound) to win
 
 PHASES = ("search", "reference", "confirm")
@@ -24,49 +27,17 @@ REFERENCE_ID = "reference"  # trial_id of the forum preset's run beside the sear
 CONFIRM_PREFIX = "confirm-"  # file name prefix of a confirmation: confirm-<trial_id>.parquet
 HORIZONS = ("search", "long")  # a confirmation's budget: the search's, or a multiple of it
 
-# The trainer fields a search point sets, then the config columns (the reward besides them).
-AXIS_COLUMNS = (
-    "encoding",
-    "action_encoding",
-    "baseline",
-    "reward_scale",
-    "lr",
-    "lr_schedule",
-    "entropy_coef",
-    "entropy_schedule",
-    "batch_size",
-    "hidden",
-    "group_size",
-    "output_init",
-    "adam_beta1",
-    "adam_beta2",
-    "adam_eps",
-    "update_epochs",
-    "policy",
-)
+# The knobs a search point sets (contract.knobs' role AXIS, in its order), then the config columns
+# (the reward besides them).
+AXIS_COLUMNS = tuple(k.name for k in KNOBS if k.role == AXIS)
 CONFIG_COLUMNS = ("reward", *AXIS_COLUMNS)
-CATEGORICAL = (
-    "reward",
-    "encoding",
-    "action_encoding",
-    "baseline",
-    "reward_scale",
-    "lr_schedule",
-    "entropy_schedule",
-    "policy",
-)
+CATEGORICAL = tuple(c for c in CONFIG_COLUMNS if KNOB[c].type is str)
 SCHEDULE_COLUMNS = ("lr_schedule", "entropy_schedule")  # constant in files written before their axis
-# The speed knobs, null in files written before their axes: read as the trainer's defaults then.
-SPEED_COLUMNS = {
-    "action_encoding": "onehot",
-    "output_init": 1.0,
-    "adam_beta1": 0.9,
-    "adam_beta2": 0.999,
-    "adam_eps": 1e-8,
-    "update_epochs": 1,
-}
-# Every column null in files written before its axis, and the value it is read as there.
-LATER_COLUMNS = {**SPEED_COLUMNS, "policy": "mlp"}
+# Every config column null in files written before its knob, and the value it is read as there.
+OLDER_VALUES = {c: KNOB[c].older for c in CONFIG_COLUMNS if KNOB[c].older is not None}
+# Those read as the trainer's default there (the speed knobs, policy): a best config names them only
+# where they differ.
+LATER_COLUMNS = {c: v for c, v in OLDER_VALUES.items() if v == KNOB[c].default}
 INTEGER_ONLY = ("encoding",)  # axes that only the integer bandit reads (a context set: its features)
 HELDOUT_METRIC = "heldout_exact_match"  # a context set's score; the integer bandit's is exact_match
 
@@ -84,6 +55,7 @@ CURVE_METRICS = (
 COUNT_METRICS = ("distinct_actions", "stuck")
 FINAL_METRICS = (*CURVE_METRICS, "samples", "wall_s", "samples_per_s")
 
+_ARROW = {int: pa.int64(), float: pa.float64(), str: pa.string()}
 _TYPES = {
     "study": pa.string(),
     "trial_id": pa.string(),
@@ -96,18 +68,6 @@ _TYPES = {
     "seed": pa.int64(),
     "report": pa.int64(),
     "samples": pa.int64(),
-    "reward": pa.string(),
-    "encoding": pa.string(),
-    "action_encoding": pa.string(),
-    "baseline": pa.string(),
-    "reward_scale": pa.string(),
-    "lr": pa.float64(),
-    "lr_schedule": pa.string(),
-    "entropy_coef": pa.float64(),
-    "entropy_schedule": pa.string(),
-    "batch_size": pa.int64(),
-    "hidden": pa.int64(),
-    "group_size": pa.int64(),
     "sample_budget": pa.int64(),
     "samples_to_95": pa.int64(),
     "samples_to_99": pa.int64(),
@@ -117,24 +77,13 @@ _TYPES = {
     "samples_per_s": pa.float64(),
     "objective": pa.float64(),
     "device": pa.string(),
+    **{k.name: _ARROW[k.type] for k in KNOBS if k.role != RUN},
     "torch_version": pa.string(),
     "ray_version": pa.string(),
     "optuna_version": pa.string(),
     "git_commit": pa.string(),
     "variant": pa.string(),
     "changed": pa.string(),
-    "ema_decay": pa.float64(),
-    "value_coef": pa.float64(),
-    "minibatch_size": pa.int64(),
-    "inputs": pa.string(),
-    "gamma": pa.float64(),
-    "output_init": pa.float64(),
-    "adam_beta1": pa.float64(),
-    "adam_beta2": pa.float64(),
-    "adam_eps": pa.float64(),
-    "update_epochs": pa.int64(),
-    "clip": pa.float64(),
-    "policy": pa.string(),
     **{m: (pa.int64() if m in COUNT_METRICS else pa.float64()) for m in CURVE_METRICS},
     HELDOUT_METRIC: pa.float64(),
 }
@@ -206,10 +155,10 @@ def schema(columns) -> pa.Schema:
     return pa.schema([(c, _TYPES[c]) for c in columns])
 
 
-# diagnose.parquet: a variant's settings are every TrainConfig field it may change.
-# The TrainConfig fields a diagnose variant may change beside the axes.
-DIAGNOSE_EXTRA = ("minibatch_size", "ema_decay", "value_coef", "inputs", "gamma", "clip")
-DIAGNOSE_SETTINGS = ("reward", "device", *AXIS_COLUMNS, *DIAGNOSE_EXTRA)
+# diagnose.parquet: a variant's settings are every knob but the run's (contract.knobs), the reward
+# and device first.
+_SETTINGS = tuple(k.name for k in KNOBS if k.role == SETTING)  # reward and device first
+DIAGNOSE_SETTINGS = (*_SETTINGS[:2], *AXIS_COLUMNS, *_SETTINGS[2:])
 # A diagnose run's final metrics, per seed (null where the run diverged).
 DIAGNOSE_METRICS = (
     "exact_match",
@@ -238,13 +187,9 @@ DIAGNOSE_COLUMNS = (
 
 TRIAL_SCHEMA = schema(TRIAL_COLUMNS)
 CURVE_SCHEMA = schema(CURVE_COLUMNS)
-TRIAL_REQUIRED = (
-    frozenset(
-        {"trial_id", "phase", "status", "n", "seed", *CONFIG_COLUMNS, "exact_match", "distinct_actions"}
-    )
-    - set(SCHEDULE_COLUMNS)
-    - set(LATER_COLUMNS)
-)  # null in older files, read as their defaults
+TRIAL_REQUIRED = frozenset(
+    {"trial_id", "phase", "status", "n", "seed", *CONFIG_COLUMNS, "exact_match", "distinct_actions"}
+) - set(OLDER_VALUES)  # null in older files, read as OLDER_VALUES
 CURVE_REQUIRED = frozenset({"trial_id", "phase", "n", "seed", "report", "samples", "exact_match"})
 DIAGNOSE_SCHEMA = schema(DIAGNOSE_COLUMNS)
 DIAGNOSE_REQUIRED = frozenset({"variant", "n", "seed", "exact_match", "p_correct"})

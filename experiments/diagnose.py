@@ -19,31 +19,21 @@ import sys
 import time
 from dataclasses import dataclass
 
+from contract.knobs import BY_NAME as KNOBS
 from contract.schema import DIAGNOSE_METRICS
 from contract.schema import DIAGNOSE_SETTINGS as SETTINGS  # COMMON and every AXES field
-from study.axes import AXES as STUDY_AXES
 
 DEFAULT_SEEDS = 3
 REFERENCE = "forum"
 ALL = "all changes"
-# A variant changes one axis of study.axes with the axes that join it there (a schedule with its
-# rate) and the trainer fields that come with it here (a baseline with its own settings);
-# `inputs` and `gamma` are the forum preset's, outside the search.
-WITH = {
-    "baseline": ("ema_decay", "value_coef"),
-    "batch_size": ("minibatch_size",),
-    "update_epochs": ("clip",),
-}
-AXES = {
-    **{
-        a.name: (a.name, *(b.name for b in STUDY_AXES if b.joins == a.name), *WITH.get(a.name, ()))
-        for a in STUDY_AXES
-        if not a.joins and a.name not in ("policy",)
-    },
-    "inputs": ("inputs",),
-    "gamma": ("gamma",),
-}
 COMMON = ("reward", "device", "policy")  # the target's, in every variant
+# A variant changes one knob with the knobs that join it (contract.knobs: a schedule with its
+# rate, a baseline with its own settings).
+AXES = {
+    name: (name, *(f for f in SETTINGS if KNOBS[f].joins == name))
+    for name in SETTINGS
+    if not KNOBS[name].joins and name not in COMMON
+}
 PER_RUN = ("n", "contexts", "holdout", "seeds", "sample_budget", "eval_every")  # diagnose's own
 
 

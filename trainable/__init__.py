@@ -1,7 +1,7 @@
 """A vectorized REINFORCE trainer for contextual bandits whose reward is a loss.
 
-Its names load on first use, so that `trainable.config` and `trainable.choices` (what the
-command line's help reads) import without torch.
+Its names load on first use, so that `trainable.config` (what the command line's help reads)
+imports without torch.
 """
 
 import importlib

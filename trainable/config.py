@@ -10,25 +10,15 @@ from pathlib import Path
 
 import yaml
 
+from contract.knobs import GROUP_BASELINES, KNOBS, Knobs
 from trainable import defaults
-from trainable.choices import (
-    ACTION_ENCODINGS,
-    BASELINES,
-    DEVICES,
-    ENCODINGS,
-    GROUP_BASELINES,
-    INPUTS,
-    POLICIES,
-    REWARD_SCALES,
-    SCHEDULES,
-)
-from trainable.defaults import DEFAULT_HOLDOUT
 
 
 @dataclass(frozen=True)
-class TrainConfig:
+class TrainConfig(Knobs):
     """One REINFORCE run on the bandit x -> a in 0..n-1, for every seed in `seeds`; with
     `contexts`, on that context set instead (n and encoding unused), a share `holdout` held out.
+    Its fields are the knobs of contract.knobs (type, default, help, check), checked here.
 
     `lr`, `entropy_coef`, `sample_budget` and `eval_every` of None resolve to values that suit
     `n` (trainable.defaults). The defaults learn from n=10 to 1000 whatever the reward's scale
@@ -37,38 +27,6 @@ class TrainConfig:
     falls with n, an entropy bonus of 0.5 in those unit-std units, and both annealed to 0 over
     the budget along half a cosine.
     """
-
-    n: int = 10
-    contexts: str | None = None  # a context set (trainable.contexts) instead of the integer bandit
-    holdout: float = DEFAULT_HOLDOUT
-    reward: str = "abs"
-    encoding: str = "onehot"
-    action_encoding: str = "onehot"  # how the output layer sees the actions (trainable.actions)
-    baseline: str = "grpo"
-    reward_scale: str = "range"
-    lr: float | None = None  # defaults.default_lr(n)
-    lr_schedule: str = "cosine"
-    entropy_coef: float | None = None  # defaults.ENTROPY_COEF
-    entropy_schedule: str = "cosine"
-    batch_size: int = 512
-    hidden: int = 128
-    group_size: int = 8
-    seeds: tuple[int, ...] = (0,)
-    sample_budget: int | None = None
-    eval_every: int | None = None
-    device: str = "auto"
-    inputs: str = "uniform"
-    gamma: float = 0.0
-    minibatch_size: int | None = None
-    ema_decay: float = 0.9
-    value_coef: float = 0.5
-    output_init: float = 1.0  # the output layer's initial scale (trainable.init); 0: uniform policy
-    adam_beta1: float = 0.9  # Adam's momentum and second-moment decay (trainable.optimizer)
-    adam_beta2: float = 0.999
-    adam_eps: float = 1e-8  # added to the step's denominator: caps the step when gradients go quiet
-    update_epochs: int = 1  # gradient steps per batch; > 1 uses the clipped ratio (trainable.epochs)
-    clip: float = 0.2  # the ratio's clip range for update_epochs > 1
-    policy: str = "mlp"  # the network: mlp, mlp2 or user code (trainable.policies)
 
     def __post_init__(self):
         integer = self.contexts is None
@@ -210,70 +168,12 @@ def _is_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-# Every choice field and the names it allows.
-_CHOICES = {
-    "encoding": ENCODINGS,
-    "action_encoding": ACTION_ENCODINGS,
-    "baseline": BASELINES,
-    "reward_scale": REWARD_SCALES,
-    "lr_schedule": SCHEDULES,
-    "entropy_schedule": SCHEDULES,
-    "device": DEVICES,
-    "inputs": INPUTS,
-}
-# Every number field: (an integer?, the test of its value, what is allowed). sample_budget,
-# eval_every and minibatch_size may also be None (resolved in __post_init__).
-_NUMBERS = {
-    "n": (True, lambda v: v >= 2, "an integer >= 2"),
-    "holdout": (False, lambda v: 0 < v < 1, "a number in (0, 1)"),
-    "lr": (False, lambda v: v > 0, "a finite number > 0"),
-    "entropy_coef": (False, lambda v: v >= 0, "a finite number >= 0"),
-    "batch_size": (True, lambda v: v >= 1, "an integer >= 1"),
-    "hidden": (True, lambda v: v >= 1, "an integer >= 1"),
-    "group_size": (True, lambda v: v >= 1, "an integer >= 1"),
-    "sample_budget": (True, lambda v: v >= 1, "an integer >= 1"),
-    "eval_every": (True, lambda v: v >= 1, "an integer >= 1"),
-    "minibatch_size": (True, lambda v: v >= 1, "an integer >= 1"),
-    "gamma": (False, lambda v: 0 <= v < 1, "a number in [0, 1)"),
-    "ema_decay": (False, lambda v: 0 <= v < 1, "a number in [0, 1)"),
-    "value_coef": (False, lambda v: v >= 0, "a number >= 0"),
-    "output_init": (False, lambda v: v >= 0, "a number >= 0"),
-    "adam_beta1": (False, lambda v: 0 <= v < 1, "a number in [0, 1)"),
-    "adam_beta2": (False, lambda v: 0 <= v < 1, "a number in [0, 1)"),
-    "adam_eps": (False, lambda v: v > 0, "a finite number > 0"),
-    "update_epochs": (True, lambda v: v >= 1, "an integer >= 1"),
-    "clip": (False, lambda v: v > 0, "a finite number > 0"),
-}
-_MAY_BE_NONE = ("sample_budget", "eval_every", "minibatch_size")
-
-
 def _validate(c: TrainConfig) -> None:
-    for name, (integer, ok, allowed) in _NUMBERS.items():
-        value = getattr(c, name)
-        if value is None and name in _MAY_BE_NONE:
-            continue
-        _check((_is_int if integer else _is_number)(value) and ok(value), name, value, allowed)
-    for name, allowed in _CHOICES.items():
-        _check(getattr(c, name) in allowed, name, getattr(c, name), "one of " + ", ".join(allowed))
-    for name, allowed in (
-        ("contexts", "digits or package.module:function"),
-        ("reward", "abs, squared, exact or package.module:function"),
-        ("policy", "mlp, mlp2, package.module:function or path/to/file.py:function"),
-    ):
-        value = getattr(c, name)
-        _check(
-            (value is None and name == "contexts") or (isinstance(value, str) and value != ""),
-            name,
-            value,
-            allowed,
-        )
+    for knob in KNOBS:
+        error = knob.error(getattr(c, knob.name))
+        if error:
+            raise ValueError(error)
     if c.policy != "mlp":  # knobs of mlp's output layer (trainable.policies)
-        _check(
-            c.policy in POLICIES or ":" in c.policy,
-            "policy",
-            c.policy,
-            "mlp, mlp2, package.module:function or path/to/file.py:function",
-        )
         for name, default in (("output_init", 1.0), ("action_encoding", "onehot")):
             _check(
                 getattr(c, name) == default,

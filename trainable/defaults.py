@@ -9,6 +9,8 @@ of it; the bonus sweep at that lr (docs/scale/bonus-at-lr) is flat at about 0.5 
 
 from __future__ import annotations
 
+from contract.knobs import Knobs
+
 FASTEST_LR = (0.183, -0.465)  # (coef, exponent): fastest lr = coef * n ** exponent, docs/scale/lr/scale.json
 LR_MARGIN = 0.5  # the share of the fastest lr the defaults use
 ENTROPY_COEF = 0.5  # the initial entropy bonus at every n (annealed over the budget)
@@ -34,7 +36,7 @@ def default_sample_budget(n: int) -> int:
     return int(min(max(MIN_SAMPLE_BUDGET, SAMPLES_PER_INPUT * n), MAX_SAMPLE_BUDGET))
 
 
-DEFAULT_HOLDOUT = 0.25  # share of a context set held out of training
+DEFAULT_HOLDOUT = Knobs.holdout  # share of a context set held out of training (contract.knobs)
 
 
 def study_sample_budget(n: int) -> int:

@@ -9,11 +9,11 @@ import subprocess
 import pytest
 
 from cli import main as cli
+from contract.knobs import BASELINES
 from study import spec
 from study.axes import default_space
 from study.space import check_space
 from tests.study.conftest import BANDITUNE, REPO, subprocess_env
-from trainable.choices import BASELINES
 from trainable.defaults import default_sample_budget, study_sample_budget
 
 

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from trainable.config import ENCODINGS
+from contract.knobs import ENCODINGS
 from trainable.encodings import feature_dim, features
 
 FEATURES = [e for e in ENCODINGS if e not in ("onehot", "embedding")]
