@@ -18,6 +18,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -186,6 +187,11 @@ def s3_keys(s3, prefix: str) -> list[str]:
     return [item["Key"] for page in pages for item in page.get("Contents", [])]
 
 
+def tune_keys(keys: list[str]) -> list[str]:
+    """Tune's own objects (checkpoints, experiment state): all that storage held before #36."""
+    return [k for k in keys if k.split("/")[2:3] == ["tune"]]
+
+
 def wait_for_workers(laptop: Laptop, status: str) -> str:
     """Runs the section's `ray status` command until it lists the worker; its output."""
     deadline = time.monotonic() + 180
@@ -253,7 +259,28 @@ def test_ssh_cluster_from_the_docs(machines):
     with pytest.raises(urllib.error.HTTPError) as refused_http:
         urllib.request.urlopen(job_api, timeout=10)
     assert refused_http.value.code == 401
-    figures["no token, job API"] = f"{refused_http.value.code} {refused_http.value.read().decode()[:60]}"
+    figures["no token, the head's agent"] = (
+        f"{refused_http.value.code} {refused_http.value.read().decode()[:60]}"
+    )
+    tunnel = laptop.start("ray dashboard cluster-onprem.yaml", laptop.cwd.parent / "dashboard.log")
+    try:  # the job API through `ray dashboard`'s SSH tunnel: the token, or nothing
+        jobs = "ray job list --address http://127.0.0.1:8265"
+        deadline = time.monotonic() + 60
+        while (listed := laptop.run(jobs, check=False, RAY_AUTH_MODE="token")[0]).returncode != 0:
+            assert time.monotonic() < deadline and tunnel.poll() is None, listed.stderr[-3000:]
+            time.sleep(1)
+        unlisted, _ = laptop.run(jobs, check=False)
+        why = [
+            line
+            for line in unlisted.stderr.splitlines()
+            if line.startswith("ray.exceptions.AuthenticationError")
+        ]
+        assert unlisted.returncode != 0 and why, unlisted.stderr[-3000:]
+        assert "Unauthorized: Missing authentication token" in why[0]
+        figures["no token, job API"] = why[0]
+    finally:
+        os.killpg(tunnel.pid, signal.SIGTERM)
+        tunnel.wait(timeout=30)
 
     # The user's study, its module shipped; its head lost once two trials have finished.
     laptop.run(ship)
@@ -269,6 +296,10 @@ def test_ssh_cluster_from_the_docs(machines):
         time.sleep(0.5)
     hosts.kill("head")  # every process of the head machine, its /tmp, home and /dev/shm
     lost = time.monotonic()
+    held = s3_keys(s3, "banditune/try/")
+    figures["S3 when the head was lost"] = (
+        f"{len(held)} objects, {len(held) - len(tune_keys(held))} result files"
+    )
     assert watch is not None, "no trial had started when two had finished"
     figures["until the loss"] = lost - started
     before = {k: s3.get_object(Bucket=BUCKET, Key=k)["Body"].read() for k in s3_keys(s3, prefix)}
@@ -292,7 +323,7 @@ def test_ssh_cluster_from_the_docs(machines):
     assert nodes and all(ips == {hosts.ip["worker"]} for ips in nodes.values()), nodes
     figures["trials on the worker"] = f"{len(nodes)} of {len(nodes)} ({hosts.ip['worker']})"
     stored = s3_keys(s3, "banditune/try/")
-    results = [k for k in stored if not k.startswith("banditune/try/tune/")]
+    results = sorted(set(stored) - set(tune_keys(stored)))
     assert {"banditune/try/study.json", "banditune/try/optuna.journal"} <= set(results)
     figures["objects in S3"] = f"{len(stored)}, {len(results)} of them the study's result files"
 
