@@ -229,6 +229,11 @@ def _read_or_skip(
         return None
 
 
+def study_meta(root: Path | str) -> dict:
+    """study.json of a study folder or URI; {} (with a warning) when it cannot be read."""
+    return _read_meta(Location.of(root) / "study.json", [])
+
+
 def _read_meta(path: Location, skipped: list[str]) -> dict:
     try:
         with path.fs.open_input_stream(path.path) as stream:

@@ -20,9 +20,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from analysis.load import check_study_dir, load_study, study_name  # noqa: E402
+from analysis.load import check_study_dir, load_study, study_meta, study_name  # noqa: E402
 from analysis.scoring import competing_runs, config_table, ranked, score_configs  # noqa: E402
-from contract.layout import StudyPaths  # noqa: E402
 from contract.schema import SEARCH, THRESHOLD, integer_task, is_integer_task  # noqa: E402
 
 PARAMETERS = ("lr", "entropy_coef")
@@ -92,7 +91,7 @@ def study_ns(results: list[str | Path]) -> list[int]:
     ns = set()
     for folder in results:
         root = check_study_dir(folder)
-        ns.update(int(n) for n in json.loads(StudyPaths(root).study_json.read_text()).get("n", []))
+        ns.update(int(n) for n in study_meta(root).get("n", []))
     return sorted(ns)
 
 

@@ -16,7 +16,9 @@ def register(subparsers) -> None:
         description="Take the top configs at each n of the studies, and fit lr and entropy_coef"
         " against n as power laws; write scale.md, scale.json and scale.png.",
     )
-    scale.add_argument("results", nargs="+", metavar="RESULTS/NAME", help="study folders")
+    scale.add_argument(
+        "results", nargs="+", metavar="RESULTS/NAME", help="study folders, or studies in storage (s3://...)"
+    )
     scale.add_argument("--out", required=True, metavar="DIR", help="output folder")
     scale.add_argument(
         "--top",
