@@ -9,6 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from contract import schema, write
+from contract.knobs import BY_NAME
 
 VALUES = {
     "encoding": "onehot",
@@ -24,7 +25,9 @@ VALUES = {
 }
 PROVENANCE = {"torch_version": "t", "ray_version": "r", "optuna_version": "o", "git_commit": "c"}
 
-# The documented columns (docs/results.md, "The schemas"), name -> Arrow type.
+# The documented columns (docs/results.md, "The schemas"), name -> Arrow type; the config columns
+# are the knobs of role AXIS (contract.knobs) after the reward.
+ARROW = {int: "int64", float: "double", str: "string"}
 TRIAL_COLUMNS = {
     "study": "string",
     "trial_id": "string",
@@ -35,24 +38,7 @@ TRIAL_COLUMNS = {
     "task": "string",
     "n": "int64",
     "seed": "int64",
-    "reward": "string",
-    "encoding": "string",
-    "action_encoding": "string",
-    "baseline": "string",
-    "reward_scale": "string",
-    "lr": "double",
-    "lr_schedule": "string",
-    "entropy_coef": "double",
-    "entropy_schedule": "string",
-    "batch_size": "int64",
-    "hidden": "int64",
-    "group_size": "int64",
-    "output_init": "double",
-    "adam_beta1": "double",
-    "adam_beta2": "double",
-    "adam_eps": "double",
-    "update_epochs": "int64",
-    "policy": "string",
+    **{c: ARROW[BY_NAME[c].type] for c in ("reward", *schema.AXIS_COLUMNS)},  # contract.knobs
     "sample_budget": "int64",
     "exact_match": "double",
     "p_correct": "double",
