@@ -9,12 +9,14 @@ Killing a host (`Hosts.kill`) ends every process it ran and drops its tmpfs: its
 
 from __future__ import annotations
 
+import fcntl
 import ipaddress
 import os
 import shlex
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -72,6 +74,8 @@ class Hosts:
         self.state, self.keep = state, keep
         tag = f"bt{os.getpid() % 100000}"
         self.bridge = f"{tag}br"
+        self._lock = open(os.path.join(tempfile.gettempdir(), "banditune-sshhosts.lock"), "w")
+        fcntl.flock(self._lock, fcntl.LOCK_EX)  # one run at a time picks a subnet
         self.subnet = free_subnet()
         addresses = self.subnet.hosts()
         self.gateway = str(next(addresses))
@@ -83,6 +87,7 @@ class Hosts:
         try:
             self._build(tag)
         except BaseException:
+            self._lock.close()
             self.close()
             raise
 
@@ -93,6 +98,7 @@ class Hosts:
         run("ip", "link", "add", self.bridge, "type", "bridge")
         self._made.append(("ip", "link", "del", self.bridge))
         run("ip", "addr", "add", f"{self.gateway}/{prefix}", "dev", self.bridge)
+        self._lock.close()  # the subnet is routed here now: another run picks the next one
         run("ip", "link", "set", self.bridge, "up")
         for i, (name, ns) in enumerate(self.netns.items()):
             run("ip", "netns", "add", ns)
