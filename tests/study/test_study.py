@@ -172,9 +172,18 @@ def test_same_name_without_resume_is_refused(ray_session, tmp_path, capsys):
 
 
 def test_nan_reward_trial_is_recorded_failed_and_the_study_finishes(ray_session, tmp_path):
-    # The reward is NaN only for batch_size 512: the first trial (the trainer's defaults) has it.
+    # The reward is NaN only for batch_size 512: --warm-start makes the first trial the trainer's
+    # defaults, which have it, whatever the sampler draws next.
     status = run(
-        tmp_path, "nan", "--trials", "4", "--reward", "tests.study.nan_reward:fn", "--gpus-per-trial", "0"
+        tmp_path,
+        "nan",
+        "--trials",
+        "4",
+        "--warm-start",
+        "--reward",
+        "tests.study.nan_reward:fn",
+        "--gpus-per-trial",
+        "0",
     )
     assert status == 0
     root = tmp_path / "nan"
