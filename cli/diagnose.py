@@ -86,15 +86,23 @@ def plan(args: argparse.Namespace):
     """Check every input (ValueError); return the work. A study in storage (--study URI) is
     fetched here and its diagnose.parquet goes back to storage."""
     from analysis.load import is_uri
+    from study.spec import check
 
     check_threads(args.threads)
     stored = None
     if args.study is not None and is_uri(args.study):
         stored = StoredStudy(args.study, option="--study")
-        args = argparse.Namespace(
-            **{**vars(args), "results": str(stored.folder.parent), "study": stored.folder.name}
-        )
     try:
+        if stored:
+            check(
+                StudyPaths(stored.folder).best_config.is_file(),
+                "--study",
+                stored.uri,
+                f"a study with report/best_config.json (run `banditune analyze {stored.uri}` first)",
+            )
+            args = argparse.Namespace(
+                **{**vars(args), "results": str(stored.folder.parent), "study": stored.folder.name}
+            )
         planned = plan_from_args(args)
     except ValueError:
         if stored:

@@ -134,6 +134,8 @@ def test_a_study_lost_with_its_folder_resumes_from_s3(
     assert from_s3.trials.sort_values(run, ignore_index=True).equals(
         here.trials.sort_values(run, ignore_index=True)
     )
+    assert cli.main(["diagnose", "--study", study]) == 2  # no report in S3 yet
+    assert f"(run `banditune analyze {study}` first)" in capsys.readouterr().err
     assert cli.main(["analyze", study, "--out", str(tmp_path / "report")]) == 0
     summary = json.loads((tmp_path / "report" / "summary.json").read_text())
     assert summary["study"] == NAME and sum(summary["counts"].values()) == TRIALS
