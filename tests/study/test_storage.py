@@ -120,11 +120,12 @@ def test_a_study_lost_with_its_folder_resumes_from_s3(
     after = stored(client, prefix)
     assert after == files, set(after) ^ set(files)  # the whole study in S3, as here
     objects = client.list_objects_v2(Bucket=BUCKET, Prefix=prefix)["KeyCount"]
-    print(
-        f"\nlost after {len(lost)} of {TRIALS} trials, {len(before)} result files in S3; resumed from S3"
-        f" in {resumed_s:.0f} s: {len(runs)} rows = {TRIALS} trials x 2 tasks x 2 seeds, none twice,"
-        f" {len(lost)} pre-loss trial files unchanged; S3: {len(after)} result files, {objects} objects"
-    )
+    with capsys.disabled():
+        print(
+            f"\nlost after {len(lost)} of {TRIALS} trials, {len(before)} result files in S3; resumed from S3"
+            f" in {resumed_s:.0f} s: {len(runs)} rows = {TRIALS} trials x 2 tasks x 2 seeds, none twice,"
+            f" {len(lost)} pre-loss trial files unchanged; S3: {len(after)} result files, {objects} objects"
+        )
 
     # analyze reads the study from S3 in place, the same rows as from the folder
     study = f"{storage}/{NAME}"
