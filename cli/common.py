@@ -98,7 +98,7 @@ class StoredStudy:
         from study.spec import check
 
         storage_io.check_writable(uri, option=option, shown=uri)  # the work's files go there
-        check(mirror.holds_study(uri), option, uri, "a study (no study.json there)")
+        check(mirror.stored_meta(uri) is not None, option, uri, "a study (no study.json there)")
         self.uri = uri
         self.folder = Path(tempfile.mkdtemp(prefix="banditune-")) / study_name(uri)
         mirror.fetch(uri, self.folder)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import functools
-import os
 import shlex
 
 from cli.common import DEFAULT_NS, add_sample_budget, add_tasks, check_ns
@@ -329,14 +328,6 @@ def plan(args: argparse.Namespace):
                 args.storage,
                 f"the saved study's Ray storage ({meta['ray_storage']}), or none",
             )
-        ran_in = meta.get("folder", str(paths.root))  # Tune's callbacks and Optuna keep that path
-        check(
-            ran_in == str(paths.root),
-            "--results",
-            args.results,
-            f"{os.path.dirname(ran_in)}, where the study ran: its Tune experiment and Optuna journal"
-            " keep that path",
-        )
         for field, option in OPTION_OF.items():
             check(
                 getattr(spec, field) == getattr(saved, field),

@@ -9,6 +9,7 @@ complete, and on a file system the copy is written under a hidden temporary name
 
 from __future__ import annotations
 
+import json
 import os
 import posixpath
 import sys
@@ -98,10 +99,14 @@ def put(fs: pyarrow.fs.FileSystem, path: str, data: bytes) -> None:
     fs.move(tmp, path)
 
 
-def holds_study(target: str) -> bool:
-    """Whether storage holds a study's copy at `target` (its study.json)."""
+def stored_meta(target: str) -> dict | None:
+    """The study.json of the study's copy at `target`; None when storage holds none there."""
     fs, base = pyarrow.fs.FileSystem.from_uri(target)
-    return fs.get_file_info(posixpath.join(base, "study.json")).type == pyarrow.fs.FileType.File
+    path = posixpath.join(base, "study.json")
+    if fs.get_file_info(path).type != pyarrow.fs.FileType.File:
+        return None
+    with fs.open_input_stream(path) as stream:
+        return json.loads(stream.read())
 
 
 def fetch(target: str, root: Path) -> int:

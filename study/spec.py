@@ -207,7 +207,7 @@ def prepare_folder(results: str, name: str, *, resume: bool, storage: str | None
     if resume:
         if not paths.study_json.is_file() and storage is not None:
             storage_io.check_writable(storage, option="--storage", shown=storage)
-            _fetch_study(paths, storage_io.join(storage, name), name=name)
+            _fetch_study(paths, storage_io.join(storage, name), name=name, results=results)
         check(
             paths.study_json.is_file(),
             "--resume --name",
@@ -215,6 +215,7 @@ def prepare_folder(results: str, name: str, *, resume: bool, storage: str | None
             f"an existing study under {root} (no study.json in {paths.root}; a study run with"
             " --storage URI is also fetched from URI/NAME with --storage URI)",
         )
+        _check_folder(json.loads(paths.study_json.read_text()), paths, results=results)
         check_writable(paths.root, "--results", results)
         return paths
     check(
@@ -233,18 +234,33 @@ def prepare_folder(results: str, name: str, *, resume: bool, storage: str | None
     return paths
 
 
-def _fetch_study(paths: StudyPaths, copy: str, *, name: str) -> None:
+def _fetch_study(paths: StudyPaths, copy: str, *, name: str, results: str) -> None:
     """Bring the study's copy at `copy` (study.mirror) into `paths.root`; ValueError (one line)
-    naming both places when neither holds the study."""
+    naming both places when neither holds the study, or naming where it ran."""
+    meta = mirror.stored_meta(copy)
     check(
-        mirror.holds_study(copy),
+        meta is not None,
         "--resume --name",
         name,
         f"a study in --results or in --storage: neither {paths.study_json} nor"
         f" {storage_io.join(copy, 'study.json')} exists",
     )
+    _check_folder(meta, paths, results=results)
     count = mirror.fetch(copy, paths.root)
     print(f"study {name!r} was not in {paths.root.parent}: fetched its {count} files from {copy}", flush=True)
+
+
+def _check_folder(meta: dict, paths: StudyPaths, *, results: str) -> None:
+    """A study resumes in the folder it ran in: Tune's saved callbacks and Optuna's journal
+    keep that path (studies from before study.json's "folder" resume anywhere)."""
+    ran_in = meta.get("folder", str(paths.root))
+    check(
+        ran_in == str(paths.root),
+        "--results",
+        results,
+        f"{os.path.dirname(ran_in)}, where the study ran: its Tune experiment and Optuna journal"
+        " keep that path",
+    )
 
 
 def check_writable(folder: Path, option: str, value: str) -> None:

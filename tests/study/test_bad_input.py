@@ -182,18 +182,26 @@ def test_resume_refuses_options_that_change_the_saved_study(tmp_path, capsys, no
 
 
 def test_resume_in_another_results_folder_is_refused_naming_the_one_it_ran_in(tmp_path, capsys, no_ray):
+    """From the folder, and from a copy in --storage before anything is fetched."""
     saved = spec.StudySpec(
         ns=(10,), seeds=(0,), sample_budget={10: 1000}, reports=2, trials=2, reward="abs", search_seed=0
     )
-    (tmp_path / "moved" / "s").mkdir(parents=True)
     meta = {"spec": saved.to_json(), "ray_storage": "s3://b/p/s", "folder": str(tmp_path / "ran" / "s")}
-    (tmp_path / "moved" / "s" / "study.json").write_text(json.dumps(meta))
-    assert cli.main(["study", "--results", str(tmp_path / "moved"), "--name", "s", "--resume"]) == 2
-    err = capsys.readouterr().err
+    for where in ("moved", "storage"):
+        (tmp_path / where / "s").mkdir(parents=True)
+        (tmp_path / where / "s" / "study.json").write_text(json.dumps(meta))
+    resume = ["study", "--name", "s", "--resume"]
+    assert cli.main([*resume, "--results", str(tmp_path / "moved")]) == 2
     assert (
-        f"--results '{tmp_path / 'moved'}' is not allowed; expected {tmp_path / 'ran'}, where the study ran"
-        in err
+        cli.main([*resume, "--results", str(tmp_path / "new"), "--storage", str(tmp_path / "storage")]) == 2
     )
+    err = capsys.readouterr().err.splitlines()
+    for line, results in zip(err, ("moved", "new")):
+        assert (
+            f"--results '{tmp_path / results}' is not allowed; expected {tmp_path / 'ran'}, where the study"
+            in line
+        )
+    assert not (tmp_path / "new" / "s").exists()
 
 
 def test_the_default_axes_leave_out_the_raw_scalar_encodings_unless_asked():
