@@ -146,6 +146,10 @@ def summarize(rows: list[dict]) -> dict:
         out["tpe_over_random_fifo"] = probability_of_improvement_ci(
             np.array(by_seed["tpe+fifo"]), np.array(by_seed["random+fifo"])
         )
+    if by_seed["pbt"] and by_seed["random+fifo"]:  # the same population, perturbed or not
+        out["pbt_over_random_fifo"] = probability_of_improvement_ci(
+            np.array(by_seed["pbt"]), np.array(by_seed["random+fifo"])
+        )
     return out
 
 
@@ -170,39 +174,55 @@ def table(summary: dict) -> str:
             f" | {s['mean_drop']:+.3f} | {s['samples_per_study'] / 1e6:.2f}M"
             f" | {s['wall_s_per_study']:.0f} s |"
         )
-    for key, label in (("tpe_over_random_asha", "ASHA"), ("tpe_over_random_fifo", "FIFO")):
+    pairs = {
+        "tpe_over_random_asha": "TPE+ASHA > random+ASHA",
+        "tpe_over_random_fifo": "TPE+FIFO > random+FIFO",
+        "pbt_over_random_fifo": "PBT > random+FIFO",
+    }
+    for key, label in pairs.items():
         if key in summary:
             point, low, high = summary[key]
             lines.append(
-                f"\nP(TPE+{label} > random+{label}) on the best config's fresh-seed IQM, one run per search"
-                f" seed: {point:.2f} [{low:.2f}, {high:.2f}]"
+                f"\nP({label}) on the best config's fresh-seed IQM, one run per search seed:"
+                f" {point:.2f} [{low:.2f}, {high:.2f}]"
             )
     return "\n".join(lines)
 
 
 def pbt_schedule(root: Path, rows: list[dict]) -> str:
-    """The best PBT config's schedule (of the PBT study whose best did best on fresh seeds) beside
-    the best static config's fresh-seed IQM at the same budget (TPE+FIFO, same search seed)."""
+    """The confirmed PBT config with a schedule (perturbed at least once) that did best on fresh
+    seeds: its schedule and fresh-seed IQM beside the best static configs' of the same search
+    seed at the same budget (random+FIFO: the same population unperturbed; TPE+FIFO)."""
     import numpy as np
 
     from analysis.load import load_study
     from analysis.metrics import iqm
     from analysis.schedules import schedule_segments
+    from analysis.scoring import competing_runs
+    from contract.schema import CONFIRM, scored
 
-    pbt = [r for r in rows if r["method"] == "pbt"]
-    if not pbt:
-        return ""
-    top = max(pbt, key=lambda r: iqm(np.array(r["best_fresh"])))
-    data = load_study(root / top["study"])
-    segments = schedule_segments(data.curves, top["best"], task=data.tasks[0]) or "constant (never perturbed)"
-    static = [r for r in rows if r["method"] == "tpe+fifo" and r["search_seed"] == top["search_seed"]]
-    line = (
-        f"\nBest PBT config ({top['study']}, trial {top['best']}): fresh-seed IQM"
-        f" {iqm(np.array(top['best_fresh'])):.3f}; schedule {json.dumps(segments)}"
+    found = []
+    for row in (r for r in rows if r["method"] == "pbt"):
+        data = load_study(root / row["study"])
+        fresh = competing_runs(data.trials, phase=CONFIRM)
+        for trial_id, runs in fresh.groupby("trial_id"):
+            segments = schedule_segments(data.curves, trial_id, task=data.tasks[0])
+            if segments:
+                found.append((float(iqm(scored(runs).to_numpy())), row, trial_id, segments))
+    if not found:
+        return "\nNo confirmed PBT config was perturbed (each kept its starting lr and entropy bonus)."
+    score, row, trial_id, segments = max(found, key=lambda f: f[0])
+    static = {
+        r["method"]: float(iqm(np.array(r["best_fresh"])))
+        for r in rows
+        if r["search_seed"] == row["search_seed"] and r["method"] in ("random+fifo", "tpe+fifo")
+    }
+    return (
+        f"\nBest perturbed PBT config ({row['study']}, trial {trial_id}; {len(found)} perturbed of the"
+        f" confirmed PBT configs): fresh-seed IQM {score:.3f}; schedule {json.dumps(segments)};"
+        f" best static configs of the same search seed: "
+        + ", ".join(f"{method} {value:.3f}" for method, value in static.items())
     )
-    if static:
-        line += f"; best static config (tpe+fifo, same seed): {iqm(np.array(static[0]['best_fresh'])):.3f}"
-    return line
 
 
 def main() -> None:

@@ -259,7 +259,9 @@ def _new_tuner(*, name, spec, paths, settings, storage, max_concurrent, copy) ->
     param_space = None
     if spec.scheduler == "pbt":
         points = population(spec, name=name, storage=journal)
-        search_alg = BasicVariantGenerator(max_concurrent=max_concurrent)
+        # the whole population is live from the start (PBT pauses the ones ahead so the others
+        # catch up); the cluster's resources cap how many train at once
+        search_alg = BasicVariantGenerator()
         param_space = population_space(points)
         scheduler = StudyPBT(
             reports=spec.reports,

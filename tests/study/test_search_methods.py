@@ -9,6 +9,7 @@ import optuna
 import pyarrow.parquet as pq
 import pytest
 
+from analysis.analyze import analyze
 from cli import main as cli
 from contract.layout import StudyPaths
 from study.ray_runner import sampler
@@ -42,10 +43,7 @@ def test_sampler_reaches_optuna_and_is_recorded(ray_session, tmp_path, kind):
         replay.tell(trial, 0.0)
     ran = sorted(journal_study(root, kind).trials, key=lambda t: t.number)
     assert [t.params for t in ran] == [t.params for t in replay.trials]
-    report = subprocess.run(
-        [BANDITUNE, "analyze", str(root)], cwd=REPO, capture_output=True, text=True, timeout=300
-    )
-    assert report.returncode == 0, report.stderr
+    analyze(root, out=root / "report")
     assert f"Optuna's {kind} sampler (seed 7)" in (root / "report" / "report.md").read_text()
 
 
@@ -73,7 +71,7 @@ def test_bad_sampler_exits_2_with_one_line():
     assert len(lines) == 1 and "--sampler" in lines[0] and "'cmaes'" in lines[0] and "random" in lines[0]
 
 
-def test_a_pbt_study_records_each_trials_changing_lr_and_entropy(ray_session, tmp_path):
+def test_a_pbt_study_records_each_trials_changing_lr_and_entropy(ray_session, tmp_path, capsys):
     argv = ["--trials", "4", "--scheduler", "pbt", "--reports", "6", "--sample-budget", "10k", "--seed", "1"]
     assert run(tmp_path, "pbt", *argv, "--reward", "squared") == 0
     root = tmp_path / "pbt"
@@ -92,3 +90,9 @@ def test_a_pbt_study_records_each_trials_changing_lr_and_entropy(ray_session, tm
         assert (row["lr"], row["entropy_coef"]) == pytest.approx((last["lr"], last["entropy_coef"]))
     # the population is the sampler's first 4 points, all told their objective in the journal
     assert [t.state.name for t in journal_study(root, "pbt").trials] == ["COMPLETE"] * 4
+    # confirm re-runs every trial with the lr and bonus it had at each report, on a fresh seed
+    assert cli.main(["confirm", str(root), "--top", "4", "--num-seeds", "1", "--long-horizon", "1"]) == 0
+    assert "mean drop from the search seeds to fresh seeds" in capsys.readouterr().out
+    curves = pq.read_table(root / "curves").to_pandas()
+    per_report = curves.groupby(["phase", "trial_id", "report"])[["lr", "entropy_coef"]].first()
+    assert per_report.loc["confirm"].to_numpy().tolist() == per_report.loc["search"].to_numpy().tolist()
