@@ -36,6 +36,7 @@ from analysis.scoring import (
 )
 from contract.layout import BEST_CONFIG_FILE, StudyPaths
 from contract.schema import CONFIG_COLUMNS, CONFIRM, REFERENCE, SEARCH, THRESHOLD
+from contract.study_file import StudyRecord
 
 TOP_CURVES = 3
 TOP_PARALLEL = 15
@@ -69,7 +70,7 @@ def analyze(results_dir: str | Path, *, threshold: float = THRESHOLD, out: str |
     summary = summarize(findings, data)
     _write_json(out_dir / "summary.json", summary)
     if findings.best is not None:
-        best, holdout = findings.best, data.meta.get("holdout")
+        best, holdout = findings.best, data.meta.holdout
         config = best_config(best, data.trials, tasks=findings.tasks, holdout=holdout)
         task = str(config.get("n", config.get("contexts")))
         schedule = schedule_segments(data.curves, best["trial_id"], task=task)
@@ -89,14 +90,14 @@ def compute(data: StudyData, *, threshold: float) -> Findings:
     scores = score_configs(runs, tasks=tasks, threshold=threshold)
     scored = configs.loc[scores["trial_id"].unique()]
     axes = varying_axes(scored)
-    labels = axis_labels(scored, axes=axes, orders=search_orders(data.meta))
+    labels = axis_labels(scored, axes=axes, orders=search_orders(data.meta.search_space))
     collapsed = collapsed_configs(runs)
     search = trials[(trials["phase"] == SEARCH) & trials["objective"].notna()]
     long = score_configs(
         competing_runs(trials, phase=CONFIRM, horizon="long"), tasks=tasks, threshold=threshold
     )
     return Findings(
-        study=str(data.meta.get("name") or study_name(data.root)),
+        study=data.meta.name or study_name(data.root),
         threshold=threshold,
         tasks=tasks,
         seeds=int(runs.groupby(["trial_id", "task"])["seed"].nunique().max()) if len(runs) else 0,
@@ -109,7 +110,7 @@ def compute(data: StudyData, *, threshold: float) -> Findings:
         winners=winners(scores, configs, tasks=tasks),
         best=pick_best(scores, configs, long) if len(scores) else None,
         reference=_reference(trials, tasks=tasks, threshold=threshold),
-        supervised=dict(data.meta.get("supervised") or {}),
+        supervised=dict(data.meta.supervised),
         per_axis=axis_table(scores, labels, keys=tasks),
         collapsed=collapsed,
         collapse=collapse_shares(collapsed, labels),
@@ -127,16 +128,11 @@ def compute(data: StudyData, *, threshold: float) -> Findings:
     )
 
 
-def search_settings(meta: dict) -> dict:
+def search_settings(meta: StudyRecord) -> dict:
     """The sampler, its seed and the scheduler of study.json (an older study: TPE and ASHA)."""
-    if "search_seed" not in meta:
+    if meta.search_seed is None:
         return {}
-    spec = meta.get("spec") or {}
-    return {
-        "sampler": meta.get("sampler", spec.get("sampler", "tpe")),
-        "search_seed": meta["search_seed"],
-        "scheduler": spec.get("scheduler", "asha"),
-    }
+    return {"sampler": meta.sampler, "search_seed": meta.search_seed, "scheduler": meta.scheduler}
 
 
 CAPTIONS = {

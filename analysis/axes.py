@@ -36,12 +36,9 @@ def format_value(value) -> str:
     return str(value)
 
 
-def search_orders(meta: dict) -> dict[str, list]:
+def search_orders(space: dict) -> dict[str, list]:
     """{axis: its values in the order the study searched them} from study.json's search_space
     (which the study derives from the trainer's own lists); {} when study.json lacks it."""
-    space = meta.get("search_space")
-    if not isinstance(space, dict):
-        return {}
     return {
         axis: list(spec["categorical"])
         for axis, spec in space.items()

@@ -8,7 +8,6 @@ A file that cannot be read (missing, corrupt, truncated, wrong schema) is skippe
 
 from __future__ import annotations
 
-import json
 import os
 import posixpath
 import warnings
@@ -34,6 +33,7 @@ from contract.schema import (
     integer_task,
     is_integer_task,
 )
+from contract.study_file import StudyRecord, read_record
 
 __all__ = ["CONFIG_COLUMNS", "SkippedFileWarning", "StudyData", "check_study_dir", "load_study", "study_name"]
 
@@ -47,7 +47,7 @@ class StudyData:
     """Everything `analyze` reads from one study folder."""
 
     root: Path | str  # a folder, or a storage URI
-    meta: dict
+    meta: StudyRecord  # study.json (an empty record where it cannot be read)
     trials: pd.DataFrame
     curves: pd.DataFrame
     diagnose: pd.DataFrame | None
@@ -55,10 +55,9 @@ class StudyData:
 
     @property
     def tasks(self) -> list[str]:
-        """The study's tasks, integer bandits by n then context sets: study.json's "tasks" (or,
-        before tasks, its "n") where given, else the trial rows'."""
-        given = self.meta.get("tasks") or [integer_task(n) for n in self.meta.get("n") or []]
-        return ordered_tasks(given or self.trials["task"].dropna().unique())
+        """The study's tasks, integer bandits by n then context sets: study.json's where given,
+        else the trial rows'."""
+        return ordered_tasks(self.meta.tasks or self.trials["task"].dropna().unique())
 
 
 @dataclass(frozen=True)
@@ -229,22 +228,18 @@ def _read_or_skip(
         return None
 
 
-def study_meta(root: Path | str) -> dict:
-    """study.json of a study folder or URI; {} (with a warning) when it cannot be read."""
+def study_meta(root: Path | str) -> StudyRecord:
+    """study.json of a study folder or URI; an empty record when it cannot be read."""
     return _read_meta(Location.of(root) / "study.json", [])
 
 
-def _read_meta(path: Location, skipped: list[str]) -> dict:
+def _read_meta(path: Location, skipped: list[str]) -> StudyRecord:
     try:
         with path.fs.open_input_stream(path.path) as stream:
-            meta = json.loads(stream.read())
+            return read_record(stream.read())
     except (OSError, ValueError) as error:
-        _skip(skipped, path, f"{type(error).__name__}: study metadata left out")
-        return {}
-    if not isinstance(meta, dict):
-        _skip(skipped, path, "not a JSON object: study metadata left out")
-        return {}
-    return meta
+        _skip(skipped, path, f"{type(error).__name__}: {error}; study metadata left out")
+        return StudyRecord(name="")
 
 
 def _skip(skipped: list[str], path: Location, reason: str) -> None:

@@ -91,7 +91,7 @@ def study_ns(results: list[str | Path]) -> list[int]:
     ns = set()
     for folder in results:
         root = check_study_dir(folder)
-        ns.update(int(n) for n in study_meta(root).get("n", []))
+        ns.update(study_meta(root).ns)
     return sorted(ns)
 
 

@@ -21,6 +21,7 @@ from cli.common import (
 )
 from contract.layout import StudyPaths
 from contract.schema import DIAGNOSE_SCHEMA
+from contract.study_file import StudyRecord, load_record
 from contract.write import write_atomic
 from experiments.diagnose import (
     DEFAULT_SEEDS,
@@ -142,16 +143,13 @@ def plan_from_args(args: argparse.Namespace) -> dict:
     else:
         # the defaults at the largest n asked for (their lr and entropy bonus follow n)
         largest = max(check_ns(args.n or DEFAULT_NS))
-        root, target, meta = results, _file_target(args.config, n=largest), {}
+        root, target, meta = results, _file_target(args.config, n=largest), StudyRecord(name="")
     if args.policy is not None:
         target = _named({**target, "policy": args.policy}, f"--policy {args.policy!r}")
     explicit = args.n is not None or args.contexts is not None
-    study_ns = tuple(int(n) for n in meta.get("n") or ())
-    ns = check_ns(
-        args.n or (() if explicit else study_ns or (DEFAULT_NS if not meta.get("contexts") else ()))
-    )
-    contexts = tuple(args.contexts or (() if explicit else meta.get("contexts") or ()))
-    holdout = args.holdout if args.holdout is not None else meta.get("holdout", DEFAULT_HOLDOUT)
+    ns = check_ns(args.n or (() if explicit else meta.ns or (DEFAULT_NS if not meta.contexts else ())))
+    contexts = tuple(args.contexts or (() if explicit else meta.contexts))
+    holdout = next(h for h in (args.holdout, meta.holdout, DEFAULT_HOLDOUT) if h is not None)
     check(0 < holdout < 1, "--holdout", holdout, "a number in (0, 1)")
     tasks = (*map(str, ns), *contexts)
     check(args.num_seeds >= 1, "--num-seeds", args.num_seeds, "an integer >= 1")
@@ -184,8 +182,8 @@ def plan_from_args(args: argparse.Namespace) -> dict:
     }
 
 
-def _study_target(results: Path, name: str) -> tuple[Path, dict, dict]:
-    """(study folder, its best config's settings, its study.json or {}) for --study NAME."""
+def _study_target(results: Path, name: str) -> tuple[Path, dict, StudyRecord]:
+    """(study folder, its best config's settings, its study.json or an empty record) for --study NAME."""
     import json
 
     from study.spec import NAME_PATTERN, check
@@ -205,10 +203,10 @@ def _study_target(results: Path, name: str) -> tuple[Path, dict, dict]:
     except ValueError as error:
         raise ValueError(f"--study {name!r}: {best} is not valid JSON ({error})") from None
     try:
-        meta = json.loads(paths.study_json.read_text())
+        meta = load_record(paths.study_json)
     except (OSError, ValueError):
-        meta = {}
-    return root, _named(values, f"--study {name!r}: {best}"), meta if isinstance(meta, dict) else {}
+        meta = StudyRecord(name="")
+    return root, _named(values, f"--study {name!r}: {best}"), meta
 
 
 def _file_target(path: str | None, *, n: int) -> dict:

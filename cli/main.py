@@ -10,7 +10,6 @@ with the full traceback on stderr and a last line naming the exception and where
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import traceback
 
@@ -43,8 +42,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    if os.getcwd() not in sys.path:  # `--reward package.module:function` from where we run
-        sys.path.insert(0, os.getcwd())
     parser = build_parser()
     args = parser.parse_args(argv)
     prog = f"banditune {args.command}"

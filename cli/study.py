@@ -323,10 +323,10 @@ def plan(args: argparse.Namespace):
         spec = spec_from_args(args, base=saved)
         if args.storage is not None:
             check(
-                meta["ray_storage"] == storage_io.join(args.storage, args.name),
+                meta.ray_storage == storage_io.join(args.storage, args.name),
                 "--storage",
                 args.storage,
-                f"the saved study's Ray storage ({meta['ray_storage']}), or none",
+                f"the saved study's Ray storage ({meta.ray_storage}), or none",
             )
         for field, option in OPTION_OF.items():
             check(

@@ -250,6 +250,7 @@ def _task_label(config) -> str:
 
 def _summary(config, metrics, task, schedule=None) -> str:
     from trainable.piecewise import describe
+    from trainable.trainer import STUCK_PROB
 
     d = metrics.to_dict()
     contexts = config.contexts is not None
@@ -265,7 +266,7 @@ def _summary(config, metrics, task, schedule=None) -> str:
         *([f"schedule: {describe(schedule)}"] if schedule else []),
         f"{metrics.samples:,} samples per seed in {metrics.wall_s:.1f} s"
         f" ({metrics.samples_per_s:,.0f} samples/s per seed); stuck: inputs whose greedy"
-        " action is wrong with probability >= 0.9",
+        f" action is wrong with probability >= {STUCK_PROB:g}",
         f"{'seed':>6} {'exact_match':>12} {'p_correct':>10} {'mae':>8} {'distinct':>9}"
         f" {'stuck':>6} {'samples_to_95':>14} {'samples_to_99':>14}"
         + (f" {'heldout_exact':>14}" if contexts else ""),

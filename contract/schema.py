@@ -25,7 +25,6 @@ FINISHED, STOPPED_EARLY, FAILED = STATUSES
 COMPETING = (FINISHED, STOPPED_EARLY)  # statuses whose rows are scored
 REFERENCE_ID = "reference"  # trial_id of the forum preset's run beside the search
 CONFIRM_PREFIX = "confirm-"  # file name prefix of a confirmation: confirm-<trial_id>.parquet
-HORIZONS = ("search", "long")  # a confirmation's budget: the search's, or a multiple of it
 
 # The knobs a search point sets (contract.knobs' role AXIS, in its order), then the config columns
 # (the reward besides them).

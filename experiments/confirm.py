@@ -85,7 +85,7 @@ def make_plan(
     root = check_study_dir(results)
     data = load_study(root)
     tasks, trials = tuple(data.tasks), data.trials
-    holdout = float(data.meta.get("holdout") or DEFAULT_HOLDOUT)
+    holdout = float(data.meta.holdout or DEFAULT_HOLDOUT)
     scores = score_configs(competing_runs(trials, phase=SEARCH), tasks=list(tasks), threshold=THRESHOLD)
     configs = config_table(trials, phase=SEARCH)
     if policy is not None:
@@ -109,14 +109,14 @@ def make_plan(
     check_policy({j.values["policy"] for j in jobs}, tasks=tasks, encodings=encodings, holdout=holdout)
     return Plan(
         root=root,
-        study=str(data.meta.get("name") or study_name(root)),
+        study=data.meta.name or study_name(root),
         tasks=tasks,
         holdout=holdout,
-        seeds=fresh_seeds(data.meta, trials, num_seeds),
-        reports=int(data.meta.get("reports") or DEFAULTS["reports"]),
+        seeds=fresh_seeds(data.meta.seeds, trials, num_seeds),
+        reports=int(data.meta.reports or DEFAULTS["reports"]),
         long=long,
         jobs=jobs,
-        objective=str((data.meta.get("spec") or {}).get("objective", "hold")),
+        objective=data.meta.objective,
     )
 
 
@@ -133,9 +133,9 @@ def candidates(ranking, configs, *, top: int) -> list[str]:
     return (spread + rest)[:top]
 
 
-def fresh_seeds(meta: dict, trials, count: int) -> tuple[int, ...]:
-    """`count` seeds from FIRST_FRESH_SEED up that no search or reference run used."""
-    used = set(meta.get("seeds") or []) | set(trials.loc[trials["phase"] != CONFIRM, "seed"])
+def fresh_seeds(searched, trials, count: int) -> tuple[int, ...]:
+    """`count` seeds from FIRST_FRESH_SEED up that no search (its seeds `searched`) or reference run used."""
+    used = set(searched) | set(trials.loc[trials["phase"] != CONFIRM, "seed"])
     free = (s for s in itertools.count(FIRST_FRESH_SEED) if s not in used)
     return tuple(itertools.islice(free, count))
 

@@ -11,7 +11,6 @@ With --storage, another callback copies them to STORAGE/NAME (study.mirror) as t
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import os
 import re
@@ -19,6 +18,7 @@ import shutil
 import sys
 import tempfile
 import warnings
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -33,7 +33,8 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from contract.layout import StudyPaths, is_search_file
 from contract.schema import FAILED, FINISHED, REFERENCE, REFERENCE_ID, SEARCH, STOPPED_EARLY, task_label
-from contract.write import TrialRecord, write_json_atomic
+from contract.study_file import StudyRecord, load_record, write_record
+from contract.write import TrialRecord
 from study import export
 from study import storage as storage_io
 from study.mirror import Mirror
@@ -82,7 +83,7 @@ def run_study(
             return 2
         max_concurrent = resources.max_concurrent or fill_cluster(settings)
         meta = _begin_meta(name=name, spec=spec, paths=paths, storage=storage, resume=resume, command=command)
-        copy = Mirror(paths.root, meta["copy"]) if meta.get("copy") else None
+        copy = Mirror(paths.root, meta.copy) if meta.copy else None
         if copy is not None:
             copy.sync()
         _print_start(name, spec, paths, settings, max_concurrent, chosen=resources.max_concurrent is not None)
@@ -116,11 +117,10 @@ def run_study(
             return 130
         if reference is not None:
             _write_reference(ray.get(reference), name=name, spec=spec, paths=paths)
-        if spec.contexts and "supervised" not in meta:
-            meta["supervised"] = supervised_reference(spec)
+        if spec.contexts and not meta.supervised:
+            meta = replace(meta, supervised=supervised_reference(spec))
         _fail_orphaned_trials(name, paths)
-        meta["ended"] = _now()
-        write_json_atomic(meta, paths.study_json)
+        write_record(replace(meta, ended=_now()), paths.study_json)
         if copy is not None:
             copy.sync()
         return print_summary(paths, spec)
@@ -131,7 +131,7 @@ def run_study(
 
 def _tuner(*, name, spec, paths, settings, meta, resume: bool, max_concurrent: int, copy) -> tune.Tuner:
     """The study's Tuner: on --resume, restored from its experiment when Tune saved one; else new."""
-    experiment = meta["ray_experiment"]
+    experiment = meta.ray_experiment
     if resume and tune.Tuner.can_restore(experiment):
         return tune.Tuner.restore(
             experiment, trainable=_trainable(settings), resume_unfinished=True, resume_errored=True
@@ -141,7 +141,7 @@ def _tuner(*, name, spec, paths, settings, meta, resume: bool, max_concurrent: i
         spec=spec,
         paths=paths,
         settings=settings,
-        storage=meta["ray_storage"],
+        storage=meta.ray_storage,
         max_concurrent=max_concurrent,
         copy=copy,
     )
@@ -592,50 +592,40 @@ def _ray_storage(*, name: str, paths: StudyPaths, resources: Resources, resume: 
     """Where Tune keeps this study's experiment: STORAGE/NAME with --storage, else the study
     folder; a resumed study keeps its own."""
     if resume:
-        return json.loads(paths.study_json.read_text())["ray_storage"]
+        return load_record(paths.study_json).ray_storage
     return storage_io.join(resources.storage, name) if resources.storage else str(paths.root)
 
 
-def _begin_meta(*, name, spec, paths, storage, resume, command) -> dict:
+def _begin_meta(*, name, spec, paths, storage, resume, command) -> StudyRecord:
     """Write study.json (a new one, or the saved one with this resume added)."""
     paths.trials.mkdir(exist_ok=True)
     paths.curves.mkdir(exist_ok=True)
     if resume:
-        meta = json.loads(paths.study_json.read_text())
-        meta.setdefault("resumed", []).append(
-            {"command": command, "at": _now(), "git_commit": export.git_commit()}
-        )
-        meta["ended"] = None
+        entry = {"command": command, "at": _now(), "git_commit": export.git_commit()}
+        meta = load_record(paths.study_json).resume(entry)
     else:
-        meta = {
-            "name": name,
-            "command": command,
-            "search_space": describe(spec.space),
-            "n": list(spec.ns),
-            "tasks": list(spec.tasks),
-            "contexts": list(spec.contexts),
-            "holdout": spec.holdout,
-            "split_seed": SPLIT_SEED,
-            "seeds": list(spec.seeds),
-            "trials": spec.trials,
-            "sample_budget": dict(spec.sample_budget),
-            "reports": spec.reports,
-            "reward": spec.reward,
-            "search_seed": spec.search_seed,
-            "sampler": spec.sampler,
-            "objective": OBJECTIVE_NAMES[spec.objective],
-            "reference": {"trial_id": REFERENCE_ID, "preset": REFERENCE_PRESET},
-            "started": _now(),
-            "ended": None,
-            "versions": export.versions(),
-            "git_commit": export.git_commit(),
-            "ray_storage": storage,
-            "ray_experiment": storage_io.join(storage, EXPERIMENT),
-            "copy": storage if storage != str(paths.root) else None,  # with --storage: study.mirror
-            "folder": str(paths.root),
-            "spec": spec.to_json(),
-        }
-    write_json_atomic(meta, paths.study_json)
+        meta = StudyRecord.of_spec(
+            name=name,
+            spec=spec.to_json(),
+            search_space=describe(spec.space),
+            ray_storage=storage,
+            ray_experiment=storage_io.join(storage, EXPERIMENT),
+            copy=storage if storage != str(paths.root) else None,  # with --storage: study.mirror
+            folder=str(paths.root),
+            details={
+                "command": command,
+                "split_seed": SPLIT_SEED,
+                "trials": spec.trials,
+                "sample_budget": dict(spec.sample_budget),
+                "reward": spec.reward,
+                "objective": OBJECTIVE_NAMES[spec.objective],
+                "reference": {"trial_id": REFERENCE_ID, "preset": REFERENCE_PRESET},
+                "started": _now(),
+                "versions": export.versions(),
+                "git_commit": export.git_commit(),
+            },
+        )
+    write_record(meta, paths.study_json)
     return meta
 
 

@@ -5,16 +5,15 @@ Every check raises `ValueError` with one line naming the option, the bad value a
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import sys
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from contract.layout import StudyPaths
 from contract.schema import integer_task
+from contract.study_file import StudyRecord, load_record
 from study import mirror
 from study import storage as storage_io
 from study.axes import AXES, LOG, default_space
@@ -275,10 +274,10 @@ def check_writable(folder: Path, option: str, value: str) -> None:
         ) from None
 
 
-def load_saved_spec(paths: StudyPaths) -> tuple[StudySpec, dict]:
+def load_saved_spec(paths: StudyPaths) -> tuple[StudySpec, StudyRecord]:
     """The spec and the study.json of an existing study."""
-    meta = json.loads(paths.study_json.read_text())
-    return StudySpec.from_json(meta["spec"]), meta
+    record = load_record(paths.study_json)
+    return StudySpec.from_json(record.spec), record
 
 
 DEFAULTS = {"trials": 100, "num_seeds": 5, "reports": 10, "seed": 0, "reward": "abs"}
@@ -290,8 +289,6 @@ def check_contexts(contexts, holdout: float) -> tuple[int, ...]:
 
     from trainable.tasks import ContextTask
 
-    if os.getcwd() not in sys.path:  # `package.module:function` relative to where we run
-        sys.path.insert(0, os.getcwd())
     actions = []
     for spec in contexts:
         try:
@@ -311,8 +308,6 @@ def check_reward(reward: str, ns) -> None:
 
     from trainable.rewards import build_reward_table
 
-    if os.getcwd() not in sys.path:  # `package.module:function` relative to where we run
-        sys.path.insert(0, os.getcwd())
     for n in ns:
         try:
             build_reward_table(reward, n, torch.device("cpu"))
@@ -331,8 +326,6 @@ def check_policy(policies, *, tasks, encodings, holdout: float) -> None:
     from trainable.runs import task_fields
     from trainable.tasks import make_task
 
-    if os.getcwd() not in sys.path:  # `package.module:function` relative to where we run
-        sys.path.insert(0, os.getcwd())
     cpu = torch.device("cpu")
     for policy in policies:
         if policy == "mlp":

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import sys
 from pathlib import Path
 
@@ -17,6 +18,8 @@ def import_function(spec: str, *, option: str, allowed: str, files: bool = False
     `path/to/file.py:function` too: that file as given or under a folder of sys.path (a Ray
     worker runs elsewhere with the driver's folder on its path), else the module of its file name
     (the copy a study ships to a cluster's nodes)."""
+    if os.getcwd() not in sys.path:  # `package.module:function` relative to where we run
+        sys.path.insert(0, os.getcwd())
     module_name, sep, attr = spec.rpartition(":") if files else spec.partition(":")
     if not sep or not module_name or not attr:
         raise ValueError(f"{option}={spec!r} is not allowed; expected {allowed}")

@@ -199,7 +199,7 @@ def test_candidates_take_the_winners_round_robin_over_baselines_then_the_rest():
 
 def test_fresh_seeds_skip_every_seed_the_study_used():
     trials = pd.DataFrame({"phase": ["search", "reference", "confirm"], "seed": [1001, 1003, 1002]})
-    assert confirm.fresh_seeds({"seeds": [0, 1000]}, trials, 3) == (1002, 1004, 1005)
+    assert confirm.fresh_seeds([0, 1000], trials, 3) == (1002, 1004, 1005)
 
 
 def test_a_speed_study_is_confirmed_under_its_own_objective(tmp_path):
