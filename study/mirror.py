@@ -9,7 +9,6 @@ complete, and on a file system the copy is written under a hidden temporary name
 
 from __future__ import annotations
 
-import json
 import os
 import posixpath
 import sys
@@ -18,6 +17,8 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.fs
+
+from contract.study_file import StudyRecord, read_record
 
 SKIPPED = ("tune",)  # Tune's own experiment: in storage already, never in the copy
 
@@ -99,14 +100,14 @@ def put(fs: pyarrow.fs.FileSystem, path: str, data: bytes) -> None:
     fs.move(tmp, path)
 
 
-def stored_meta(target: str) -> dict | None:
+def stored_meta(target: str) -> StudyRecord | None:
     """The study.json of the study's copy at `target`; None when storage holds none there."""
     fs, base = pyarrow.fs.FileSystem.from_uri(target)
     path = posixpath.join(base, "study.json")
     if fs.get_file_info(path).type != pyarrow.fs.FileType.File:
         return None
     with fs.open_input_stream(path) as stream:
-        return json.loads(stream.read())
+        return read_record(stream.read())
 
 
 def fetch(target: str, root: Path) -> int:

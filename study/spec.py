@@ -214,7 +214,7 @@ def prepare_folder(results: str, name: str, *, resume: bool, storage: str | None
             f"an existing study under {root} (no study.json in {paths.root}; a study run with"
             " --storage URI is also fetched from URI/NAME with --storage URI)",
         )
-        _check_folder(json.loads(paths.study_json.read_text()), paths, results=results)
+        _check_folder(load_record(paths.study_json), paths, results=results)
         check_writable(paths.root, "--results", results)
         return paths
     check(
@@ -249,10 +249,10 @@ def _fetch_study(paths: StudyPaths, copy: str, *, name: str, results: str) -> No
     print(f"study {name!r} was not in {paths.root.parent}: fetched its {count} files from {copy}", flush=True)
 
 
-def _check_folder(meta: dict, paths: StudyPaths, *, results: str) -> None:
+def _check_folder(meta: StudyRecord, paths: StudyPaths, *, results: str) -> None:
     """A study resumes in the folder it ran in: Tune's saved callbacks and Optuna's journal
     keep that path (studies from before study.json's "folder" resume anywhere)."""
-    ran_in = meta.get("folder", str(paths.root))
+    ran_in = meta.folder or str(paths.root)
     check(
         ran_in == str(paths.root),
         "--results",

@@ -39,7 +39,7 @@ def test_the_copy_holds_the_result_files_whole_and_sends_only_changes(tmp_path):
     assert copy.sync() == 2
     assert files(storage)["optuna.journal"] == (root / "optuna.journal").read_bytes()
 
-    assert stored_meta(str(storage)) == {"name": "s"} and stored_meta(str(tmp_path / "storage" / "x")) is None
+    assert stored_meta(str(storage)).name == "s" and stored_meta(str(tmp_path / "storage" / "x")) is None
     again = tmp_path / "elsewhere" / "s"
     assert fetch(str(storage), again) == 5
     assert files(again) == files(storage)
