@@ -1,6 +1,7 @@
 """`banditune study`: run or resume a Ray Tune + Optuna study over the trainer's axes.
 
-Everything is validated here, before Ray starts (Ray is imported only by study.ray_runner).
+Everything is validated here, before Ray starts (Ray is imported only by study.ray_runner and
+the callbacks and worker code it runs).
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
-"""Every Ray call of a study: connecting, the Tuner (OptunaSearch with ASHA or FIFO; or a
-population from the Optuna sampler under Tune's PopulationBasedTraining), the trainable,
-resuming, the Parquet export callback and the reference run.
+"""The study's driver: connecting to Ray, the Tuner (OptunaSearch with ASHA or FIFO; or a
+population from the Optuna sampler under Tune's PopulationBasedTraining), resuming, study.json
+and the reference run. The Tune callbacks are study.callbacks, the code inside a trial
+study.worker.
 
 The driver writes every result file: a Tune callback turns a trial's last checkpoint (its curve
 rows) into `trials/<id>.parquet` and `curves/<id>.parquet` when the trial ends, whether it finished,
@@ -11,12 +12,10 @@ With --storage, another callback copies them to STORAGE/NAME (study.mirror) as t
 from __future__ import annotations
 
 import functools
-import logging
 import os
 import re
 import shutil
 import sys
-import tempfile
 import warnings
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -24,31 +23,28 @@ from pathlib import Path
 
 import optuna
 import ray
-import torch
 from ray import tune
 from ray.tune.schedulers import ASHAScheduler, FIFOScheduler, PopulationBasedTraining
 from ray.tune.search import BasicVariantGenerator, ConcurrencyLimiter
 from ray.tune.search.optuna import OptunaSearch
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-from contract.layout import StudyPaths, is_search_file
-from contract.schema import FAILED, FINISHED, REFERENCE, REFERENCE_ID, SEARCH, STOPPED_EARLY, task_label
+from contract.layout import StudyPaths
+from contract.schema import FAILED, FINISHED, REFERENCE, REFERENCE_ID, task_label
 from contract.study_file import StudyRecord, load_record, write_record
-from contract.write import TrialRecord
 from study import export
 from study import storage as storage_io
+from study.callbacks import ParquetExport, ProgressLines, StorageCopy, count_search_trials, write_trial
 from study.mirror import Mirror
 from study.objective import OBJECTIVE_NAMES, objective
 from study.shipping import on_cluster
-from study.space import axis_values, default_point, describe, progress_line, search_space
+from study.space import axis_values, default_point, describe, search_space
 from study.spec import Resources, StudySpec
 from study.summary import print_summary, watch_command
 from study.supervised import supervised_reference
-from study.trial import TrialRun, load_curves, result_key, summary, write_result
+from study.worker import reference_run, study_trainable
 from trainable.config import PRESETS
 from trainable.contexts import SPLIT_SEED
-from trainable.rewards import RewardError
-from trainable.trainer import TrainingDiverged
 
 EXPERIMENT = "tune"
 REFERENCE_PRESET = "forum"
@@ -145,11 +141,6 @@ def _tuner(*, name, spec, paths, settings, meta, resume: bool, max_concurrent: i
         max_concurrent=max_concurrent,
         copy=copy,
     )
-
-
-def count_search_trials(paths: StudyPaths) -> int:
-    """Search trials with their files written (not the reference, not `confirm` re-runs)."""
-    return sum(is_search_file(p) for p in paths.trials.glob("*.parquet"))
 
 
 def connect(address: str | None, *, py_modules: tuple[str, ...] = ()) -> bool:
@@ -394,56 +385,6 @@ def startup_trials(trials: int) -> int:
     return max(1, min(STARTUP_TRIALS, trials // 3))
 
 
-class ProgressLines(tune.Callback):
-    """One line when a trial starts and one when it ends (Tune's own tables are off)."""
-
-    def __init__(self, spec: StudySpec, paths: StudyPaths):
-        self.spec, self.paths = spec, paths
-
-    def on_trial_start(self, iteration, trials, trial, **info):
-        print(f"start {trial.trial_id}: {progress_line(axis_values(trial.config))}", flush=True)
-
-    def on_trial_complete(self, iteration, trials, trial, **info):
-        self._line(trial, "ended")
-
-    def on_trial_error(self, iteration, trials, trial, **info):
-        self._line(trial, "errored")
-
-    def _line(self, trial, what: str) -> None:
-        result = trial.last_result or {}
-        done = count_search_trials(self.paths)
-        scores = " ".join(
-            f"{task_label(t).replace(' ', '')}:{result.get(f'exact_match_{result_key(t)}', float('nan')):.3f}"
-            for t in self.spec.tasks
-        )
-        failure = f" FAILED: {result['failure']}" if result.get("failed") else ""
-        print(
-            f"{what} {trial.trial_id} after {result.get('reports_done', 0)}/"
-            f"{self.spec.reports} reports: objective={result.get('objective', float('nan')):.4f}"
-            f" exact_match {scores}{failure}  [{done}/{self.spec.trials} trials done]",
-            flush=True,
-        )
-
-
-class StorageCopy(tune.Callback):
-    """Sends the study's new result files to its copy in storage (study.mirror) when a trial
-    ends, before its end is printed, and whenever Tune snapshots its experiment (`get_state`
-    runs just before the snapshot goes to storage): the copy's journal is never older than the
-    snapshot a --resume restores."""
-
-    def __init__(self, copy: Mirror):
-        self.copy = copy
-
-    def on_trial_complete(self, iteration, trials, trial, **info):
-        self.copy.sync()
-
-    def on_trial_error(self, iteration, trials, trial, **info):
-        self.copy.sync()
-
-    def get_state(self) -> None:
-        self.copy.sync()
-
-
 class StudyPBT(PopulationBasedTraining):
     """PBT that leaves a trial's last report alone: an exploit there would only copy another
     trial's finished run into it."""
@@ -470,73 +411,6 @@ class StudySearch(OptunaSearch):
             pass
 
 
-class ParquetExport(tune.Callback):
-    """Writes a trial's Parquet files when it ends: finished, stopped early (ASHA) or failed.
-
-    A trial whose files exist is not written again (a resumed study keeps them byte for byte).
-    """
-
-    def __init__(self, *, name: str, spec: StudySpec, paths: StudyPaths):
-        self.name, self.spec, self.paths = name, spec, paths
-
-    def on_trial_complete(self, iteration, trials, trial, **info):
-        result = trial.last_result or {}
-        if result.get("failed"):
-            status, error = FAILED, result.get("failure") or "failed"
-        elif result.get("reports_done", 0) >= self.spec.reports:
-            status, error = FINISHED, None
-        else:
-            status, error = STOPPED_EARLY, None
-        self._write(trial, status, error, result.get("device", "unknown"))
-
-    def on_trial_error(self, iteration, trials, trial, **info):
-        result = trial.last_result or {}
-        self._write(trial, FAILED, _error_line(trial), result.get("device", "unknown"))
-
-    def _write(self, trial, status: str, error: str | None, device: str) -> None:
-        if self.paths.trial_file(trial.trial_id).exists():
-            return
-        curves = []
-        if trial.checkpoint is not None:
-            with trial.checkpoint.as_directory() as folder:
-                curves = load_curves(Path(folder))
-        _write(
-            self.paths,
-            name=self.name,
-            trial_id=trial.trial_id,
-            phase=SEARCH,
-            status=status,
-            error=error,
-            values=axis_values(trial.config),
-            spec=self.spec,
-            curves=curves,
-            device=device,
-        )
-
-
-def _write(paths: StudyPaths, *, name: str, spec: StudySpec, **result) -> None:
-    """Write a trial of the study `name`: `result` holds the TrialRecord fields `spec` does not."""
-    record = TrialRecord(
-        study=name,
-        reward=spec.reward,
-        tasks=spec.tasks,
-        seeds=spec.seeds,
-        sample_budget=spec.sample_budget,
-        **result,
-    )
-    write_result(paths, record, objective_kind=spec.objective)
-
-
-def _error_line(trial) -> str:
-    """The last line of the error Tune recorded for `trial`."""
-    path = trial.error_file
-    if path and Path(path).is_file():
-        lines = [line for line in Path(path).read_text().splitlines() if line.strip()]
-        if lines:
-            return lines[-1].strip()
-    return "the trial raised an error (see Ray's experiment folder)"
-
-
 def reference_values() -> dict:
     """The reference preset as trainer fields (its `inputs` included)."""
     preset = PRESETS[REFERENCE_PRESET]
@@ -553,7 +427,7 @@ def _start_reference(settings: dict):
 
 def _write_reference(out: dict, *, name, spec, paths) -> None:
     failed = out["failure"] is not None
-    _write(
+    write_trial(
         paths,
         name=name,
         trial_id=REFERENCE_ID,
@@ -631,86 +505,3 @@ def _begin_meta(*, name, spec, paths, storage, resume, command) -> StudyRecord:
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-# --- the trainable: runs in the Ray workers ------------------------------------------------
-# Each `tune.report` follows one report of `study.trial.TrialRun` (every n advanced by 1/R of its
-# budget) and carries a checkpoint (`TrialRun.save`), so a restored trial continues where it was.
-# A reward or a config that fails (ValueError, TrainingDiverged, RewardError) ends the trial with
-# `failed: True` and objective 0 (the worst score) instead of an exception, so the study goes on
-# and nothing retries a deterministic failure.
-
-
-def assigned_device(gpus_per_trial: float) -> tuple[str, str]:
-    """(torch device, label for the results) of this worker.
-
-    Ray sets CUDA_VISIBLE_DEVICES to the GPU it assigned, so that GPU is cuda:0 here; its memory
-    is capped to the trial's share. Without CUDA (or without a GPU from Ray) the trial uses the
-    CPU, even where Ray assigned a (logical) GPU.
-    """
-    gpu_ids = ray.get_gpu_ids()
-    if gpu_ids and torch.cuda.is_available():
-        torch.cuda.set_per_process_memory_fraction(min(1.0, gpus_per_trial), 0)
-        return "cuda", f"cuda:{gpu_ids[0]}"
-    return "cpu", "cpu"
-
-
-def study_trainable(config: dict, *, settings: dict) -> None:
-    """Tune function trainable. `config`: a point of study.space; `settings`: what all trials
-    share (tasks, holdout, seeds, sample_budget, reports, reward, gpus_per_trial, cpus_per_trial)."""
-    logging.getLogger("ray.train._internal.storage").setLevel(logging.WARNING)  # per report
-    device, label = assigned_device(settings["gpus_per_trial"])
-    torch.set_num_threads(max(1, int(settings["cpus_per_trial"])))
-    base = {"device": label, "failed": False, "failure": ""}
-    run = None
-    try:
-        run = _trial_run(axis_values(config), settings, device)
-        checkpoint = tune.get_checkpoint()
-        if checkpoint is not None:
-            with checkpoint.as_directory() as folder:
-                run.restore(Path(folder))
-        while not run.done:
-            run.step()
-            with tempfile.TemporaryDirectory() as folder:
-                run.save(Path(folder))
-                progress = _progress(run, settings.get("objective", "hold"))
-                tune.report({**base, **progress}, checkpoint=tune.Checkpoint.from_directory(folder))
-    except (TrainingDiverged, RewardError, ValueError) as error:
-        done = run.report if run else 0
-        tune.report({**base, "objective": 0.0, "reports_done": done, "failed": True, "failure": str(error)})
-
-
-def reference_run(values: dict, *, settings: dict) -> dict:
-    """The reference config trained to the end outside Tune: its device, curve rows and the
-    failure (None unless it failed)."""
-    device, label = assigned_device(settings["gpus_per_trial"])
-    torch.set_num_threads(max(1, int(settings["cpus_per_trial"])))
-    run, failure = None, None
-    try:
-        run = _trial_run(values, settings, device)
-        while not run.done:
-            run.step()
-    except (TrainingDiverged, RewardError, ValueError) as error:
-        failure = str(error)
-    return {"device": label, "failure": failure, "rows": run.rows if run else []}
-
-
-def _trial_run(values: dict, settings: dict, device: str) -> TrialRun:
-    return TrialRun(
-        values=values,
-        tasks=settings["tasks"],
-        holdout=settings["holdout"],
-        seeds=settings["seeds"],
-        sample_budget=settings["sample_budget"],
-        reports=settings["reports"],
-        reward=settings["reward"],
-        device=device,
-    )
-
-
-def _progress(run: TrialRun, kind: str) -> dict:
-    return {
-        "objective": objective(run.rows, kind),
-        "reports_done": run.report,
-        **summary(run.rows, run.report - 1),
-    }

@@ -10,7 +10,7 @@ from pathlib import Path
 import ray
 from ray import tune
 
-from study.ray_runner import assigned_device
+from study.worker import assigned_device
 
 
 def probe(config: dict, *, settings: dict) -> None:
