@@ -1,12 +1,15 @@
-"""Long runs: training samples/s per evaluation interval, without and with the trainer's long-run
-guards (trainable/trainer.py: the logit floor and flushing denormal floats), in one run.
+"""Long runs: training samples per CPU-second per evaluation interval, without and with the
+trainer's long-run guards (trainable/trainer.py: the logit floor and flushing denormal floats), in
+one run.
 
 Each config trains one seed for `--factor` times its budget, evaluated every tenth of its budget
 (so 10 * factor intervals): docs/fast_config.json at n=1000 (where long runs crawled, issue #37),
-docs/best_config.json and the trainer's defaults at n=100. The rate of an interval counts training
-only (Trainer.train_s), not evaluation. Without the guards fast_config at n=1000 would take hours,
-so its "before" stops after `--before-intervals` intervals and the rest is projected at its last
-interval's rate (a lower bound: the rate was still falling), marked as such in the output.
+docs/best_config.json and the trainer's defaults at n=100. An interval's rate is its samples over
+the CPU time of the thread that trains (evaluation included), so other work on a shared machine
+does not count. Without the guards fast_config at n=1000 would take hours, so its "before" stops
+after `--before-intervals` intervals; its last interval is then measured on the "after" run's final
+weights with the guards off (one more interval at the end of the lr schedule, where the lr is 0),
+and the intervals between are projected by interpolating the rate linearly, marked as such.
 
     python benchmarks/long_horizon.py [--factor 5] [--seed 42] [--before-intervals 14]
 """
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import platform
+import time
 from pathlib import Path
 
 import torch
@@ -37,22 +41,36 @@ def config_at(name: str, n: int, *, seed: int, factor: int) -> TrainConfig:
     )
 
 
-def interval_rates(
-    config: TrainConfig, *, guards: bool, max_intervals: int | None
-) -> tuple[list[float], float]:
-    """Samples/s of each interval (at most `max_intervals`) and the final exact match."""
-    trainer_module._LONG_RUN_GUARDS = guards
+def interval_rates(config: TrainConfig, *, guards: bool, max_intervals: int | None = None) -> dict:
+    """Samples per CPU-second of each interval (at most `max_intervals`), the final exact match,
+    whether the budget was cut short, and the trainer."""
     trainer = Trainer(config)
-    rates, last_samples, last_s, exact = [], 0, 0.0, float("nan")
+    rates, exact = [], float("nan")
     while trainer.samples < config.sample_budget and (max_intervals is None or len(rates) < max_intervals):
-        metrics = trainer.run(min(config.eval_every, config.sample_budget - trainer.samples))
-        rates.append((metrics.samples - last_samples) / (metrics.wall_s - last_s))
-        last_samples, last_s, exact = metrics.samples, metrics.wall_s, float(metrics.exact_match[0])
-        print(
-            f"  {'after' if guards else 'before'} interval {len(rates) - 1}: {rates[-1]:,.0f} samples/s",
-            flush=True,
-        )
-    return rates, exact
+        rate, exact = timed_interval(trainer, guards=guards)
+        rates.append(rate)
+        print(f"  {'after' if guards else 'before'} interval {len(rates) - 1}: {rate:,.0f}", flush=True)
+    return {
+        "rates": rates,
+        "exact": exact,
+        "capped": trainer.samples < config.sample_budget,
+        "trainer": trainer,
+    }
+
+
+def timed_interval(trainer: Trainer, *, guards: bool) -> tuple[float, float]:
+    """Samples per CPU-second of the training thread over one more interval (evaluation included),
+    and the exact match after it."""
+    trainer_module._LONG_RUN_GUARDS = guards
+    before, start = trainer.samples, time.thread_time()
+    metrics = trainer.run(trainer.config.eval_every)
+    return (trainer.samples - before) / (time.thread_time() - start), float(metrics.exact_match[0])
+
+
+def interpolated(measured: list[float], end: float, count: int) -> list[float]:
+    """`count` rates: the measured ones, then a straight line from the last of them to `end`."""
+    k, last = len(measured), measured[-1]
+    return measured + [last + (end - last) * (i - k + 1) / (count - k) for i in range(k, count)]
 
 
 def main() -> None:
@@ -64,48 +82,53 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     print(
-        f"torch {torch.__version__}, 1 thread, {platform.processor() or platform.machine()}, seed {args.seed}"
+        f"torch {torch.__version__}, 1 thread, {platform.machine()}, seed {args.seed}; samples per CPU-second"
     )
     summary = []
     for name, n in CONFIGS:
         if args.only and name not in args.only:
             continue
         config = config_at(name, n, seed=args.seed, factor=args.factor)
-        intervals = -(-config.sample_budget // config.eval_every)
-        print(
-            f"{name} n={n}: {config.sample_budget:,} samples, {intervals} intervals of {config.eval_every:,}"
-        )
+        print(f"{name} n={n}: {config.sample_budget:,} samples, an interval every {config.eval_every:,}")
         cap = args.before_intervals if (name, n) == SLOW else None
-        rows = {}
-        for guards in (False, True):
-            rates, exact = interval_rates(config, guards=guards, max_intervals=cap if not guards else None)
-            wall = sum(config.eval_every / r for r in rates)
-            projected = len(rates) < intervals
-            if projected:
-                wall += (config.sample_budget - len(rates) * config.eval_every) / rates[-1]
-            rows["after" if guards else "before"] = (rates, exact, wall, projected)
-        print_table(name, n, rows)
-        summary += [(name, n, label, *row) for label, row in rows.items()]
-    print("\n| config | n | run | first | last | last/first | wall | exact match at the end |")
+        before = interval_rates(config, guards=False, max_intervals=cap)
+        after = interval_rates(config, guards=True)
+        measured = len(before["rates"])
+        if before["capped"]:
+            end, _ = timed_interval(after["trainer"], guards=False)
+            print(f"  before at the end (the after run's final weights, guards off): {end:,.0f}")
+            before["rates"] = interpolated(before["rates"], end, len(after["rates"]))
+        print_table(name, n, before["rates"], after["rates"], measured=measured)
+        for label, run in (("before", before), ("after", after)):
+            rates = run["rates"]
+            cpu = sum(config.eval_every / r for r in rates)
+            end, total, exact = (
+                (" (end)", " (projected)", "-") if run["capped"] else ("", "", f"{run['exact']:.3f}")
+            )
+            summary.append(
+                f"| {name} | {n} | {label} | {rates[0]:,.0f} | {rates[-1]:,.0f}{end} |"
+                f" {rates[-1] / rates[0]:.2f} | {cpu / 60:.1f}{total} | {exact} |"
+            )
+    print("\n| config | n | run | first | last | last/first | CPU min | exact match at the end |")
     print("|---|---|---|---|---|---|---|---|")
-    for name, n, label, rates, exact, wall, projected in summary:
-        last = f"{rates[-1]:,.0f}" + (f" (interval {len(rates) - 1})" if projected else "")
-        wall_text = f">= {wall / 60:.0f} min (projected)" if projected else f"{wall / 60:.1f} min"
-        exact_text = "not reached (capped)" if projected else f"{exact:.3f}"
-        print(
-            f"| {name} | {n} | {label} | {rates[0]:,.0f} | {last} | {rates[-1] / rates[0]:.2f} |"
-            f" {wall_text} | {exact_text} |"
-        )
+    print("\n".join(summary))
     trainer_module._LONG_RUN_GUARDS = True
 
 
-def print_table(name: str, n: int, rows: dict) -> None:
-    """Per-interval samples/s, before and after, one line per interval."""
-    print(f"\n{name} n={n}: samples/s per interval\n| interval | before | after |\n|---|---|---|")
-    before, after = rows["before"][0], rows["after"][0]
-    for i in range(len(after)):
-        old = f"{before[i]:,.0f}" if i < len(before) else "(capped)"
-        print(f"| {i} | {old} | {after[i]:,.0f} |")
+def print_table(name: str, n: int, before: list[float], after: list[float], *, measured: int) -> None:
+    """Per-interval rates, before and after; interpolated ones in parentheses, the measured end
+    of a capped run marked."""
+    print(
+        f"\n{name} n={n}: samples per CPU-second per interval\n| interval | before | after |\n|---|---|---|"
+    )
+    for i, (old, new) in enumerate(zip(before, after, strict=True)):
+        if i < measured:
+            old_text = f"{old:,.0f}"
+        elif i == len(after) - 1:
+            old_text = f"{old:,.0f} (end)"
+        else:
+            old_text = f"({old:,.0f})"
+        print(f"| {i} | {old_text} | {new:,.0f} |")
 
 
 if __name__ == "__main__":

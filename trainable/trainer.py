@@ -36,13 +36,15 @@ REACHED = {"samples_to_95": 0.95, "samples_to_99": 0.99}
 # An input is stuck when its greedy action is wrong and the policy puts at least this on it:
 # REINFORCE then almost never samples the right action again, so it stays wrong.
 STUCK_PROB = 0.9
-# Long runs (docs/trainer.md, "Long runs"): with its entropy bonus annealed away a converged policy's
-# logits keep spreading (Adam's steps do not shrink with the gradient), and once an action's
-# probability falls below e^-87 its exp underflows to denormal floats, which the CPU computes
-# about 100 times slower. Every logit more than LOGIT_FLOOR below its input's largest is raised to
-# that depth: such an action keeps a probability of at most e^-40 = 4e-18, far below what a
-# float32 sampler can draw (its cumulative sums resolve 6e-8), and gets no gradient. Trainer.run
-# also flushes denormal floats to zero on the thread that trains. benchmarks/long_horizon.py
+# Long runs (docs/benchmarks.md, "Long runs"): once every answer is right, each update still pushes
+# the right action up and the sampled wrong ones down, Adam's steps do not shrink with the gradient,
+# and the output weights (w2 and the fourier part) keep growing, so the logits keep spreading. An
+# action more than 87 below its input's best then has a probability that underflows: its exp takes
+# MKL's slow path (flushing or not), and the denormal floats it makes slow the products that
+# follow. Every logit more than LOGIT_FLOOR below its input's largest is raised to that depth (no
+# action's probability falls below about e^-40 / n, far below what a float32 sampler draws: its
+# cumulative sums resolve 6e-8), and Trainer flushes denormal floats to zero on the thread that
+# trains and on torch's worker threads started after it. benchmarks/long_horizon.py
 # turns both off (_LONG_RUN_GUARDS) to measure the "before".
 LOGIT_FLOOR = 40.0
 _LONG_RUN_GUARDS = True
@@ -156,7 +158,7 @@ class BatchedPolicy(nn.Module):
         w2 = output_weights(self.w2, self.smooth, self.action_features)
         logits = torch.baddbmm(self.b2.unsqueeze(1), hidden, w2)
         if _LONG_RUN_GUARDS:
-            with torch.no_grad():  # in place: the gradient passes as if unfloored (it is ~e^-40 there)
+            with torch.no_grad():  # in place: a raised logit's gradient is its softmax's, ~e^-40
                 logits.clamp_(min=logits.amax(-1, keepdim=True) - LOGIT_FLOOR)
         value = None
         if hasattr(self, "wv"):
