@@ -42,7 +42,7 @@ from study.space import axis_values, default_point, describe, search_space
 from study.spec import Resources, StudySpec
 from study.summary import print_summary, watch_command
 from study.supervised import supervised_reference
-from study.worker import reference_run, study_trainable
+from study.worker import TrialSettings, reference_run, study_trainable
 from trainable.config import PRESETS
 from trainable.contexts import SPLIT_SEED
 
@@ -178,7 +178,7 @@ def _print_start(name, spec, paths, settings, max_concurrent: int, *, chosen: bo
     )
 
 
-def fill_cluster(settings: dict) -> int:
+def fill_cluster(settings: TrialSettings) -> int:
     """The trials that fit on the cluster at once: its GPUs (or CPUs) over one trial's share."""
     total = ray.cluster_resources()
     request = trial_resources(settings)
@@ -219,28 +219,28 @@ def check_storage_on_every_node(storage: str, *, given: bool) -> None:
             )
 
 
-def trial_settings(spec: StudySpec, resources: Resources, *, gpu_mode: bool) -> dict:
+def trial_settings(spec: StudySpec, resources: Resources, *, gpu_mode: bool) -> TrialSettings:
     """What every trial of the study shares (passed to the trainable)."""
-    return {
-        "tasks": list(spec.tasks),
-        "holdout": spec.holdout,
-        "seeds": list(spec.seeds),
-        "sample_budget": dict(spec.sample_budget),
-        "reports": spec.reports,
-        "reward": spec.reward,
-        "gpus_per_trial": resources.gpus_per_trial if gpu_mode else 0.0,
-        "cpus_per_trial": resources.cpus_per_trial,
-        "objective": spec.objective,
-    }
+    return TrialSettings(
+        tasks=tuple(spec.tasks),
+        holdout=spec.holdout,
+        seeds=tuple(spec.seeds),
+        sample_budget=dict(spec.sample_budget),
+        reports=spec.reports,
+        reward=spec.reward,
+        gpus_per_trial=resources.gpus_per_trial if gpu_mode else 0.0,
+        cpus_per_trial=resources.cpus_per_trial,
+        objective=spec.objective,
+    )
 
 
-def trial_resources(settings: dict) -> dict:
+def trial_resources(settings: TrialSettings) -> dict:
     """Ray resources of one trial: its CPUs, and its GPU share on a cluster with GPUs."""
-    gpus = settings["gpus_per_trial"]
-    return {"cpu": settings["cpus_per_trial"], **({"gpu": gpus} if gpus > 0 else {})}
+    gpus = settings.gpus_per_trial
+    return {"cpu": settings.cpus_per_trial, **({"gpu": gpus} if gpus > 0 else {})}
 
 
-def _trainable(settings: dict):
+def _trainable(settings: TrialSettings):
     fn = tune.with_parameters(study_trainable, settings=settings)
     return tune.with_resources(fn, trial_resources(settings))
 
@@ -417,7 +417,7 @@ def reference_values() -> dict:
     return {**preset, **axis_values(preset)}
 
 
-def _start_reference(settings: dict):
+def _start_reference(settings: TrialSettings):
     resources = trial_resources(settings)
     task = ray.remote(reference_run).options(
         num_cpus=resources["cpu"], num_gpus=resources.get("gpu", 0), max_retries=1

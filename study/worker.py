@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import ray
@@ -22,6 +23,21 @@ from study.space import axis_values
 from study.trial import TrialRun, summary
 from trainable.rewards import RewardError
 from trainable.trainer import TrainingDiverged
+
+
+@dataclass(frozen=True)
+class TrialSettings:
+    """What every trial of a study shares (study.ray_runner.trial_settings), passed to the trainable."""
+
+    tasks: tuple[str, ...]
+    holdout: float
+    seeds: tuple[int, ...]
+    sample_budget: dict[str, int]  # per task
+    reports: int
+    reward: str
+    gpus_per_trial: float  # 0 where the cluster has no GPU
+    cpus_per_trial: float
+    objective: str = "hold"
 
 
 def assigned_device(gpus_per_trial: float) -> tuple[str, str]:
@@ -38,12 +54,12 @@ def assigned_device(gpus_per_trial: float) -> tuple[str, str]:
     return "cpu", "cpu"
 
 
-def study_trainable(config: dict, *, settings: dict) -> None:
+def study_trainable(config: dict, *, settings: TrialSettings) -> None:
     """Tune function trainable. `config`: a point of study.space; `settings`: what all trials
     share (tasks, holdout, seeds, sample_budget, reports, reward, gpus_per_trial, cpus_per_trial)."""
     logging.getLogger("ray.train._internal.storage").setLevel(logging.WARNING)  # per report
-    device, label = assigned_device(settings["gpus_per_trial"])
-    torch.set_num_threads(max(1, int(settings["cpus_per_trial"])))
+    device, label = assigned_device(settings.gpus_per_trial)
+    torch.set_num_threads(max(1, int(settings.cpus_per_trial)))
     base = {"device": label, "failed": False, "failure": ""}
     run = None
     try:
@@ -56,18 +72,18 @@ def study_trainable(config: dict, *, settings: dict) -> None:
             run.step()
             with tempfile.TemporaryDirectory() as folder:
                 run.save(Path(folder))
-                progress = _progress(run, settings.get("objective", "hold"))
+                progress = _progress(run, settings.objective)
                 tune.report({**base, **progress}, checkpoint=tune.Checkpoint.from_directory(folder))
     except (TrainingDiverged, RewardError, ValueError) as error:
         done = run.report if run else 0
         tune.report({**base, "objective": 0.0, "reports_done": done, "failed": True, "failure": str(error)})
 
 
-def reference_run(values: dict, *, settings: dict) -> dict:
+def reference_run(values: dict, *, settings: TrialSettings) -> dict:
     """The reference config trained to the end outside Tune: its device, curve rows and the
     failure (None unless it failed)."""
-    device, label = assigned_device(settings["gpus_per_trial"])
-    torch.set_num_threads(max(1, int(settings["cpus_per_trial"])))
+    device, label = assigned_device(settings.gpus_per_trial)
+    torch.set_num_threads(max(1, int(settings.cpus_per_trial)))
     run, failure = None, None
     try:
         run = _trial_run(values, settings, device)
@@ -78,15 +94,15 @@ def reference_run(values: dict, *, settings: dict) -> dict:
     return {"device": label, "failure": failure, "rows": run.rows if run else []}
 
 
-def _trial_run(values: dict, settings: dict, device: str) -> TrialRun:
+def _trial_run(values: dict, settings: TrialSettings, device: str) -> TrialRun:
     return TrialRun(
         values=values,
-        tasks=settings["tasks"],
-        holdout=settings["holdout"],
-        seeds=settings["seeds"],
-        sample_budget=settings["sample_budget"],
-        reports=settings["reports"],
-        reward=settings["reward"],
+        tasks=settings.tasks,
+        holdout=settings.holdout,
+        seeds=settings.seeds,
+        sample_budget=settings.sample_budget,
+        reports=settings.reports,
+        reward=settings.reward,
         device=device,
     )
 

@@ -13,13 +13,13 @@ from ray import tune
 from study.worker import assigned_device
 
 
-def probe(config: dict, *, settings: dict) -> None:
+def probe(config: dict, *, settings) -> None:
     folder = Path(config["folder"])
     (folder / f"{config['i']}.started").touch()
     deadline = time.monotonic() + 300  # Ray may take long to start four workers on a loaded machine
     while len(list(folder.glob("*.started"))) < config["expect"] and time.monotonic() < deadline:
         time.sleep(0.05)
-    _, label = assigned_device(settings["gpus_per_trial"])
+    _, label = assigned_device(settings.gpus_per_trial)
     tune.report(
         {
             "together": len(list(folder.glob("*.started"))) >= config["expect"],
