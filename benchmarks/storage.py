@@ -60,7 +60,9 @@ def main() -> None:
     env["AWS_ENDPOINT_URL"] = endpoint
     server = moto(port)
     try:
-        client = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="x", aws_secret_access_key="x")
+        # moto's dummy keys, as the environment gives them to the study below
+        keys = {k.lower(): env[k] for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+        client = boto3.client("s3", endpoint_url=endpoint, **keys)
         client.create_bucket(Bucket=BUCKET)
         study = [
             BANDITUNE,

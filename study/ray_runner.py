@@ -25,7 +25,7 @@ import optuna
 import ray
 from ray import tune
 from ray.tune.schedulers import ASHAScheduler, FIFOScheduler, PopulationBasedTraining
-from ray.tune.search import BasicVariantGenerator, ConcurrencyLimiter
+from ray.tune.search import BasicVariantGenerator, ConcurrencyLimiter, Searcher
 from ray.tune.search.optuna import OptunaSearch
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
@@ -276,6 +276,7 @@ def _new_tuner(*, name, spec, paths, settings, storage, max_concurrent, copy) ->
             study_name=name,
             points_to_evaluate=[start] if start else None,
             storage=journal,
+            max_trials=spec.trials,
         )
         search_alg = ConcurrencyLimiter(searcher, max_concurrent=max_concurrent)
         scheduler = (
@@ -400,9 +401,33 @@ class StudyPBT(PopulationBasedTraining):
 
 
 class StudySearch(OptunaSearch):
-    """OptunaSearch that ignores results for a trial Optuna has already closed: one that ended
-    just before the driver was killed, after Tune's last snapshot, so that --resume runs its last
-    reports again from its checkpoint (deterministically; its files are kept as they are)."""
+    """OptunaSearch for a study that may be resumed from a Tune snapshot older than its journal.
+
+    It ignores results for a trial Optuna has already closed: one that ended just before the
+    driver was killed, after Tune's last snapshot, so that --resume runs its last reports again
+    from its checkpoint (deterministically; its files are kept as they are). And it asks no new
+    trial once the journal holds `max_trials` that count: closed ones, and running ones that
+    Tune resumes; a trial that finished after the snapshot is not replaced by a new one. A
+    running trial Tune never recorded (asked just before the kill) does not count: it is
+    replaced, and marked failed when the study ends."""
+
+    max_trials: int | None = None  # None in a searcher pickled before the limit existed
+
+    def __init__(self, *args, max_trials: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.max_trials = max_trials
+
+    def suggest(self, trial_id: str):
+        if trial_id not in self._ot_trials and self.max_trials is not None:
+            if self._trials_that_count() >= self.max_trials:
+                return Searcher.FINISHED
+        return super().suggest(trial_id)
+
+    def _trials_that_count(self) -> int:
+        resumed = {t.number for t in self._ot_trials.values()}
+        running = optuna.trial.TrialState.RUNNING
+        trials = self._ot_study.get_trials(deepcopy=False)
+        return sum(t.state != running or t.number in resumed for t in trials)
 
     def on_trial_result(self, trial_id: str, result: dict) -> None:
         try:
