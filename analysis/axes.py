@@ -72,7 +72,9 @@ def _labels(values: pd.Series, *, axis: str, order) -> pd.Categorical:
     distinct = np.sort(values.dropna().unique())
     if len(distinct) <= MAX_DISTINCT:
         names = {v: format_value(v) for v in distinct}
-        return pd.Categorical(values.map(names), categories=list(names.values()), ordered=True)
+        # values that print alike (0.07718 and 0.07719 as 0.0772) share their label
+        labels = list(dict.fromkeys(names.values()))
+        return pd.Categorical(values.map(names), categories=labels, ordered=True)
     zero = log_floor(values, axis=axis) is not None  # 0 (e.g. no entropy bonus) is its own group
     binned = distinct[distinct > 0] if zero else distinct
     low, high = float(binned[0]), float(binned[-1])
