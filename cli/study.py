@@ -163,7 +163,7 @@ OPTION_OF = {
     "trials": "--trials",
     "reward": "--reward",
     "search_seed": "--seed",
-    "space": "/".join(axis.option for axis in AXES),
+    "space": "/".join(axis.knob.option for axis in AXES),
     "warm_start": "--warm-start/--no-warm-start",
     "scheduler": "--scheduler",
     "objective": "--objective",
@@ -173,7 +173,7 @@ OPTION_OF = {
 
 def add_axis_option(parser: argparse.ArgumentParser, axis) -> None:
     """`--AXIS` (and its older plural name) from the table of axes."""
-    names = [axis.option, *([axis.alias] if axis.alias else [])]
+    names = [axis.knob.option, *([axis.alias] if axis.alias else [])]
     default = " ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in axis.default)
     speed = " ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in axis.speed or ())
     with_speed = f"; with --objective speed: {speed}" if speed else ""
@@ -185,20 +185,20 @@ def add_axis_option(parser: argparse.ArgumentParser, axis) -> None:
             nargs=2,
             default=None,
             metavar=("LOW", "HIGH"),
-            help=f"search {axis.help} log-uniformly in [LOW, HIGH]; LOW = HIGH holds it"
+            help=f"search {axis.knob.help} log-uniformly in [LOW, HIGH]; LOW = HIGH holds it"
             f" (default: {default}{with_speed})",
         )
         return
-    code = ", package.module:function, path/to/file.py:function" if axis.user_code else ""
-    allowed = f"from {', '.join(axis.allowed)}{code}; " if axis.allowed else ""
+    code = ", package.module:function, path/to/file.py:function" if axis.knob.user_code else ""
+    allowed = f"from {', '.join(axis.knob.choices)}{code}; " if axis.knob.choices else ""
     parser.add_argument(
         *names,
         dest=axis.name,
-        type=int if axis.integer else float if axis.valid else str,
+        type=int if axis.knob.type is int else float if axis.valid else str,
         nargs="+",
         default=None,
         metavar="V",
-        help=f"search {axis.help} over these values ({allowed}one value holds it;"
+        help=f"search {axis.knob.help} over these values ({allowed}one value holds it;"
         f" default: {default}{with_speed})",
     )
 
@@ -299,7 +299,7 @@ def _check_policy_knobs(space: dict) -> None:
         values = space[name]
         check(
             not others or tuple(values) == (default,),
-            BY_NAME[name].option,
+            BY_NAME[name].knob.option,
             " ".join(map(str, values)),
             f"only {default} with --policy {' '.join(others)} (it shapes the built-in mlp's output layer)",
         )

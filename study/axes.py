@@ -34,44 +34,12 @@ class Axis:
     @property
     def held_alone(self) -> bool:
         """Whether one value holds the axis as a constant rather than an Optuna parameter."""
-        return self.kind == CHOICE or self.user_code
-
-    @property
-    def option(self) -> str:
-        return self.knob.option
+        return self.kind == CHOICE or self.knob.user_code
 
     @property
     def knob(self):
         """The knob's row in contract.knobs: its help, allowed names, check, when it applies."""
         return KNOBS[self.name]
-
-    @property
-    def help(self) -> str:
-        return self.knob.help
-
-    @property
-    def allowed(self) -> tuple:
-        """CATEGORY: every value the trainer takes."""
-        return self.knob.choices
-
-    @property
-    def user_code(self) -> bool:
-        """CATEGORY: also `module:function` or `file.py:function`; one value holds it."""
-        return self.knob.user_code
-
-    @property
-    def when_baseline_in(self) -> tuple:
-        """Searched only with these baselines (else the trainer ignores it)."""
-        return self.knob.when_baseline_in
-
-    @property
-    def absent(self):
-        """What a point without the axis means (an older study); None: required."""
-        return self.knob.older
-
-    @property
-    def integer(self) -> bool:
-        return self.knob.type is int
 
     @property
     def valid(self) -> tuple[Callable, str] | None:
@@ -141,11 +109,11 @@ def markdown_table() -> str:
     for a in AXES:
         default = f"{shown(a.default)} (log scale)" if a.kind == LOG else shown(a.default)
         speed = shown(a.speed) if a.speed else "the same"
-        allowed = ", ".join(a.allowed) if a.allowed else a.valid[1]
-        allowed += ", package.module:function, path/to/file.py:function" if a.user_code else ""
-        when = f"; only with {', '.join(a.when_baseline_in)}" if a.when_baseline_in else ""
+        allowed = ", ".join(a.knob.choices) if a.knob.choices else a.valid[1]
+        allowed += ", package.module:function, path/to/file.py:function" if a.knob.user_code else ""
+        when = f"; only with {', '.join(a.knob.when_baseline_in)}" if a.knob.when_baseline_in else ""
         alias = f" ({a.alias})" if a.alias else ""
-        lines.append(f"| `{a.option}`{alias} | {default} | {speed} | {allowed} | {a.help}{when} |")
+        lines.append(f"| `{a.knob.option}`{alias} | {default} | {speed} | {allowed} | {a.knob.help}{when} |")
     return "\n".join(lines)
 
 

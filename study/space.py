@@ -19,7 +19,7 @@ def search_space(trial, *, space: dict[str, tuple]) -> dict:
     held = {}
     for axis in AXES:
         values = space[axis.name]
-        if axis.when_baseline_in and trial.params["baseline"] not in axis.when_baseline_in:
+        if axis.knob.when_baseline_in and trial.params["baseline"] not in axis.knob.when_baseline_in:
             continue
         if axis.kind == LOG:
             trial.suggest_float(axis.name, *values, log=True)
@@ -38,7 +38,7 @@ def default_point(*, n: int, space: dict[str, tuple]) -> dict | None:
     defaults, point = TrainConfig(n=n), {}
     for axis in AXES:
         value, values = getattr(defaults, axis.name), space[axis.name]
-        if axis.when_baseline_in and defaults.baseline not in axis.when_baseline_in:
+        if axis.knob.when_baseline_in and defaults.baseline not in axis.knob.when_baseline_in:
             continue
         inside = values[0] <= value <= values[1] if axis.kind == LOG else value in values
         if not inside:
@@ -74,23 +74,23 @@ def check_space(given: dict[str, list | None], *, defaults: dict[str, tuple]) ->
             continue
         shown = " ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in chosen)
         if axis.kind == CATEGORY:
-            code = " or package.module:function or path/to/file.py:function" if axis.user_code else ""
+            code = " or package.module:function or path/to/file.py:function" if axis.knob.user_code else ""
             for value in chosen:
-                ok = value in axis.allowed or (axis.user_code and ":" in value)
-                check(ok, axis.option, value, "one of " + ", ".join(axis.allowed) + code)
+                ok = value in axis.knob.choices or (axis.knob.user_code and ":" in value)
+                check(ok, axis.knob.option, value, "one of " + ", ".join(axis.knob.choices) + code)
         else:
             ok, allowed = axis.valid
-            check(all(ok(v) for v in chosen), axis.option, shown, allowed)
+            check(all(ok(v) for v in chosen), axis.knob.option, shown, allowed)
         if axis.kind == LOG:
             low, high = chosen
-            check(low <= high, axis.option, shown, "LOW HIGH with 0 < LOW <= HIGH (log scale)")
+            check(low <= high, axis.knob.option, shown, "LOW HIGH with 0 < LOW <= HIGH (log scale)")
         else:
-            check(len(set(chosen)) == len(chosen), axis.option, shown, "distinct values")
+            check(len(set(chosen)) == len(chosen), axis.knob.option, shown, "distinct values")
         out[axis.name] = tuple(chosen)
     groups, batches = out["group_size"], out["batch_size"]
     check(
         not [g for g in groups if any(b % g for b in batches)],
-        BY_NAME["group_size"].option,
+        BY_NAME["group_size"].knob.option,
         " ".join(map(str, groups)),
         "divisors of every batch size (" + " ".join(map(str, batches)) + ")",
     )
@@ -103,8 +103,8 @@ def describe(space: dict[str, tuple]) -> dict:
     for axis in AXES:
         kind = "log_uniform" if axis.kind == LOG else "categorical"
         out[axis.name] = {kind: list(space[axis.name])}
-        if axis.when_baseline_in:
-            out[axis.name] |= {"when": "baseline in " + ", ".join(axis.when_baseline_in), "otherwise": 1}
+        if axis.knob.when_baseline_in:
+            out[axis.name] |= {"when": "baseline in " + ", ".join(axis.knob.when_baseline_in), "otherwise": 1}
     return out
 
 
@@ -115,11 +115,13 @@ def axis_values(point: dict) -> dict:
     does not use it (the trainer ignores it there)."""
     out = {}
     for axis in AXES:
-        if axis.when_baseline_in and point["baseline"] not in axis.when_baseline_in:
+        if axis.knob.when_baseline_in and point["baseline"] not in axis.knob.when_baseline_in:
             value = 1
         else:
-            value = point[axis.name] if axis.absent is None else point.get(axis.name, axis.absent)
-        out[axis.name] = value if axis.kind == CATEGORY else int(value) if axis.integer else float(value)
+            value = point[axis.name] if axis.knob.older is None else point.get(axis.name, axis.knob.older)
+        out[axis.name] = (
+            value if axis.kind == CATEGORY else int(value) if axis.knob.type is int else float(value)
+        )
     return out
 
 
@@ -127,7 +129,9 @@ def train_kwargs(values: dict) -> dict:
     """AXIS_COLUMNS values (and any other TrainConfig fields, such as a preset's `inputs`) ->
     TrainConfig keyword arguments: an axis the baseline does not use is left at its default,
     since TrainConfig checks it."""
-    unused = {a.name for a in AXES if a.when_baseline_in and values["baseline"] not in a.when_baseline_in}
+    unused = {
+        a.name for a in AXES if a.knob.when_baseline_in and values["baseline"] not in a.knob.when_baseline_in
+    }
     return {k: v for k, v in values.items() if k not in unused}
 
 

@@ -93,7 +93,7 @@ def _saved_space(d: dict) -> dict[str, tuple]:
     }
 
     def before(axis) -> tuple:
-        return axis.default if axis.absent is None or axis.kind == LOG else (axis.absent,)
+        return axis.default if axis.knob.older is None or axis.kind == LOG else (axis.knob.older,)
 
     return {a.name: tuple(saved.get(a.name, before(a))) for a in AXES}
 

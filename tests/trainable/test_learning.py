@@ -44,7 +44,9 @@ BASE = {
     "entropy_schedule": BEST,
     "policy": BEST,
 }
-CHOICES = {axis.name: axis.allowed for axis in AXES if axis.allowed}  # every categorical axis searched
+CHOICES = {
+    axis.name: axis.knob.choices for axis in AXES if axis.knob.choices
+}  # every categorical axis searched
 CASES = [(field, value) for field, values in CHOICES.items() for value in values]
 # (lowest mean, lowest seed) of the final exact match
 WIDE_MARGIN = (0.9, 0.8)
