@@ -22,7 +22,7 @@ from analysis.load import StudyData, check_study_dir, load_study, study_name
 from analysis.report import Findings, render
 from analysis.schedules import schedule_segments
 from analysis.scoring import (
-    BOTH,
+    ALL_TASKS,
     best_config,
     competing_runs,
     config_table,
@@ -153,7 +153,7 @@ CAPTIONS = {
 def draw(f: Findings, data: StudyData, *, out_dir: Path) -> dict[str, tuple[str, str]]:
     """Render the figures into `out_dir`: {name: (file name, caption)} of those drawn."""
     keys = list(f.tasks)
-    color_key = BOTH if (f.scores["key"] == BOTH).any() else keys[-1]
+    color_key = ALL_TASKS if (f.scores["key"] == ALL_TASKS).any() else keys[-1]
     order = ranked(f.scores, key=color_key)["trial_id"].tolist()
     top = {t: short_label(t, f.configs.loc[t], axes=f.axes) for t in order[:TOP_CURVES]}
     reference_rows = {

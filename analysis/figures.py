@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.axes import CATEGORICAL, LOG_SCALE, category_order, format_value, log_floor
+from analysis.scoring import ALL_TASKS
 from contract.schema import INTEGER_ONLY, is_integer_task, scored, task_label
 
 DPI = 110
@@ -231,10 +232,10 @@ def parallel_coordinates(
     if len(ref):
         fig.legend(loc="outside lower left", fontsize=9)
     colorbar = fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap="viridis"), ax=ax, pad=0.02)
-    ranking = "all tasks" if color_key == "both" else task_label(color_key)
+    ranking = "all tasks" if color_key == ALL_TASKS else task_label(color_key)
     colorbar.set_label(f"exact match (IQM), {ranking}")
     fig.suptitle(
-        f"Top {len(ranked_ids)} configs by exact match ({ranking}): their settings and exact match per n"
+        f"Top {len(ranked_ids)} configs by exact match ({ranking}): their settings and exact match per task"
     )
     return _save(fig, path)
 

@@ -9,7 +9,7 @@ import pandas as pd
 from analysis.axes import format_value
 from analysis.breakdown import COLLAPSE_MAX_DISTINCT, TOP_FRACTION
 from analysis.metrics import BOOTSTRAP_REPS
-from analysis.scoring import BOTH, mean_drops, ranked
+from analysis.scoring import ALL_TASKS, mean_drops, ranked
 from contract.schema import CONFIG_COLUMNS, INTEGER_ONLY, is_integer_task, task_label
 
 MAX_ROWS = 20
@@ -69,7 +69,7 @@ def _every(f: Findings) -> str:
 
 
 def _key_label(key: str, f: Findings) -> str:
-    if key == BOTH:
+    if key == ALL_TASKS:
         return "all n" if all(map(is_integer_task, f.tasks)) else "all tasks"
     return task_label(key)
 
@@ -102,19 +102,19 @@ def _search_line(search: dict) -> str:
 
 def _answer(f: Findings) -> str:
     lines = ["## Short answer", ""]
-    both = f.winners[BOTH]
+    winners = f.winners[ALL_TASKS]
     if f.best is None:
         return "\n".join(lines + ["No search trial finished: there is nothing to score."])
-    if both:
+    if winners:
         lines.append(
-            f"**{len(both)} config(s) are above {f.threshold:g} at {_every(f)}** (the lower end of the "
+            f"**{len(winners)} config(s) are above {f.threshold:g} at {_every(f)}** (the lower end of the "
             f"95% interval of the IQM over seeds is at or above {f.threshold:g}). The one to use "
             f"({f.best['reason']}):"
         )
     else:
         lines.append(
             f"**No config is above {f.threshold:g} at {_every(f)}.** The best over"
-            f" {_key_label(BOTH, f)} ({f.best['reason']}):"
+            f" {_key_label(ALL_TASKS, f)} ({f.best['reason']}):"
         )
     lines += ["", _config_block(f.best, f)]
     for label, ref in f.reference.items():
@@ -131,7 +131,7 @@ def _answer(f: Findings) -> str:
 
 def _config_block(best: dict, f: Findings) -> str:
     scores = best["scores"]
-    keys = [*f.tasks, BOTH]
+    keys = [*f.tasks, ALL_TASKS]
     rows = [
         [
             _key_label(k, f),
@@ -144,7 +144,7 @@ def _config_block(best: dict, f: Findings) -> str:
         if k in scores
     ]
     settings = ", ".join(
-        f"{c}={format_value(best[c])}" for c in best if c not in ("scores", "reason", "winner_at_every_n")
+        f"{c}={format_value(best[c])}" for c in best if c not in ("scores", "reason", "winner_at_every_task")
     )
     return f"`{settings}`\n\n" + _table(
         ["scored at", "IQM [95% CI]", "seeds >= threshold", "stuck inputs per seed", "winner"], rows
@@ -217,10 +217,12 @@ def _method(f: Findings) -> str:
 
 def _winners(f: Findings) -> str:
     lines = ["## Winners"]
-    for key in [*f.tasks, BOTH]:
-        title = task_label(key) if key != BOTH else f"{_every(f)} (scored over {_key_label(BOTH, f)})"
+    for key in [*f.tasks, ALL_TASKS]:
+        title = (
+            task_label(key) if key != ALL_TASKS else f"{_every(f)} (scored over {_key_label(ALL_TASKS, f)})"
+        )
         found = f.winners[key]
-        axes = [a for a in f.axes if is_integer_task(key) or key == BOTH or a not in INTEGER_ONLY]
+        axes = [a for a in f.axes if is_integer_task(key) or key == ALL_TASKS or a not in INTEGER_ONLY]
         lines += ["", f"### Above {f.threshold:g} at {title}: {len(found)} config(s)", ""]
         if found:
             rows = found[:MAX_ROWS]
@@ -389,7 +391,7 @@ def _confirmation(f: Findings) -> str:
         rows.append(
             [
                 f"`{r.trial_id}`",
-                _key_label(r.n, f),
+                _key_label(r.task, f),
                 _interval(r.iqm_search, r.ci_low_search, r.ci_high_search),
                 _interval(r.iqm_confirm, r.ci_low_confirm, r.ci_high_confirm),
                 "-" if pd.isna(r.iqm_search - r.iqm_confirm) else f"{r.iqm_search - r.iqm_confirm:+.3f}",

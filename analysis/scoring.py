@@ -2,9 +2,10 @@
 
 A config is a trial_id of one phase. On each task it is scored by the IQM of its seeds' exact
 match (held-out exact match on a context set) with a 95% bootstrap interval; it is a winner on a
-task when the interval's lower bound is at or above the threshold. Key "both" scores all its
+task when the interval's lower bound is at or above the threshold. Key ALL_TASKS ("both", the name
+from the two-n studies, kept: summary.json and `ranked(scores, key="both")` use it) scores all its
 (task, seed) runs together (strata = tasks) and is a winner when the config is a winner on every
-task of the study. Keys are task ids: "10" for the integer bandit at n=10, "digits".
+task of the study. The other keys are task ids: "10" for the integer bandit at n=10, "digits".
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from contract.schema import (
     scored,
 )
 
-BOTH = "both"
+ALL_TASKS = "both"  # the key of every task pooled
 EPS = 1e-9  # exact matches are k/n; float sums of them may land one ulp below the threshold
 SCORE_COLUMNS = (
     "trial_id",
@@ -73,8 +74,8 @@ def trial_counts(trials: pd.DataFrame, *, phase: str) -> dict[str, int]:
 
 
 def score_configs(runs: pd.DataFrame, *, tasks: list[str], threshold: float) -> pd.DataFrame:
-    """Scores per (trial_id, key) with key the task for each task present and "both" when all
-    are. A context set's stuck count is left out (held-out contexts are scored, not stuck)."""
+    """Scores per (trial_id, key) with key the task for each task present and ALL_TASKS when
+    all are. A context set's stuck count is left out (held-out contexts are scored, not stuck)."""
     rows = []
     for trial_id, group in runs.groupby("trial_id", sort=True):
         at = {t: group[group["task"] == t] for t in tasks}
@@ -85,20 +86,20 @@ def score_configs(runs: pd.DataFrame, *, tasks: list[str], threshold: float) -> 
             for t, g in at.items()
             if len(g)
         }
-        per_n = [
+        per_task = [
             _score(trial_id, t, [s], [aucs[t]], [stuck[t]], threshold=threshold) for t, s in strata.items()
         ]
-        rows += per_n
+        rows += per_task
         if len(strata) == len(tasks):
             joint = _score(
                 trial_id,
-                BOTH,
+                ALL_TASKS,
                 list(strata.values()),
                 list(aucs.values()),
                 list(stuck.values()),
                 threshold=threshold,
             )
-            joint["winner"] = all(r["winner"] for r in per_n)
+            joint["winner"] = all(r["winner"] for r in per_task)
             rows.append(joint)
     return pd.DataFrame(rows, columns=list(SCORE_COLUMNS))
 
@@ -113,8 +114,8 @@ def ranked(scores: pd.DataFrame, *, key: str) -> pd.DataFrame:
 
 
 def winners(scores: pd.DataFrame, configs: pd.DataFrame, *, tasks: list[str]) -> dict[str, list[dict]]:
-    """For each task and "both": the winners, best first, with their config columns."""
-    keys = [*tasks, BOTH]
+    """For each task and ALL_TASKS: the winners, best first, with their config columns."""
+    keys = [*tasks, ALL_TASKS]
     return {
         key: [score_record(row, configs) for _, row in ranked(scores, key=key).iterrows() if row["winner"]]
         for key in keys
@@ -130,16 +131,16 @@ def score_record(row: pd.Series, configs: pd.DataFrame) -> dict:
 
 def pick_best(scores: pd.DataFrame, configs: pd.DataFrame, long: pd.DataFrame | None = None) -> dict:
     """The config to use. With long-horizon confirmations (`long`: score_configs of them): the
-    top one above the threshold at every n there with no stuck input, else the top one there
-    (fewest stuck inputs first). Without: the top search winner at every n, else the best joint
+    top one above the threshold at every task there with no stuck input, else the top one there
+    (fewest stuck inputs first). Without: the top search winner at every task, else the best joint
     IQM, else the best IQM. Its search `scores` are reported either way."""
-    both = ranked(scores, key=BOTH)
-    won = bool(both["winner"].any())
-    confirmed = ranked(long, key=BOTH) if long is not None and len(long) else both.iloc[:0]
+    pooled = ranked(scores, key=ALL_TASKS)
+    won = bool(pooled["winner"].any())
+    confirmed = ranked(long, key=ALL_TASKS) if long is not None and len(long) else pooled.iloc[:0]
     held = confirmed[confirmed["winner"] & (confirmed["stuck"] == 0)]
     if len(held):
         chosen = held.iloc[0]["trial_id"]
-        reason = "above the threshold at every n on fresh seeds at the long horizon, with no stuck input"
+        reason = "above the threshold at every task on fresh seeds at the long horizon, with no stuck input"
     elif len(confirmed):
         chosen = confirmed.sort_values(
             ["stuck", "iqm", "ci_low", "trial_id"], ascending=[True, False, False, True]
@@ -147,21 +148,21 @@ def pick_best(scores: pd.DataFrame, configs: pd.DataFrame, long: pd.DataFrame | 
         reason = (
             "no confirmed config held at the long horizon without stuck inputs: the one with the fewest there"
         )
-    if len(confirmed) and chosen in set(both["trial_id"]):
-        top = both[both["trial_id"] == chosen].iloc[0]
+    if len(confirmed) and chosen in set(pooled["trial_id"]):
+        top = pooled[pooled["trial_id"] == chosen].iloc[0]
     elif won:
-        top, reason = both[both["winner"]].iloc[0], "above the threshold at every n"
-    elif len(both):
-        top, reason = both.iloc[0], "no config is above the threshold at every n: best joint IQM"
+        top, reason = pooled[pooled["winner"]].iloc[0], "above the threshold at every task"
+    elif len(pooled):
+        top, reason = pooled.iloc[0], "no config is above the threshold at every task: best joint IQM"
     else:
         top = scores.sort_values(["iqm", "ci_low", "auc"], ascending=False).iloc[0]
-        reason = "no config was scored at every n: best IQM at any n"
+        reason = "no config was scored at every task: best IQM at any task"
     trial_id = top["trial_id"]
     mine = scores[scores["trial_id"] == trial_id]
     return {
         "trial_id": trial_id,
         "reason": reason,
-        "winner_at_every_n": won,
+        "winner_at_every_task": won,
         **{c: plain(configs.at[trial_id, c]) for c in CONFIG_COLUMNS},
         "scores": {
             row["key"]: {c: plain(row[c]) for c in SCORE_COLUMNS if c not in ("trial_id", "key")}
@@ -200,15 +201,15 @@ def mean_drops(table: pd.DataFrame) -> dict[str, float]:
     optimistic the selection on the search seeds was (positive: the fresh seeds score lower)."""
     if table.empty:
         return {}
-    drops = (table["iqm_search"] - table["iqm_confirm"]).groupby(table["n"]).mean()
+    drops = (table["iqm_search"] - table["iqm_confirm"]).groupby(table["task"]).mean()
     return {str(key): float(value) for key, value in drops.items() if not pd.isna(value)}
 
 
 def confirmation(
     trials: pd.DataFrame, search_scores: pd.DataFrame, *, tasks: list[str], threshold: float
 ) -> pd.DataFrame:
-    """Per (trial_id, n) with n = a task or "both": the search scores (columns ending _search)
-    next to those of the confirmation re-runs on fresh seeds at the search's budget (_confirm)
+    """Per (trial_id, task) with task a task id or ALL_TASKS: the search scores (columns ending
+    _search) next to those of the confirmation re-runs on fresh seeds at the search's budget (_confirm)
     and at the long horizon (_long)."""
     confirm = score_configs(competing_runs(trials, phase=CONFIRM), tasks=tasks, threshold=threshold)
     if confirm.empty:
@@ -224,9 +225,9 @@ def confirmation(
         on=["trial_id", "key"],
         how="left",
     )
-    order = {key: i for i, key in enumerate([*tasks, BOTH])}
+    order = {key: i for i, key in enumerate([*tasks, ALL_TASKS])}
     merged = merged.sort_values(["trial_id", "key"], key=lambda s: s.map(order) if s.name == "key" else s)
-    return merged.rename(columns={"key": "n"})
+    return merged.rename(columns={"key": "task"})
 
 
 def _score(

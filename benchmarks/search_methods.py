@@ -67,17 +67,17 @@ def figures(folder: Path) -> dict:
     """Winners, trials until the first, samples trained, the best config, its fresh-seed scores,
     the confirmed configs' drop, from the study folder (the analysis' own scoring)."""
     from analysis.load import load_study
-    from analysis.scoring import BOTH, competing_runs, confirmation, ranked, score_configs
+    from analysis.scoring import ALL_TASKS, competing_runs, confirmation, ranked, score_configs
     from contract.schema import CONFIRM, SEARCH, THRESHOLD, scored
 
     data = load_study(folder)
     trials, tasks = data.trials, data.tasks
     scores = score_configs(competing_runs(trials, phase=SEARCH), tasks=tasks, threshold=THRESHOLD)
-    ranking = ranked(scores, key=BOTH)
+    ranking = ranked(scores, key=ALL_TASKS)
     order = trial_order(folder, trials)
     winners = ranking.loc[ranking["winner"], "trial_id"].tolist()
     table = confirmation(trials, scores, tasks=tasks, threshold=THRESHOLD)
-    table = table[table["n"] == BOTH]
+    table = table[table["task"] == ALL_TASKS]
     best = ranking["trial_id"].iloc[0]
     fresh = competing_runs(trials, phase=CONFIRM)
     search_curves = data.curves[data.curves["phase"] == SEARCH]

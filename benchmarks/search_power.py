@@ -36,20 +36,23 @@ def run_study(root: Path, name: str, extra: list[str]) -> tuple[float, float]:
 
 
 def winners_by_time(folder: Path, start: float) -> tuple[dict[str, int], list[float]]:
-    """Winners per n and at every n, and the seconds after `start` each winner at every n was
-    written."""
+    """Winners per task and at every task, and the seconds after `start` each winner at every task
+    was written."""
     from analysis.analyze import analyze
+    from analysis.scoring import ALL_TASKS
 
     summary = analyze(folder, out=folder / "report")
     counts = {key: len(found) for key, found in summary["winners"].items()}
     times = sorted(
         (folder / "trials" / f"{w['trial_id']}.parquet").stat().st_mtime - start
-        for w in summary["winners"]["both"]
+        for w in summary["winners"][ALL_TASKS]
     )
     return counts, times
 
 
 def main() -> None:
+    from analysis.scoring import ALL_TASKS
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=0, help="the TPE sampler's seed")
     parser.add_argument("--reward", default="abs")
@@ -72,9 +75,9 @@ def main() -> None:
             continue
         start, wall = run_study(root, variant, extra + flags)
         counts, times = winners_by_time(root / variant, start)
-        per_n = ", ".join(f"{k}: {v}" for k, v in counts.items() if k != "both")
+        per_task = ", ".join(f"{k}: {v}" for k, v in counts.items() if k != ALL_TASKS)
         by = "/".join(str(sum(t <= q * wall for t in times)) for q in (0.25, 0.5, 0.75, 1.0))
-        print(f"{variant:<14} {wall:>7.0f} {per_n:>22} {counts['both']:>10} {by:>30}", flush=True)
+        print(f"{variant:<14} {wall:>7.0f} {per_task:>22} {counts[ALL_TASKS]:>10} {by:>30}", flush=True)
         rows[variant] = {"wall_s": wall, "winners": counts, "winner_times_s": times}
     print(json.dumps(rows))
 

@@ -68,7 +68,7 @@ def main() -> None:
             for r in pq.read_table(p).to_pylist()
         ]
 
-    per_run = {(r["trial_id"], r["n"]): r["wall_s"] for r in rows if r["wall_s"] is not None}
+    per_run = {(r["trial_id"], r["task"]): r["wall_s"] for r in rows if r["wall_s"] is not None}
     training = sum(per_run.values())
     trials = len({r["trial_id"] for r in rows})
     samples = sum(r["samples"] for r in rows if r["samples"] is not None)

@@ -52,11 +52,12 @@ def run(results: str, *, threshold: float, out: str | None, out_dir) -> int:
     """Analyze; print where the report is and the headline."""
     from analysis.analyze import analyze
     from analysis.load import is_uri
+    from analysis.scoring import ALL_TASKS
 
     summary = analyze(results, threshold=threshold, out=out)
     every = "every n" if all(map(is_integer_task, summary["tasks"])) else "every task"
     for key, found in summary["winners"].items():
-        where = every if key == "both" else task_label(key)
+        where = every if key == ALL_TASKS else task_label(key)
         print(f"above {summary['threshold']:g} at {where}: {len(found)} config(s)")
     if summary["best"] is not None:
         print(f"best: {summary['best']['trial_id']} ({summary['best']['reason']})")

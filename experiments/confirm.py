@@ -75,7 +75,7 @@ def make_plan(
     """What to train, checked before any training (ValueError, one line, for bad input); with
     `policy`, the top configs of those that use that network."""
     from analysis.load import check_study_dir, load_study, study_name
-    from analysis.scoring import BOTH, competing_runs, config_table, ranked, score_configs
+    from analysis.scoring import ALL_TASKS, competing_runs, config_table, ranked, score_configs
     from study.spec import DEFAULTS, check, check_contexts, check_policy, check_reward
     from trainable.defaults import DEFAULT_HOLDOUT
 
@@ -92,7 +92,7 @@ def make_plan(
         searched = sorted(set(configs["policy"]))
         check(policy in searched, "--policy", policy, f"a policy the study searched ({', '.join(searched)})")
         scores = scores[scores["trial_id"].map(configs["policy"]) == policy]
-    best = candidates(ranked(scores, key=BOTH), configs, top=top) if len(scores) else []
+    best = candidates(ranked(scores, key=ALL_TASKS), configs, top=top) if len(scores) else []
     check(
         bool(best),
         "RESULTS/NAME",
@@ -306,7 +306,7 @@ def comparison(root: Path) -> str:
         long = _ci(r.iqm_long, r.ci_low_long, r.ci_high_long)
         drop = r.iqm_search - r.iqm_confirm
         lines.append(
-            f"{r.trial_id:<24} {r.n:>5}  {search:>24}  {confirmed:>24}  {drop:>+6.3f}  {long:>24}"
+            f"{r.trial_id:<24} {r.task:>5}  {search:>24}  {confirmed:>24}  {drop:>+6.3f}  {long:>24}"
             f"  {r.stuck_long:>10.2f}"
         )
     drops = mean_drops(table)

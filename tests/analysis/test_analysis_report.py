@@ -42,13 +42,13 @@ def test_summary_json_shape(report_dir, planted_summary):
         assert [e["iqm"] for e in found] == sorted((e["iqm"] for e in found), reverse=True)
     assert summary["counts"] == {"finished": 5, "stopped_early": 1, "failed": 1}
     best = summary["best"]
-    assert best["trial_id"] in {"planted_a", "planted_b"} and best["winner_at_every_n"]
+    assert best["trial_id"] in {"planted_a", "planted_b"} and best["winner_at_every_task"]
     assert set(best["scores"]) == {"10", "100", "both"}
     assert CONFIG_KEYS <= set(best)
 
 
 def test_confirmation_shows_the_winners_curse(planted_summary):
-    rows = {(r["trial_id"], r["n"]): r for r in planted_summary["confirmation"]}
+    rows = {(r["trial_id"], r["task"]): r for r in planted_summary["confirmation"]}
     assert rows[("planted_a", "both")]["winner_confirm"] is True
     b = rows[("planted_b", "10")]
     assert b["winner_search"] is True and b["winner_confirm"] is False

@@ -111,7 +111,7 @@ def test_rows_are_fresh_seeds_in_the_study_schema(confirmed):
 def test_analysis_reports_confirmed_scores_next_to_search_scores(confirmed, tmp_path):
     root, out = confirmed
     summary = analyze(root, out=tmp_path / "report")
-    rows = {(r["trial_id"], r["n"]): r for r in summary["confirmation"]}
+    rows = {(r["trial_id"], r["task"]): r for r in summary["confirmation"]}
     assert set(rows) == {(t, k) for t in ("planted_a", "planted_b") for k in ("10", "100", "both")}
     for (_, key), r in rows.items():
         assert r["iqm_search"] == 1.0  # the fixture's planted search scores

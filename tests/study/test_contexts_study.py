@@ -65,6 +65,6 @@ def test_a_study_trains_every_trial_on_every_task_and_analysis_scores_each(ray_s
     capsys.readouterr()
     assert cli.main(["analyze", str(root)]) == 0
     summary = json.loads((root / "report" / "summary.json").read_text())
-    assert {row["n"] for row in summary["confirmation"]} == {"10", BLOBS, "both"}
+    assert {row["task"] for row in summary["confirmation"]} == {"10", BLOBS, "both"}
     report = (root / "report" / "report.md").read_text()
     assert f"exact match {BLOBS}" in report and f"- {BLOBS}: mean exact match >= 0.95 with" in report
