@@ -71,15 +71,15 @@ def collapse_shares(collapsed: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFra
     """Rows (task, axis, value): how many collapsed configs have the value, their share, and the
     share of the value among all scored configs on that task (the base rate to compare with)."""
     rows = []
-    for task, at_n in collapsed.groupby("task", sort=False):
-        hit = at_n.loc[at_n["collapsed"], "trial_id"]
+    for task, at_task in collapsed.groupby("task", sort=False):
+        hit = at_task.loc[at_task["collapsed"], "trial_id"]
         if hit.empty:
             continue
         for axis in labels.columns:
             if axis in INTEGER_ONLY and not is_integer_task(task):
                 continue
             for value in labels[axis].cat.categories:
-                in_all = labels.loc[at_n["trial_id"], axis] == value
+                in_all = labels.loc[at_task["trial_id"], axis] == value
                 in_hit = labels.loc[hit, axis] == value
                 rows.append(
                     {

@@ -148,7 +148,7 @@ def lr_entropy_scatter(
     threshold: float,
     path: Path,
 ) -> Path | None:
-    """lr vs entropy_coef per n, coloured by exact match; winners ringed, the forum preset starred.
+    """lr vs entropy_coef per task, coloured by exact match; winners ringed, the forum preset starred.
 
     reference: config rows (lr, entropy_coef) of the reference trials, possibly empty.
     """
@@ -192,7 +192,7 @@ def parallel_coordinates(
     reference: dict[str, pd.Series],
     path: Path,
 ) -> Path | None:
-    """One line per top config across its axes and its exact match per n; colour = score at `color_key`.
+    """One line per top config across its axes and its exact match per task; colour = score at `color_key`.
 
     ranked_ids: top trial_ids, best first; reference: {label: row with the axes and "iqm <key>" values}.
     """

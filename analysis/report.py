@@ -352,10 +352,10 @@ def _failures(f: Findings) -> str:
 
 def _collapse_at(f: Findings, task: str) -> list[str]:
     """How many configs collapsed on a task, and the axis values over-represented among them."""
-    at_n = f.collapsed[f.collapsed["task"] == task]
-    hit = int(at_n["collapsed"].sum())
+    at_task = f.collapsed[f.collapsed["task"] == task]
+    hit = int(at_task["collapsed"].sum())
     where = f"At {task_label(task)}" if is_integer_task(task) else f"On {task}"
-    lines = ["", f"{where}: **{hit} of {len(at_n)} configs collapsed**."]
+    lines = ["", f"{where}: **{hit} of {len(at_task)} configs collapsed**."]
     if not hit:
         return lines
     shares = f.collapse[

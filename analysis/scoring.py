@@ -176,9 +176,9 @@ def best_config(best: dict, trials: pd.DataFrame, *, tasks: list[str], holdout: 
     its first context set, with the study's `holdout`), for `banditune train --config`."""
     integer = [t for t in tasks if is_integer_task(t)]
     task = max(integer, key=int) if integer else tasks[0]
-    at_n = trials[trials["task"] == task]
-    own = at_n.loc[at_n["trial_id"] == best["trial_id"], "sample_budget"].dropna()
-    budget = own if len(own) else at_n["sample_budget"].dropna()
+    at_task = trials[trials["task"] == task]
+    own = at_task.loc[at_task["trial_id"] == best["trial_id"], "sample_budget"].dropna()
+    budget = own if len(own) else at_task["sample_budget"].dropna()
     # group_size is 1 in the Parquet where the baseline uses no groups; the trainer wants >= 2
     # there too and ignores it, so the file leaves it to the trainer's default.
     # The later axes (speed knobs, policy) appear only where they differ from the trainer's defaults.
