@@ -38,29 +38,41 @@ CONFIG_OPTIONS = {
 
 
 def config_help(name: str) -> str:
-    """A knob's meaning, allowed values and default (contract.knobs; a None default's rule in n from
-    trainable.defaults)."""
-    from trainable import defaults
-
+    """A knob's meaning, allowed values and default (contract.knobs), as `--help` shows it."""
     knob = KNOB[name]
     text = f"{knob.help}: {knob.allows}" if knob.choices else f"{knob.help}; {knob.allows}"
+    return f"{text} (default: {default_text(name)})"
+
+
+def default_text(name: str) -> str:
+    """A knob's default in words (a None default: its rule in n from trainable.defaults)."""
+    from trainable import defaults
+
     if name == "sample_budget":
-        return text + (
-            f" (default: {defaults.SAMPLES_PER_INPUT:,} per input, between {defaults.MIN_SAMPLE_BUDGET:,}"
-            f" and {defaults.MAX_SAMPLE_BUDGET:,}; {defaults.CONTEXTS_SAMPLE_BUDGET:,} with --contexts)"
+        return (
+            f"{defaults.SAMPLES_PER_INPUT:,} per input, between {defaults.MIN_SAMPLE_BUDGET:,}"
+            f" and {defaults.MAX_SAMPLE_BUDGET:,}; {defaults.CONTEXTS_SAMPLE_BUDGET:,} with --contexts"
         )
     if name == "lr":
-        return text + (
-            f" (default: falling with n, {defaults.default_lr(10):.2g} at n=10,"
-            f" {defaults.default_lr(100):.2g} at n=100, {defaults.default_lr(1000):.2g} at n=1000;"
-            f" {defaults.CONTEXTS_LR:g} with --contexts)"
+        return (
+            f"falling with n, {defaults.default_lr(10):.2g} at n=10, {defaults.default_lr(100):.2g} at"
+            f" n=100, {defaults.default_lr(1000):.2g} at n=1000; {defaults.CONTEXTS_LR:g} with --contexts"
         )
     if name == "entropy_coef":
-        return (
-            text
-            + f" (default: {defaults.ENTROPY_COEF:g}; {defaults.CONTEXTS_ENTROPY_COEF:g} with --contexts)"
-        )
-    return f"{text} (default: {knob.default_text or knob.default})"
+        return f"{defaults.ENTROPY_COEF:g}; {defaults.CONTEXTS_ENTROPY_COEF:g} with --contexts"
+    knob = KNOB[name]
+    return knob.default_text or str(knob.default)
+
+
+def markdown_table() -> str:
+    """`train`'s knob options as the Markdown table docs/trainer.md shows (`python -m cli.train`
+    prints it): the same meaning, allowed values and default as `--help`."""
+    lines = ["| option | default | allowed | what it is |", "|---|---|---|---|"]
+    for name in CONFIG_OPTIONS:
+        knob = KNOB[name]
+        cells = (f"`{knob.option}`", default_text(name), knob.allows, knob.help)
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines)
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -283,3 +295,7 @@ def _summary(config, metrics, task, schedule=None) -> str:
 
 def _reached(samples: int | None) -> str:
     return "never" if samples is None else f"{samples:,}"
+
+
+if __name__ == "__main__":
+    print(markdown_table())

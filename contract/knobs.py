@@ -1,10 +1,11 @@
 """The trainer's knobs, each declared once (no torch): a field of `Knobs` with its type, default,
 help, check, log scale, when it applies and the value older files imply.
 
-trainable.TrainConfig is `Knobs` with the checks run; `banditune train`'s options, the
-contract's config columns (contract.schema), analysis' log scales and diagnose's variants come
-from `KNOBS`; study.axes adds how each searched knob (role AXIS) is searched. A new knob is a
-field here, the code that uses it and, if searched, a row in study.axes.
+trainable.TrainConfig is `Knobs` with the checks run; `banditune train`'s options (and
+docs/trainer.md's table, `python -m cli.train`), the contract's config columns (contract.schema),
+analysis' log scales and diagnose's variants come from `KNOBS`; study.axes adds how each searched
+knob (role AXIS) is searched. A new knob is a field here, the code that uses it and, if searched,
+a row in study.axes (then paste the generated tables the docs tests ask for).
 """
 
 from __future__ import annotations
