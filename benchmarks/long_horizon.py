@@ -1,5 +1,5 @@
 """Long runs: training samples per CPU-second per evaluation interval, without and with the
-trainer's long-run guards (trainable/trainer.py: the logit floor and flushing denormal floats), in
+trainer's long-run guards (trainable/policy.py: the logit floor and flushing denormal floats), in
 one run.
 
 Each config trains one seed for `--factor` times its budget, evaluated every tenth of its budget
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import torch
 
-import trainable.trainer as trainer_module
+import trainable.policy as policy_module
 from trainable import TrainConfig, Trainer, read_config_file
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
@@ -61,7 +61,7 @@ def interval_rates(config: TrainConfig, *, guards: bool, max_intervals: int | No
 def timed_interval(trainer: Trainer, *, guards: bool) -> tuple[float, float]:
     """Samples per CPU-second of the training thread over one more interval (evaluation included),
     and the exact match after it."""
-    trainer_module._LONG_RUN_GUARDS = guards
+    policy_module._LONG_RUN_GUARDS = guards
     before, start = trainer.samples, time.thread_time()
     metrics = trainer.run(trainer.config.eval_every)
     return (trainer.samples - before) / (time.thread_time() - start), float(metrics.exact_match[0])
@@ -112,7 +112,7 @@ def main() -> None:
     print("\n| config | n | run | first | last | last/first | CPU min | exact match at the end |")
     print("|---|---|---|---|---|---|---|---|")
     print("\n".join(summary))
-    trainer_module._LONG_RUN_GUARDS = True
+    policy_module._LONG_RUN_GUARDS = True
 
 
 def print_table(name: str, n: int, before: list[float], after: list[float], *, measured: int) -> None:

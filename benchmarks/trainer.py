@@ -65,7 +65,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=200_000, help="timed samples per seed")
     parser.add_argument("--ns", type=int, nargs="+", default=[10, 100, 1000])
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 8])
-    parser.add_argument("--policies", nargs="+", default=["mlp"], help="networks (trainable.policies)")
+    parser.add_argument("--policies", nargs="+", default=["mlp"], help="networks (trainable.policy)")
     parser.add_argument("--forum-samples", type=int, default=3_000, help="0: no forum-style loop")
     args = parser.parse_args()
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])

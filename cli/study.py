@@ -290,7 +290,7 @@ def spec_from_args(args: argparse.Namespace, base=None):
 
 def _check_policy_knobs(space: dict) -> None:
     """A policy other than mlp has no output layer for output_init and a fourier action encoding
-    to shape (trainable.policies): ValueError naming the knob's option."""
+    to shape (trainable.policy): ValueError naming the knob's option."""
     from study.axes import BY_NAME
     from study.spec import check
 

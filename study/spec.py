@@ -322,7 +322,7 @@ def check_policy(policies, *, tasks, encodings, holdout: float) -> None:
     import torch
 
     from trainable.config import TrainConfig
-    from trainable.policies import ModulePolicy
+    from trainable.policy import ModulePolicy
     from trainable.runs import task_fields
     from trainable.tasks import make_task
 

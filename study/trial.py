@@ -23,7 +23,6 @@ from study.objective import objective
 from study.space import train_kwargs
 from trainable import Metrics, Trainer
 from trainable.defaults import DEFAULT_HOLDOUT
-from trainable.piecewise import set_rates
 from trainable.runs import run_config
 
 STATE_FILE = "state.pt"
@@ -77,7 +76,7 @@ class TrialRun:
         for task, trainer in self.trainers.items():
             if self.rates:
                 lr, entropy_coef = self.rates[self.report]
-                set_rates(trainer, lr=lr, entropy_coef=entropy_coef)
+                trainer.set_rates(lr=lr, entropy_coef=entropy_coef)
             target = math.ceil(trainer.config.sample_budget * (self.report + 1) / self.reports)
             metrics = trainer.run(max(0, target - trainer.samples))
             n = trainer.task.num_actions
@@ -101,7 +100,7 @@ class TrialRun:
         saved = {str(task): s for task, s in state["trainers"].items()}  # older checkpoints: by n
         for task, trainer in self.trainers.items():
             trainer.load_state_dict(saved[task])
-            set_rates(trainer, lr=trainer.config.lr, entropy_coef=trainer.config.entropy_coef)
+            trainer.set_rates(lr=trainer.config.lr, entropy_coef=trainer.config.entropy_coef)
 
 
 def load_curves(folder: Path) -> list[dict]:

@@ -173,7 +173,7 @@ def _validate(c: TrainConfig) -> None:
         error = knob.error(getattr(c, knob.name))
         if error:
             raise ValueError(error)
-    if c.policy != "mlp":  # knobs of mlp's output layer (trainable.policies)
+    if c.policy != "mlp":  # knobs of mlp's output layer (trainable.policy)
         for name, default in (("output_init", 1.0), ("action_encoding", "onehot")):
             _check(
                 getattr(c, name) == default,

@@ -3,7 +3,7 @@ training (PBT) trial ran with, re-run by `banditune train` and `banditune confir
 
 A schedule is a list of segments, each from `samples` (per seed; the first at 0) on: the base lr
 and entropy bonus that hold until the next segment. The config's `lr_schedule` and
-`entropy_schedule` (trainable.schedules) still apply on top over the whole budget, as they did in
+`entropy_schedule` (trainable.update) still apply on top over the whole budget, as they did in
 the PBT trial. In a config file (JSON or YAML) it is the key `schedule`:
 
     "schedule": [{"samples": 0, "lr": 0.01, "entropy_coef": 0.5},
@@ -66,17 +66,6 @@ def describe(segments) -> str:
     return ", ".join(f"from {s.samples:,} lr={s.lr:.3g} entropy_coef={s.entropy_coef:.3g}" for s in segments)
 
 
-def set_rates(trainer, *, lr: float, entropy_coef: float) -> None:
-    """From the next batch on, train with base lr `lr` and entropy bonus `entropy_coef` (the lr
-    schedule's factor applies on top, at the step the run has reached)."""
-    trainer.config = dataclasses.replace(trainer.config, lr=lr, entropy_coef=entropy_coef)
-    scheduler = trainer.scheduler
-    scheduler.base_lrs = [lr for _ in scheduler.base_lrs]
-    for group, factor in zip(trainer.optimizer.param_groups, scheduler.lr_lambdas, strict=True):
-        group["initial_lr"] = lr
-        group["lr"] = lr * factor(scheduler.last_epoch)
-
-
 def run_to_budget(trainer, segments) -> Iterator:
     """`Trainer.run_to_budget` that switches to each segment's rates where it starts (rounded up to
     whole batches): Metrics every `eval_every` samples and at each switch."""
@@ -84,7 +73,7 @@ def run_to_budget(trainer, segments) -> Iterator:
     while trainer.samples < budget:
         current = [s for s in segments if s.samples <= trainer.samples][-1]
         if (current.lr, current.entropy_coef) != (trainer.config.lr, trainer.config.entropy_coef):
-            set_rates(trainer, lr=current.lr, entropy_coef=current.entropy_coef)
+            trainer.set_rates(lr=current.lr, entropy_coef=current.entropy_coef)
         upcoming = [s.samples for s in segments if s.samples > trainer.samples]
         stop = min([budget, *upcoming])
         yield trainer.run(min(every, stop - trainer.samples))

@@ -15,8 +15,9 @@ import torch
 import torch.nn.functional as F
 
 from trainable.config import TrainConfig
+from trainable.policy import BatchedPolicy
 from trainable.tasks import make_task
-from trainable.trainer import BatchedPolicy, resolve_device
+from trainable.trainer import resolve_device
 
 
 def supervised_accuracy(config: TrainConfig) -> dict[str, np.ndarray]:

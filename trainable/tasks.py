@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from trainable.contexts import load_contexts, split
-from trainable.encodings import feature_dim, features
+from trainable.policy import feature_dim, features
 
 TRAIN, HELDOUT = "train", "heldout"
 FEATURES = "features"  # a context set's path through the policy: its feature vectors

@@ -9,6 +9,7 @@ weights from its own generator, so a seed's run does not depend on which seeds t
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import time
 from collections.abc import Iterator
@@ -16,19 +17,11 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 import torch
-import torch.nn.functional as F
-from torch import nn
 
-from trainable import advantages, epochs
-from trainable.actions import action_features, output_weights
-from trainable.baselines import BASELINES
+from trainable import update
 from trainable.config import TrainConfig
-from trainable.encodings import EMBEDDING_DIM
-from trainable.init import scale_output
-from trainable.optimizer import adam
-from trainable.policies import ModulePolicy
+from trainable.policy import flush_denormal, make_policy
 from trainable.rewards import RewardTable, build_reward_table, call_reward
-from trainable.schedules import lr_scheduler, schedule_factor
 from trainable.tasks import HELDOUT, TRAIN, make_task
 
 # samples_to_95 and samples_to_99: the first evaluation at or above these exact matches
@@ -36,18 +29,6 @@ REACHED = {"samples_to_95": 0.95, "samples_to_99": 0.99}
 # An input is stuck when its greedy action is wrong and the policy puts at least this on it:
 # REINFORCE then almost never samples the right action again, so it stays wrong.
 STUCK_PROB = 0.9
-# Long runs (docs/benchmarks.md, "Long runs"): once every answer is right, each update still pushes
-# the right action up and the sampled wrong ones down, Adam's steps do not shrink with the gradient,
-# and the output weights (w2 and the fourier part) keep growing, so the logits keep spreading. An
-# action more than 87 below its input's best then has a probability that underflows: its exp takes
-# MKL's slow path (flushing or not), and the denormal floats it makes slow the products that
-# follow. Every logit more than LOGIT_FLOOR below its input's largest is raised to that depth (no
-# action's probability falls below about e^-40 / n, far below what a float32 sampler draws: its
-# cumulative sums resolve 6e-8), and Trainer flushes denormal floats to zero on the thread that
-# trains and on torch's worker threads started after it. benchmarks/long_horizon.py
-# turns both off (_LONG_RUN_GUARDS) to measure the "before".
-LOGIT_FLOOR = 40.0
-_LONG_RUN_GUARDS = True
 
 
 class TrainingDiverged(RuntimeError):
@@ -93,86 +74,10 @@ class Metrics:
 _COUNTS = ("distinct_actions", "stuck", *REACHED)
 
 
-def flush_denormal() -> None:
-    """Denormal floats to zero (inputs and results) on this thread, and on the torch worker threads
-    started after it, unless _LONG_RUN_GUARDS is off (then they are kept, PyTorch's default)."""
-    torch.set_flush_denormal(_LONG_RUN_GUARDS)
-
-
 def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(name)
-
-
-class BatchedPolicy(nn.Module):
-    """S independent policies encoding -> Linear(d, hidden) -> ReLU -> Linear(hidden, A).
-
-    The task gives the encoding path, d and A. Initialised as PyTorch's nn.Linear (uniform in
-    +-1/sqrt(fan_in)), one seed at a time, the output layer then scaled by `output_init`. With an
-    `action_encoding` other than onehot, the output layer gains a part smooth in the action
-    (trainable.actions), starting at zero.
-    """
-
-    def __init__(self, config: TrainConfig, task, device: torch.device):
-        super().__init__()
-        self.task, self.encoding = task, task.encoding
-        d, h, n = task.feature_dim, config.hidden, task.num_actions
-        per_seed = [
-            scale_output(self._init_one(seed, d, h, n, config.baseline == "value"), config.output_init)
-            for seed in config.seeds
-        ]
-        for name in per_seed[0]:
-            stacked = torch.stack([p[name] for p in per_seed]).to(device)
-            self.register_parameter(name, nn.Parameter(stacked))
-        self.action_features = action_features(config.action_encoding, n, device)
-        smooth = None
-        if self.action_features is not None:
-            k = self.action_features.shape[1]
-            smooth = nn.Parameter(torch.zeros(len(config.seeds), h, k, device=device))
-        self.register_parameter("smooth", smooth)
-
-    def _init_one(self, seed: int, d: int, h: int, n: int, value_head: bool) -> dict:
-        g = torch.Generator().manual_seed(seed)
-
-        def uniform(*shape, fan_in):
-            return (torch.rand(*shape, generator=g) * 2 - 1) / math.sqrt(fan_in)
-
-        params = {}
-        if self.encoding == "embedding":
-            params["embed"] = torch.randn(n, EMBEDDING_DIM, generator=g)
-        params["w1"], params["b1"] = uniform(d, h, fan_in=d), uniform(h, fan_in=d)
-        params["w2"], params["b2"] = uniform(h, n, fan_in=h), uniform(n, fan_in=h)
-        if value_head:
-            params["wv"], params["bv"] = uniform(h, 1, fan_in=h), uniform(1, fan_in=h)
-        return params
-
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Inputs x (S, B) -> logits (S, B, n) and, with a value head, values (S, B)."""
-        if self.encoding == "onehot":
-            pre = _lookup(self.w1, x) + self.b1.unsqueeze(1)
-        else:
-            feats = _lookup(self.embed, x) if self.encoding == "embedding" else self.task.features(x)
-            pre = torch.baddbmm(self.b1.unsqueeze(1), feats, self.w1)
-        hidden = torch.relu(pre)
-        w2 = output_weights(self.w2, self.smooth, self.action_features)
-        logits = torch.baddbmm(self.b2.unsqueeze(1), hidden, w2)
-        if _LONG_RUN_GUARDS:
-            with torch.no_grad():  # in place: a raised logit's gradient is its softmax's, ~e^-40
-                logits.clamp_(min=logits.amax(-1, keepdim=True) - LOGIT_FLOOR)
-        value = None
-        if hasattr(self, "wv"):
-            # elementwise, not a matrix product: with one seed, bmm takes a matrix-vector path
-            # whose sums round differently, and a seed must not depend on its neighbours
-            value = (hidden * self.wv.transpose(1, 2)).sum(-1) + self.bv
-        return logits, value
-
-
-def _lookup(table: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """Rows x (S, B) of a per-seed table (S, n, d) -> (S, B, d)."""
-    s, n, d = table.shape
-    offsets = torch.arange(s, device=x.device).unsqueeze(1) * n
-    return F.embedding(x + offsets, table.reshape(s * n, d))
 
 
 class Trainer:
@@ -184,17 +89,9 @@ class Trainer:
         self.device = resolve_device(config.device)
         self.task = make_task(config, self.device)
         self.rewards: RewardTable = build_reward_table(config.reward, self.task.num_actions, self.device)
-        policy = BatchedPolicy if config.policy == "mlp" else ModulePolicy  # trainable.policies
-        self.policy = policy(config, self.task, self.device)
-        self.optimizer = adam(
-            self.policy.parameters(),
-            lr=config.lr,
-            beta1=config.adam_beta1,
-            beta2=config.adam_beta2,
-            eps=config.adam_eps,
-        )
-        steps = math.ceil(config.sample_budget / config.batch_size)
-        self.scheduler = lr_scheduler(self.optimizer, schedule=config.lr_schedule, steps=steps)
+        self.policy = make_policy(config, self.task, self.device)
+        self.optimizer = update.adam(self.policy.parameters(), config)
+        self.steps = 0  # batches trained: the lr and the entropy bonus follow their schedules by it
         self.generators = [torch.Generator(device=self.device).manual_seed(s) for s in config.seeds]
         num_seeds = len(config.seeds)
         self.samples = 0
@@ -215,11 +112,23 @@ class Trainer:
         start = time.perf_counter()
         for _ in range(steps):
             self._step()
-            self.scheduler.step()
+            self.steps += 1
+            self._set_lr()
         self._sync()
         self.train_s += time.perf_counter() - start
         self.samples += steps * self.config.batch_size
         return self.evaluate()
+
+    def set_rates(self, *, lr: float, entropy_coef: float) -> None:
+        """From the next batch on, train with base lr `lr` and entropy bonus `entropy_coef` (their
+        schedules apply on top, at the step the run has reached): a PBT trial's new rates."""
+        self.config = dataclasses.replace(self.config, lr=lr, entropy_coef=entropy_coef)
+        self._set_lr()
+
+    def _set_lr(self) -> None:
+        lr = update.lr_at(self.config, self.steps)
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
 
     def run_to_budget(self) -> Iterator[Metrics]:
         """Train on to the config's sample budget, yielding `Metrics` every `eval_every` samples."""
@@ -260,7 +169,9 @@ class Trainer:
             self._finite &= torch.isfinite(raw).all()
             self._reward_sum += raw.mean(dim=1)
             self._reward_batches += 1
-            adv, target = self._advantages(x, raw, value)
+            adv, target, self.ema = update.advantages(
+                raw, x=x, value=value, ema=self.ema, config=c, rewards=self.rewards
+            )
             # the sampling policy's log-probabilities, for the clipped ratio of later steps
             old = logp.gather(-1, actions.unsqueeze(-1)).squeeze(-1) if c.update_epochs > 1 else None
         if one_update:
@@ -278,35 +189,19 @@ class Trainer:
                     None if old is None else old[:, part],
                 )
 
-    def _advantages(self, x, raw, value) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Advantages (S, B) and the value head's regression target (or None)."""
-        c = self.config
-        r = advantages.discounted_returns(raw, c.gamma) if c.gamma > 0 else raw
-        if c.reward_scale == "range":
-            r = r / max(self.rewards.range, 1e-12)
-        elif c.reward_scale == "gap":
-            r = r / max(self.rewards.gap, 1e-12)
-        adv, target = BASELINES[c.baseline](self, x, r, value)
-        if c.reward_scale == "standardize":
-            adv = advantages.standardize(adv)
-        return adv, target
-
     def _update(self, logp, value, actions, adv, target, old_logp_taken=None) -> None:
-        """One Adam step: REINFORCE's loss, or with `old_logp_taken` (the sampling policy's) the
-        clipped surrogate of trainable.epochs."""
-        c = self.config
-        logp_taken = logp.gather(-1, actions.unsqueeze(-1)).squeeze(-1)
-        if old_logp_taken is None:
-            per_seed = -(adv * logp_taken).mean(dim=1)
-        else:
-            per_seed = epochs.clipped_surrogate(logp_taken, old_logp_taken, adv, clip=c.clip)
-        if c.entropy_coef > 0:
-            entropy = -(logp.exp() * logp).sum(-1).mean(dim=1)
-            done = self.scheduler.last_epoch * c.batch_size  # samples before this batch, as the lr sees them
-            coef = c.entropy_coef * schedule_factor(c.entropy_schedule, done / c.sample_budget)
-            per_seed = per_seed - coef * entropy
-        if target is not None:
-            per_seed = per_seed + c.value_coef * (value - target).pow(2).mean(dim=1)
+        """One Adam step on update.loss: REINFORCE's, or with `old_logp_taken` (the sampling
+        policy's) the clipped surrogate."""
+        per_seed = update.loss(
+            logp,
+            actions,
+            adv,
+            value=value,
+            target=target,
+            old_logp_taken=old_logp_taken,
+            config=self.config,
+            step=self.steps,
+        )
         self.optimizer.zero_grad(set_to_none=True)
         per_seed.sum().backward()
         self.optimizer.step()
@@ -407,7 +302,7 @@ class Trainer:
             {
                 "policy": self.policy.state_dict(),
                 "optimizer": self.optimizer.state_dict(),
-                "scheduler": self.scheduler.state_dict(),
+                "steps": self.steps,
                 "generators": [g.get_state() for g in self.generators],
                 "ema": self.ema,
                 "samples": self.samples,
@@ -420,7 +315,9 @@ class Trainer:
     def load_state_dict(self, state: dict) -> None:
         self.policy.load_state_dict(state["policy"])
         self.optimizer.load_state_dict(state["optimizer"])
-        self.scheduler.load_state_dict(state["scheduler"])
+        # states saved before the step counter hold the lr scheduler's count of batches
+        self.steps = state["steps"] if "steps" in state else state["scheduler"]["last_epoch"]
+        self._set_lr()
         for g, s in zip(self.generators, state["generators"], strict=True):
             g.set_state(s)
         self.ema = state["ema"].to(self.device)

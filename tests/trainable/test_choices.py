@@ -7,7 +7,7 @@ from cli.train import config_help
 from contract.knobs import ACTION_ENCODINGS, BASELINES, ENCODINGS, REWARD_SCALES
 from study.axes import BY_NAME
 from trainable import TrainConfig, Trainer
-from trainable.baselines import BASELINES as BASELINE_TABLE
+from trainable.update import BASELINES as BASELINE_TABLE
 
 SMALL = dict(n=10, seeds=(0, 1), sample_budget=2048, eval_every=2048, batch_size=256)
 LISTS = {

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from contract.knobs import ENCODINGS
-from trainable.encodings import feature_dim, features
+from trainable.policy import feature_dim, features
 
 FEATURES = [e for e in ENCODINGS if e not in ("onehot", "embedding")]
 

@@ -1,4 +1,4 @@
-"""The trainer's long-run guards (trainable/trainer.py, issue #37): denormal floats flushed on the
+"""The trainer's long-run guards (trainable/policy.py, issue #37): denormal floats flushed on the
 threads that train, and logits floored at LOGIT_FLOOR below their input's largest."""
 
 import math
@@ -9,9 +9,9 @@ from pathlib import Path
 
 import torch
 
-import trainable.trainer as trainer_module
+import trainable.policy as policy_module
 from trainable import TrainConfig, Trainer, read_config_file
-from trainable.trainer import LOGIT_FLOOR
+from trainable.policy import LOGIT_FLOOR
 
 FAST_CONFIG = Path(__file__).resolve().parents[2] / "docs" / "fast_config.json"
 
@@ -57,7 +57,7 @@ def test_logits_are_floored_below_the_largest(monkeypatch):
         policy.w2.mul_(2_000)  # a policy far sharper than the floor allows
     x = torch.arange(10).unsqueeze(0)
     with monkeypatch.context() as unguarded, torch.no_grad():
-        unguarded.setattr(trainer_module, "_LONG_RUN_GUARDS", False)
+        unguarded.setattr(policy_module, "_LONG_RUN_GUARDS", False)
         raw, _ = policy(x)
     assert (raw.amax(-1) - raw.amin(-1)).max() > 2 * LOGIT_FLOOR
     logits, _ = policy(x)

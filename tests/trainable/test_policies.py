@@ -10,7 +10,7 @@ import torch
 
 from cli.main import build_parser, main
 from trainable import TrainConfig, Trainer
-from trainable.trainer import BatchedPolicy
+from trainable.policy import BatchedPolicy
 
 EXAMPLE = "examples/my_policy.py"
 BAD = "tests.trainable.bad_policies"

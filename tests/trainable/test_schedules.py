@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from trainable import TrainConfig, Trainer
-from trainable.schedules import schedule_factor
+from trainable.update import schedule_factor
 
 
 @pytest.mark.parametrize(

@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from trainable import TrainConfig, Trainer, read_config_file
-from trainable.actions import action_features, output_weights
 from trainable.config import resolve_rules
-from trainable.epochs import clipped_surrogate
+from trainable.policy import action_features, output_weights
+from trainable.update import clipped_surrogate
 
 FAST_CONFIG = Path(__file__).resolve().parents[2] / "docs" / "fast_config.json"
 

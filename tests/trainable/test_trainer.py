@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -93,6 +95,30 @@ def test_checkpoint_continues_exactly(schedule):
     np.testing.assert_array_equal(got.p_correct, expected.p_correct)
     assert got.samples == expected.samples == 8_192
     assert resumed.optimizer.param_groups[0]["lr"] == straight.optimizer.param_groups[0]["lr"]
+
+
+# A state saved by the trainer before its step counter (main at 4dded23: the lr scheduler counted
+# the batches), 20 of its 40 batches into this config's budget.
+OLD_STATE = Path(__file__).parent / "data" / "state-4dded23.pt"
+OLD_CONFIG = dict(
+    n=10, seeds=(0, 1), hidden=8, lr=0.01, lr_schedule="linear", entropy_coef=0.5,
+    entropy_schedule="linear", baseline="ema", batch_size=32, sample_budget=32 * 40, eval_every=32 * 10,
+)  # fmt: skip
+
+
+def test_a_state_from_before_the_step_counter_continues_at_its_step():
+    """The step is read from the old state's scheduler, so the lr and the entropy bonus go on
+    from where it was: halfway down the linear schedules, as a run that never stopped."""
+    config = TrainConfig(**OLD_CONFIG)
+    resumed = Trainer(config)
+    resumed.load_state_dict(torch.load(OLD_STATE, weights_only=False))
+    assert resumed.steps == 20 and resumed.samples == 640
+    assert resumed.optimizer.param_groups[0]["lr"] == pytest.approx(0.005, rel=1e-12)
+    straight = Trainer(config)
+    straight.run(640)
+    got, expected = resumed.run(640), straight.run(640)
+    np.testing.assert_allclose(got.p_correct, expected.p_correct, rtol=0, atol=1e-5)
+    assert resumed.steps == straight.steps == 40 and "scheduler" not in resumed.state_dict()
 
 
 def test_metrics_report_samples_and_per_seed_arrays():
