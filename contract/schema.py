@@ -52,6 +52,10 @@ CURVE_METRICS = (
     "reward_mean",
 )
 COUNT_METRICS = ("distinct_actions", "stuck")
+# samples_to_95 and samples_to_99: the samples at a run's first evaluation at or above these exact
+# matches (null: not yet). The trainer computes them (trainable.Metrics); curve rows carry them in a
+# study's memory and checkpoints (not in the curve files) and a trial row takes its last report's.
+REACHED = {"samples_to_95": 0.95, "samples_to_99": 0.99}
 FINAL_METRICS = (*CURVE_METRICS, "samples", "wall_s", "samples_per_s")
 
 _ARROW = {int: pa.int64(), float: pa.float64(), str: pa.string()}

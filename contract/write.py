@@ -1,8 +1,8 @@
 """Writing a study's files: a trial's rows from its curve rows, atomic Parquet and JSON writes.
 
 A trial's rows are built from its curve rows (one per report, task and seed): the final metrics
-are the last report's, `samples_to_95` / `samples_to_99` the first report's samples with exact
-match at or above 0.95 / 0.99, `best_exact_match` the best report, `auc_exact_match` the mean
+and `samples_to_95` / `samples_to_99` (the trainer's, REACHED) are the last report's,
+`best_exact_match` the best report, `auc_exact_match` the mean
 over the reports of the run's score (`contract.schema.scored`: held-out exact match on a context set).
 """
 
@@ -27,6 +27,7 @@ from contract.schema import (
     HELDOUT_METRIC,
     LATER_COLUMNS,
     PHASES,
+    REACHED,
     STATUSES,
     TRIAL_SCHEMA,
     integer_task,
@@ -48,9 +49,16 @@ def auc_by_run(curves: list[dict]) -> dict[tuple[str, int], float]:
     return {key: fmean(values) for key, values in runs.items()}
 
 
-def samples_to(run: list[dict], level: float) -> int | None:
-    """Samples at the first report of `run` (one run's curve rows) with exact match >= level."""
-    return next((r["samples"] for r in run if r["exact_match"] >= level), None)
+def reached(run: list[dict]) -> dict[str, int | None]:
+    """samples_to_95 and samples_to_99 of `run` (one run's curve rows): the trainer's, carried
+    by its last report. Rows written before they carried them: the first report's samples with
+    exact match at REACHED's levels."""
+    if all(name in run[-1] for name in REACHED):
+        return {name: run[-1][name] for name in REACHED}
+    return {
+        name: next((r["samples"] for r in run if r["exact_match"] >= level), None)
+        for name, level in REACHED.items()
+    }
 
 
 @dataclass(frozen=True)
@@ -110,8 +118,7 @@ def trial_rows(record: TrialRecord, *, provenance: dict, objective: float | None
                 "sample_budget": r.sample_budget[task],
                 **{k: (last[k] if last else None) for k in FINAL_METRICS},
                 HELDOUT_METRIC: last.get(HELDOUT_METRIC) if last else None,
-                "samples_to_95": samples_to(run, 0.95) if last else None,
-                "samples_to_99": samples_to(run, 0.99) if last else None,
+                **(reached(run) if last else dict.fromkeys(REACHED)),
                 "best_exact_match": max(c["exact_match"] for c in run) if last else None,
                 "auc_exact_match": aucs[(task, seed)] if last else None,
                 "objective": None if failed else objective,

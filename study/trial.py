@@ -16,7 +16,7 @@ from statistics import fmean
 import torch
 
 from contract.layout import StudyPaths
-from contract.schema import COUNT_METRICS, CURVE_METRICS, HELDOUT_METRIC, is_integer_task, scored
+from contract.schema import COUNT_METRICS, CURVE_METRICS, HELDOUT_METRIC, REACHED, is_integer_task, scored
 from contract.write import TrialRecord, auc_by_run, curve_table, task_of, trial_rows, write_trial
 from study.export import provenance
 from study.objective import objective
@@ -109,7 +109,8 @@ def load_curves(folder: Path) -> list[dict]:
 
 
 def curve_rows(task: str, n: int, seeds, report: int, m: Metrics) -> list[dict]:
-    """One curve row per seed of an evaluation on `task` (n: its number of actions)."""
+    """One curve row per seed of an evaluation on `task` (n: its number of actions), with the
+    trainer's samples_to_95 and samples_to_99 so far (what the trial row takes)."""
     return [
         {
             "task": task,
@@ -124,6 +125,7 @@ def curve_rows(task: str, n: int, seeds, report: int, m: Metrics) -> list[dict]:
             HELDOUT_METRIC: None if math.isnan(m.heldout_exact_match[i]) else float(m.heldout_exact_match[i]),
             "wall_s": float(m.wall_s),
             "samples_per_s": float(m.samples_per_s),
+            **{k: None if math.isnan(getattr(m, k)[i]) else int(getattr(m, k)[i]) for k in REACHED},
         }
         for i, seed in enumerate(seeds)
     ]

@@ -18,14 +18,13 @@ from dataclasses import dataclass, fields
 import numpy as np
 import torch
 
+from contract.schema import REACHED
 from trainable import update
 from trainable.config import TrainConfig
 from trainable.policy import flush_denormal, make_policy
 from trainable.rewards import RewardTable, build_reward_table, call_reward
 from trainable.tasks import HELDOUT, TRAIN, make_task
 
-# samples_to_95 and samples_to_99: the first evaluation at or above these exact matches
-REACHED = {"samples_to_95": 0.95, "samples_to_99": 0.99}
 # An input is stuck when its greedy action is wrong and the policy puts at least this on it:
 # REINFORCE then almost never samples the right action again, so it stays wrong.
 STUCK_PROB = 0.9
@@ -37,9 +36,10 @@ class TrainingDiverged(RuntimeError):
 
 @dataclass(frozen=True)
 class Metrics:
-    """One evaluation on all n inputs (a context set: its training contexts). Per-seed fields are
-    arrays of shape (S,); `stuck` counts the inputs whose greedy action is wrong with probability
-    >= STUCK_PROB; `heldout_exact_match` is on a context set's held-out contexts (NaN without)."""
+    """One evaluation on the task's training contexts (the integer bandit's: all n inputs).
+    Per-seed fields are arrays of shape (S,); `stuck` counts the contexts whose greedy action is
+    wrong with probability >= STUCK_PROB; `heldout_exact_match` is on a context set's held-out
+    contexts (NaN without)."""
 
     samples: int
     wall_s: float
@@ -92,6 +92,7 @@ class Trainer:
         self.policy = make_policy(config, self.task, self.device)
         self.optimizer = update.adam(self.policy.parameters(), config)
         self.steps = 0  # batches trained: the lr and the entropy bonus follow their schedules by it
+        self._set_lr()
         self.generators = [torch.Generator(device=self.device).manual_seed(s) for s in config.seeds]
         num_seeds = len(config.seeds)
         self.samples = 0
@@ -209,8 +210,8 @@ class Trainer:
     # --- evaluation -----------------------------------------------------------------------
     @torch.no_grad()
     def evaluate(self) -> Metrics:
-        """Greedy and policy metrics of every seed over all n inputs (a context set: its training
-        contexts, and exact match on its held-out ones)."""
+        """Greedy and policy metrics of every seed over the task's training contexts (the integer
+        bandit's: all n inputs), and a context set's exact match on its held-out ones."""
         c = self.config
         num_seeds = len(c.seeds)
         totals, stuck, used = self._evaluate_split(*self.task.splits[TRAIN])
@@ -218,9 +219,9 @@ class Trainer:
         if HELDOUT in self.task.splits:
             start, stop = self.task.splits[HELDOUT]
             heldout = (self._evaluate_split(start, stop)[0][0] / (stop - start)).cpu().double().numpy()
-        n = self.task.train_size
+        trained_on = self.task.train_size
         self._check_finite()
-        exact, p_correct, mae, regret, entropy = (totals / n).cpu().double().numpy()
+        exact, p_correct, mae, regret, entropy = (totals / trained_on).cpu().double().numpy()
         for name, level in REACHED.items():
             self.reached[name][np.isnan(self.reached[name]) & (exact >= level)] = self.samples
         self.best_exact_match = np.maximum(self.best_exact_match, exact)
@@ -247,21 +248,21 @@ class Trainer:
     def _evaluate_split(self, start: int, stop: int):
         """Sums over contexts start..stop-1 of (exact, p_correct, mae, regret, entropy): (5, S);
         stuck contexts (S,); which actions are some context's greedy one (S, A)."""
-        num_seeds, n = len(self.config.seeds), self.task.num_actions
+        num_seeds, a = len(self.config.seeds), self.task.num_actions
         totals = torch.zeros(5, num_seeds, device=self.device)
         stuck = torch.zeros(num_seeds, device=self.device)
-        used = torch.zeros(num_seeds, n, device=self.device)
-        chunk = max(1, ((1 << 22) // num_seeds) // n)
+        used = torch.zeros(num_seeds, a, device=self.device)
+        chunk = max(1, ((1 << 22) // num_seeds) // a)
         for xs in torch.arange(start, stop, device=self.device).split(chunk):
             keys = self.task.keys(xs)
             logits, _ = self.policy(xs.expand(num_seeds, -1))
             logp = torch.log_softmax(logits, dim=-1)
             probs = logp.exp()
             greedy = logits.argmax(-1)  # (S, c)
-            rows = self.rewards.rows(keys)  # (c, n)
-            optimal = self.rewards.optimal(rows, keys)  # (c, n)
+            rows = self.rewards.rows(keys)  # (c, A)
+            optimal = self.rewards.optimal(rows, keys)  # (c, A)
             hit = optimal.expand(num_seeds, -1, -1).gather(-1, greedy.unsqueeze(-1)).squeeze(-1)
-            actions = torch.arange(n, device=self.device)
+            actions = torch.arange(a, device=self.device)
             distance = (actions - greedy.unsqueeze(-1)).abs().float()
             distance = distance.masked_fill(~optimal, float("inf")).amin(-1)
             got = rows.expand(num_seeds, -1, -1).gather(-1, greedy.unsqueeze(-1)).squeeze(-1)

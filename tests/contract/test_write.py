@@ -156,6 +156,15 @@ def test_trial_rows_take_final_best_first_reach_and_area_from_the_curves():
     assert first["task"] == "10" and first["heldout_exact_match"] is None
 
 
+def test_trial_rows_take_samples_to_from_the_last_report_where_the_rows_carry_them():
+    """Curve rows carry the trainer's samples_to_95/99; the trial row takes the last report's
+    (older rows, without them, are read from the exact match as above)."""
+    carried = [{**r, "samples_to_95": 100 * r["seed"] + 7, "samples_to_99": None} for r in CURVES]
+    first, second = write.trial_rows(record(curves=carried), provenance=PROVENANCE, objective=0.5)
+    assert (first["samples_to_95"], second["samples_to_95"]) == (7, 107)
+    assert first["samples_to_99"] is None and second["samples_to_99"] is None
+
+
 def test_a_context_sets_rows_are_scored_on_held_out_contexts():
     held = [{**r, "task": "digits", "heldout_exact_match": r["exact_match"] - 0.1} for r in CURVES]
     on_digits = record(tasks=("digits",), sample_budget={"digits": 300}, curves=held)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
+from contract.write import TrialRecord, trial_rows
 from study.space import axis_values
 from study.trial import TrialRun, summary
 from trainable import TrainingDiverged
@@ -59,6 +61,28 @@ def test_a_checkpoint_folder_continues_exactly_like_an_uninterrupted_run(tmp_pat
     assert [
         {k: v for k, v in r.items() if k not in ("wall_s", "samples_per_s")} for r in resumed.rows
     ] == strip
+
+
+def test_a_trial_row_takes_samples_to_95_and_99_from_the_trainer():
+    """The trial rows' samples_to_95/99 are the trainer's own (carried by the curve rows), per
+    task and seed: on n=10 this run passes 0.99 at its third report of four, n=30 never."""
+    budget = {"10": 6_000, "30": 1_000}
+    point = dict(baseline="grpo", group_size=8, entropy_coef=0.5, lr=0.03)
+    run = make(budget=budget, **point)
+    while not run.done:
+        run.step()
+    record = TrialRecord(
+        study="s", trial_id="t", phase="search", status="finished", error=None,
+        values=axis_values({**POINT, **point}), reward="abs", tasks=("10", "30"), seeds=(0, 1),
+        sample_budget=budget, curves=run.rows, device="cpu",
+    )  # fmt: skip
+    rows = trial_rows(record, provenance={}, objective=None)
+    for task, trainer in run.trainers.items():
+        for name, first in trainer.reached.items():
+            got = [r[name] for r in rows if r["task"] == task]
+            assert got == [None if np.isnan(v) else int(v) for v in first], (task, name)
+    ten = [r for r in rows if r["task"] == "10"]
+    assert all(r["samples_to_99"] is not None and r["samples_to_99"] < r["samples"] for r in ten)
 
 
 def test_a_preset_without_entropy_means_zero_and_groups_only_where_used():
