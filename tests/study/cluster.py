@@ -1,5 +1,6 @@
 """Ray clusters on loopback for the tests: a head and a second node started with `ray start
---block` in their own process groups, stopped by process id (SIGTERM, then SIGKILL)."""
+--block` in their own process groups, stopped by process id (SIGTERM, then SIGKILL); a local S3
+server (moto); waiting for a process to get somewhere."""
 
 from __future__ import annotations
 
@@ -7,11 +8,56 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 # Credentials for a local S3 server (moto accepts any).
 DUMMY_AWS = {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+def wait_for(done: Callable, process: subprocess.Popen, *, timeout: float, what: str, every: float = 0.2):
+    """Call `done` until it returns something true, and return that; fail with `what` if `process`
+    exits first or `timeout` seconds pass (be generous: a loaded machine is slow)."""
+    deadline = time.monotonic() + timeout
+    while not (value := done()):
+        assert time.monotonic() < deadline and process.poll() is None, what
+        time.sleep(every)
+    return value
+
+
+@contextmanager
+def moto_server(
+    host: str, port: int, log: Path, *, bucket: str, **client_args
+) -> Iterator[tuple[str, object]]:
+    """A moto S3 server on host:port with one bucket: (endpoint, boto3 client, made with
+    `client_args`); stopped afterwards."""
+    import boto3
+
+    server = subprocess.Popen(
+        [str(Path(sys.executable).with_name("moto_server")), "-H", host, "-p", str(port)],
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        endpoint = f"http://{host}:{port}"
+        client = boto3.client("s3", endpoint_url=endpoint, **client_args)
+        wait_for(lambda: _created(client, bucket), server, timeout=180, what="moto server did not start")
+        yield endpoint, client
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _created(client, bucket: str) -> bool:
+    try:
+        client.create_bucket(Bucket=bucket)
+    except Exception:  # not up yet
+        return False
+    return True
 
 
 def free_port() -> int:
@@ -119,16 +165,11 @@ def start_cluster(
         nodes.append(
             start_node([*head, "--ray-client-server-port", str(free_port())], env, log, cpus=head_cpus)
         )
-        deadline = time.monotonic() + 300  # generous: a loaded machine starts Ray slowly
-        while alive_nodes(address, env) < 1:
-            assert time.monotonic() < deadline and nodes[0].poll() is None, "head did not start"
-            time.sleep(0.5)
+        wait_for(lambda: alive_nodes(address, env) >= 1, nodes[0], timeout=300, what="head did not start")
         # Its own temp dir: a node cleaning up its runtime envs must not touch the head's.
         worker = ["--address", address, "--temp-dir", os.path.join(ray_tmpdir, "w")]
         nodes.append(start_node(worker, worker_env or env, log, prefix=worker_prefix, cwd=worker_cwd))
-        while alive_nodes(address, env) < 2:
-            assert time.monotonic() < deadline and nodes[1].poll() is None, "node did not join"
-            time.sleep(0.5)
+        wait_for(lambda: alive_nodes(address, env) >= 2, nodes[1], timeout=300, what="node did not join")
     except BaseException:
         stop_nodes(nodes)
         raise

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -60,34 +63,33 @@ def ray_tmpdir():
 def s3(tmp_path, monkeypatch):
     """A moto S3 server on loopback with one bucket, BUCKET; (endpoint, boto3 client). Dummy AWS
     credentials in this process's environment (and so in every Ray process the test starts)."""
-    boto3 = pytest.importorskip("boto3")
-    from tests.study.cluster import DUMMY_AWS, free_port
+    pytest.importorskip("boto3")
+    from tests.study.cluster import DUMMY_AWS, free_port, moto_server
 
     for key, value in DUMMY_AWS.items():
         monkeypatch.setenv(key, value)
-    port = free_port()
-    log = (tmp_path / "moto.log").open("w")
-    server = subprocess.Popen(
-        [str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    client = boto3.client("s3", endpoint_url=endpoint)
-    deadline = time.monotonic() + 180  # generous: the server starts slowly on a loaded machine
-    while True:
-        try:
-            client.create_bucket(Bucket=BUCKET)
-            break
-        except Exception:
-            assert time.monotonic() < deadline and server.poll() is None, "moto server did not start"
-            time.sleep(0.3)
-    try:
+    with moto_server("127.0.0.1", free_port(), tmp_path / "moto.log", bucket=BUCKET) as (endpoint, client):
         yield endpoint, client
+
+
+@contextmanager
+def driver(command: list[str], env: dict, **streams) -> Iterator[subprocess.Popen]:
+    """`command` (a study's driver) running in REPO in its own process group, as a terminal starts
+    it; SIGKILL to that group afterwards if it still runs."""
+    process = subprocess.Popen(command, cwd=REPO, env=env, start_new_session=True, **streams)
+    try:
+        yield process
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def run_in_repo(command: list[str], env: dict, *, timeout: float = 300) -> subprocess.CompletedProcess:
+    """`command` run to its end in REPO, its output captured as text."""
+    return subprocess.run(
+        command, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
 
 
 def subprocess_env(ray_tmpdir: str) -> dict:
@@ -114,9 +116,6 @@ def reap(marker: str, timeout: float = 180.0) -> list[int]:
     """Wait for the processes marked `marker` to exit (returns as soon as they have; the limit is
     generous for a loaded machine); SIGKILL (by pid) those still there after `timeout` seconds.
     Returns the pids that had to be killed."""
-    import signal
-    import time
-
     deadline = time.monotonic() + timeout
     while processes_with_env(marker) and time.monotonic() < deadline:
         time.sleep(0.5)

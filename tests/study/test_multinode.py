@@ -8,16 +8,28 @@ import json
 import os
 import signal
 import subprocess
-import time
 
 import pyarrow.parquet as pq
 import pytest
 
 from contract.schema import TRIAL_SCHEMA
-from tests.study.cluster import start_cluster, stop_nodes, trial_workers_of
-from tests.study.conftest import REPO, reap, subprocess_env
+from tests.study.cluster import start_cluster, stop_nodes, trial_workers_of, wait_for
+from tests.study.conftest import driver, reap, run_in_repo, subprocess_env
 
 pytestmark = pytest.mark.slow
+CAPTURED = {"stdout": subprocess.PIPE, "stderr": subprocess.STDOUT, "text": True}
+
+
+def study_command(name: str, results, address: str, *, trials: int, budget: str) -> list[str]:
+    """`banditune study` at n 10 and 100 with 2 seeds, on the cluster at `address`."""
+    where = ["banditune", "study", "--name", name, "--results", str(results), "--address", address]
+    size = ["--n", "10", "100", "--num-seeds", "2", "--trials", str(trials)]
+    return [*where, *size, "--sample-budget", budget]
+
+
+def written(trials) -> bool:
+    """Whether a search trial's file is in the `trials` folder."""
+    return any(p.stem != "reference" for p in trials.glob("*.parquet"))
 
 
 def test_study_as_a_job_on_a_two_node_cluster(tmp_path, ray_tmpdir):
@@ -26,43 +38,9 @@ def test_study_as_a_job_on_a_two_node_cluster(tmp_path, ray_tmpdir):
     nodes = []
     try:
         nodes, address, dashboard = start_cluster(tmp_path, ray_tmpdir, env)
-        job = subprocess.run(
-            [
-                "ray",
-                "job",
-                "submit",
-                "--address",
-                f"http://127.0.0.1:{dashboard}",
-                "--working-dir",
-                ".",
-                "--",
-                "banditune",
-                "study",
-                "--name",
-                "mn",
-                "--results",
-                str(tmp_path),
-                "--n",
-                "10",
-                "100",
-                "--trials",
-                "2",
-                "--num-seeds",
-                "2",
-                "--sample-budget",
-                "10=10k,100=20k",
-                "--reports",
-                "3",
-                "--address",
-                "auto",
-            ],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
+        submit = ["ray", "job", "submit", "--address", f"http://127.0.0.1:{dashboard}", "--working-dir", "."]
+        study = study_command("mn", tmp_path, "auto", trials=2, budget="10=10k,100=20k")
+        job = run_in_repo([*submit, "--", *study, "--reports", "3"], env)
     finally:
         stop_nodes(nodes)
     assert reap(f"RAY_TMPDIR={ray_tmpdir}") == []
@@ -84,52 +62,22 @@ def test_losing_the_worker_node_mid_study_keeps_every_trial_once(tmp_path, ray_t
     with each trial once."""
     env = subprocess_env(ray_tmpdir)
     env["RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S"] = "0"
-    nodes, study = [], None
+    nodes = []
     trials = tmp_path / "lost" / "trials"
     try:
         nodes, address, _ = start_cluster(tmp_path, ray_tmpdir, env)
-        study = subprocess.Popen(
-            [
-                "banditune",
-                "study",
-                "--name",
-                "lost",
-                "--results",
-                str(tmp_path),
-                "--n",
-                "10",
-                "100",
-                "--trials",
-                "6",
-                "--num-seeds",
-                "2",
-                "--sample-budget",
-                "10=20k,100=60k",
-                "--reports",
-                "4",
-                "--max-concurrent",
-                "2",
-                "--address",
-                address,
-            ],
-            cwd=REPO,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        deadline = time.monotonic() + 600
-        running = []
-        while not (any(p.stem != "reference" for p in trials.glob("*.parquet")) and running):
-            assert time.monotonic() < deadline and study.poll() is None, "no trial ran on the node"
-            time.sleep(0.2)
-            running = trial_workers_of(nodes[1])
-        os.killpg(nodes[1].pid, signal.SIGKILL)
-        nodes[1].wait()
-        output, _ = study.communicate(timeout=600)
+        command = study_command("lost", tmp_path, address, trials=6, budget="10=20k,100=60k")
+        with driver([*command, "--reports", "4", "--max-concurrent", "2"], env, **CAPTURED) as study:
+            running = wait_for(
+                lambda: written(trials) and trial_workers_of(nodes[1]),
+                study,
+                timeout=600,
+                what="no trial ran on the node",
+            )
+            os.killpg(nodes[1].pid, signal.SIGKILL)
+            nodes[1].wait()
+            output, _ = study.communicate(timeout=600)
     finally:
-        if study is not None and study.poll() is None:
-            study.kill()
         stop_nodes(nodes)
     assert reap(f"RAY_TMPDIR={ray_tmpdir}") == []
     assert study.returncode == 0, output[-4000:]

@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.study import sshhosts
-from tests.study.cluster import DUMMY_AWS
+from tests.study.cluster import DUMMY_AWS, moto_server
 from tests.study.conftest import REPO
 
 pytestmark = pytest.mark.slow
@@ -136,42 +136,25 @@ def machines(tmp_path):
     why = sshhosts.refusal()
     if why:
         pytest.skip(why)
-    boto3 = pytest.importorskip("boto3")
+    pytest.importorskip("boto3")
     hosts = sshhosts.Hosts(
         ["head", "worker", "laptop"],
         tmp_path / "hosts",
         keep=[REPO, tmp_path, Path(sys.base_prefix).resolve()],
     )
-    moto = None
     try:
         port = 5000 + os.getpid() % 1000
-        endpoint = f"http://{hosts.gateway}:{port}"
-        moto = subprocess.Popen(
-            [str(VENV_BIN / "moto_server"), "-H", hosts.gateway, "-p", str(port)],
-            stdout=(tmp_path / "moto.log").open("w"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        s3 = boto3.client("s3", endpoint_url=endpoint, **_boto_credentials())
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                s3.create_bucket(Bucket=BUCKET)
-                break
-            except Exception:
-                assert time.monotonic() < deadline and moto.poll() is None, "moto server did not start"
-                time.sleep(0.3)
-        # What each machine's administrator provisioned: banditune (this project's venv) first on
-        # PATH, credentials for the storage.
-        bashrc = f"export PATH={VENV_BIN}:$PATH\n" + "".join(
-            f"export {key}={value}\n" for key, value in (DUMMY_AWS | {"AWS_ENDPOINT_URL": endpoint}).items()
-        )
-        yield hosts, Laptop(hosts, tmp_path / "laptop", endpoint), s3, bashrc
+        log = tmp_path / "moto.log"
+        with moto_server(hosts.gateway, port, log, bucket=BUCKET, **_boto_credentials()) as (endpoint, s3):
+            # What each machine's administrator provisioned: banditune (this project's venv) first
+            # on PATH, credentials for the storage.
+            bashrc = f"export PATH={VENV_BIN}:$PATH\n" + "".join(
+                f"export {key}={value}\n"
+                for key, value in (DUMMY_AWS | {"AWS_ENDPOINT_URL": endpoint}).items()
+            )
+            yield hosts, Laptop(hosts, tmp_path / "laptop", endpoint), s3, bashrc
     finally:
         hosts.close()
-        if moto is not None:
-            moto.terminate()
-            moto.wait(timeout=30)
 
 
 def _boto_credentials() -> dict:

@@ -8,13 +8,13 @@ import os
 import shlex
 import signal
 import subprocess
-import time
 
 import optuna
 import pyarrow.parquet as pq
 import pytest
 
-from tests.study.conftest import BANDITUNE, REPO, TINY, reap, subprocess_env
+from tests.study.cluster import wait_for
+from tests.study.conftest import BANDITUNE, TINY, driver, reap, run_in_repo, subprocess_env
 
 pytestmark = pytest.mark.slow
 
@@ -55,27 +55,11 @@ def test_ctrl_c_exits_130_with_the_resume_line_and_the_resume_runs_each_trial_on
     command = [BANDITUNE, "study", "--results", str(tmp_path), "--name", "c", "--n", "10", "100"]
     command += ["--num-seeds", "2", "--sample-budget", "10=5k,100=10k", "--reports", "2"]
     command += ["--trials", "4", "--max-concurrent", "2", "--gpus-per-trial", "0"]
-    driver = subprocess.Popen(
-        command,
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 300
-        while not search_files(root) and driver.poll() is None:
-            assert time.monotonic() < deadline, "no trial finished in time"
-            time.sleep(0.05)
-        os.killpg(driver.pid, signal.SIGINT)  # Ctrl-C: the terminal signals the whole group
-        out, err = driver.communicate(timeout=300)
-    finally:
-        if driver.poll() is None:
-            os.killpg(driver.pid, signal.SIGKILL)
-            driver.wait()
-    assert driver.returncode == 130, out[-3000:] + err[-3000:]
+    with driver(command, env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as study:
+        wait_for(lambda: search_files(root), study, timeout=300, what="no trial finished in time", every=0.05)
+        os.killpg(study.pid, signal.SIGINT)  # Ctrl-C: the terminal signals the whole group
+        out, err = study.communicate(timeout=300)
+    assert study.returncode == 130, out[-3000:] + err[-3000:]
     [line] = [line for line in err.splitlines() if "continue it with: " in line]
     done = int(line.split(" interrupted with ")[1].split()[0])
     assert 1 <= done < 4 and len(search_files(root)) == done, line
@@ -83,61 +67,36 @@ def test_ctrl_c_exits_130_with_the_resume_line_and_the_resume_runs_each_trial_on
     assert resume[:2] == ["banditune", "study"] and resume[-1] == "--resume"
     assert reap(marker) == []  # Ray's processes went down with the driver
 
-    resumed = subprocess.run(
-        resume, cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False
-    )
+    resumed = run_in_repo(resume, env)
     assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]
     assert reap(marker) == []
     assert "4 trials: " in resumed.stdout
     assert_each_trial_once(root, "c", trials=4, seeds=2)
-    print(f"\nCtrl-C: exit {driver.returncode} after {done} of 4 trials; {line.strip()}")
+    print(f"\nCtrl-C: exit {study.returncode} after {done} of 4 trials; {line.strip()}")
 
 
 def test_sigkill_then_resume_runs_each_trial_once(tmp_path, ray_tmpdir):
     env = subprocess_env(ray_tmpdir)
     marker = f"RAY_TMPDIR={ray_tmpdir}"
     root = tmp_path / "k"
-    command = [
-        BANDITUNE,
-        "study",
-        "--results",
-        str(tmp_path),
-        "--name",
-        "k",
-        *TINY,
-        "--sample-budget",
-        "10=10k,100=20k",
-        "--trials",
-        str(TRIALS),
-        "--gpus-per-trial",
-        "0",
-    ]
-    log = (tmp_path / "first.log").open("w")
-    driver = subprocess.Popen(
-        command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
-    try:
-        deadline = time.monotonic() + 240
-        while len(search_files(root)) < 2 and driver.poll() is None:
-            assert time.monotonic() < deadline, "two trials did not finish in time"
-            time.sleep(0.05)
-    finally:
-        os.killpg(driver.pid, signal.SIGKILL)
-        driver.wait()
-    assert driver.returncode == -signal.SIGKILL
+    command = [BANDITUNE, "study", "--results", str(tmp_path), "--name", "k", *TINY]
+    command += ["--sample-budget", "10=10k,100=20k", "--trials", str(TRIALS), "--gpus-per-trial", "0"]
+    with driver(command, env, stdout=(tmp_path / "first.log").open("w"), stderr=subprocess.STDOUT) as study:
+        wait_for(
+            lambda: len(search_files(root)) >= 2,
+            study,
+            timeout=240,
+            what="two trials did not finish in time",
+            every=0.05,
+        )
+        os.killpg(study.pid, signal.SIGKILL)
+        study.wait()
+    assert study.returncode == -signal.SIGKILL
     before = {p.name: p.read_bytes() for p in search_files(root)}
     assert 2 <= len(before) < TRIALS
     assert reap(marker) == []  # Ray's processes went down with the driver
 
-    resumed = subprocess.run(
-        [BANDITUNE, "study", "--results", str(tmp_path), "--name", "k", "--resume"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    resumed = run_in_repo([BANDITUNE, "study", "--results", str(tmp_path), "--name", "k", "--resume"], env)
     assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]
     assert reap(marker) == []
 

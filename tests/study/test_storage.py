@@ -18,7 +18,8 @@ import pytest
 
 from analysis.load import load_study
 from cli import main as cli
-from tests.study.conftest import BANDITUNE, BUCKET, REPO, reap, subprocess_env
+from tests.study.cluster import wait_for
+from tests.study.conftest import BANDITUNE, BUCKET, driver, reap, subprocess_env
 
 pytestmark = pytest.mark.slow
 
@@ -62,22 +63,16 @@ def test_a_study_lost_with_its_folder_resumes_from_s3(
     storage, prefix = f"s3://{BUCKET}/banditune", f"banditune/{NAME}/"
     root = tmp_path / NAME
     where = ["--results", str(tmp_path), "--name", NAME, "--storage", storage]
-    with (tmp_path / "first.log").open("w") as log:
-        driver = subprocess.Popen(
-            [BANDITUNE, "study", *where, *SMALL, "--trials", str(TRIALS)],
-            cwd=REPO,
-            env=subprocess_env(ray_tmpdir),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+    command = [BANDITUNE, "study", *where, *SMALL, "--trials", str(TRIALS)]
+    log = (tmp_path / "first.log").open("w")
+    with driver(command, subprocess_env(ray_tmpdir), stdout=log, stderr=subprocess.STDOUT) as study:
+        wait_for(
+            lambda: len(search_trials(keys(client, prefix))) >= 2,
+            study,
+            timeout=240,
+            what=f"two trials did not reach S3 in time (log: {tmp_path / 'first.log'})",
         )
-    deadline = time.monotonic() + 240
-    while (
-        len(search_trials(keys(client, prefix))) < 2 and driver.poll() is None and time.monotonic() < deadline
-    ):
-        time.sleep(0.2)
-    os.killpg(driver.pid, signal.SIGKILL)  # the head is lost once S3 holds two trials
-    driver.wait()
+        os.killpg(study.pid, signal.SIGKILL)  # the head is lost once S3 holds two trials
     reap(f"RAY_TMPDIR={ray_tmpdir}")  # what a loaded machine left of the killed Ray, killed too
     before = stored(client, prefix)
     lost = search_trials(before)
