@@ -196,3 +196,24 @@ TRIAL_REQUIRED = frozenset(
 CURVE_REQUIRED = frozenset({"trial_id", "phase", "n", "seed", "report", "samples", "exact_match"})
 DIAGNOSE_SCHEMA = schema(DIAGNOSE_COLUMNS)
 DIAGNOSE_REQUIRED = frozenset({"variant", "n", "seed", "exact_match", "p_correct"})
+
+
+def config_table() -> str:
+    """The config columns as docs/results.md's table of them (`python -m contract.schema` prints
+    it): each knob's type, meaning, allowed values, and the value older files are read as."""
+    types = {int: "int64", float: "float64", str: "string"}
+    lines = ["| column | type | meaning |", "|---|---|---|"]
+    for name in CONFIG_COLUMNS:
+        knob = KNOB[name]
+        meaning = f"{knob.help}: {knob.allows}" if knob.choices else knob.help
+        if knob.when_baseline_in:
+            meaning += f"; 1 where the baseline is not {' or '.join(knob.when_baseline_in)}"
+        if knob.older is not None:
+            meaning += f"; {knob.older} in files written before it"
+        meaning = meaning.replace("|", "\\|")
+        lines.append(f"| `{name}` | {types[knob.type]} | {meaning} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(config_table())
