@@ -7,7 +7,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
-DEFAULT_NS = (10, 100)
+from study.spec import DEFAULT_NS, check
+from trainable.defaults import DEFAULT_HOLDOUT
+
 # One torch thread per process: the models are tiny, and with 2 threads each three trainings at
 # once on 2 cores took 7.31x the wall time of one alone at n=100, 1.58x with 1 thread each
 # (benchmarks/threads.py; docs/benchmarks.md, "Threads").
@@ -33,15 +35,11 @@ def apply_threads(threads: int) -> None:
 
 
 def check_threads(threads: int) -> None:
-    from study.spec import check
-
     check(threads >= 1, "--threads", threads, "an integer >= 1")
 
 
 def check_ns(ns) -> tuple[int, ...]:
     """Bandit sizes: integers >= 2, distinct."""
-    from study.spec import check
-
     ns = tuple(ns)
     for n in ns:
         check(n >= 2, "--n", n, "integers >= 2")
@@ -74,7 +72,8 @@ def add_tasks(parser: argparse.ArgumentParser, *, defaults: str) -> None:
         type=float,
         default=None,
         metavar="F",
-        help="share of each context set held out of training, a number in (0, 1) (default: 0.25)",
+        help="share of each context set held out of training, a number in (0, 1)"
+        f" (default: {DEFAULT_HOLDOUT:g})",
     )
 
 

@@ -1,7 +1,8 @@
 """`banditune study`: run or resume a Ray Tune + Optuna study over the trainer's axes.
 
-Everything is validated here, before Ray starts (Ray is imported only by study.ray_runner and
-the callbacks and worker code it runs).
+Everything is validated here, before Ray starts; the study (study.ray_runner) tells what
+happens (study.events) and this module prints it. Ray, pandas and torch are imported inside the
+functions that run the study or check user code (cli/: building the parser stays light).
 """
 
 from __future__ import annotations
@@ -10,11 +11,37 @@ import argparse
 import dataclasses
 import functools
 import shlex
+import sys
 
-from cli.common import DEFAULT_NS, add_sample_budget, add_tasks, check_ns
-from study.axes import AXES, LOG, default_space
-from study.objective import OBJECTIVES
-from study.spec import DEFAULTS, SAMPLERS, SCHEDULERS
+from cli.common import add_sample_budget, add_tasks, check_ns
+from contract.schema import task_label
+from study import events
+from study import storage as storage_io
+from study.axes import AXES, BY_NAME, LOG, default_space
+from study.objective import OBJECTIVE_NAMES, OBJECTIVES
+from study.shipping import on_cluster, user_code
+from study.space import check_space, progress_line, with_defaults
+from study.spec import (
+    DEFAULT_NAME,
+    DEFAULT_NS,
+    DEFAULT_NUM_SEEDS,
+    DEFAULT_RESULTS,
+    SAMPLERS,
+    SCHEDULERS,
+    Study,
+    StudySpec,
+    check,
+    check_contexts,
+    check_policy,
+    check_resources,
+    check_reward,
+    default,
+    load_saved_spec,
+    parse_budget,
+    prepare_folder,
+)
+from study.summary import watch_command
+from trainable.runs import default_budget
 
 # Laptop-sized: about 10 minutes on 2 CPU cores. Scale up with --trials, --sample-budget and
 # --num-seeds on a bigger machine or cluster.
@@ -24,9 +51,16 @@ def register(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser(
         "study", help="run or resume a Ray Tune + Optuna study", description=__doc__.splitlines()[0]
     )
-    p.add_argument("--name", default="study", help="study folder name under --results (default: study)")
     p.add_argument(
-        "--results", default="results", metavar="DIR", help="results root folder (default: results)"
+        "--name",
+        default=DEFAULT_NAME,
+        help=f"study folder name under --results (default: {DEFAULT_NAME})",
+    )
+    p.add_argument(
+        "--results",
+        default=DEFAULT_RESULTS,
+        metavar="DIR",
+        help=f"results root folder (default: {DEFAULT_RESULTS})",
     )
     p.add_argument(
         "--resume",
@@ -47,14 +81,14 @@ def _add_search_options(p: argparse.ArgumentParser) -> None:
         "--trials",
         type=int,
         default=None,
-        help=f"Optuna trials, an integer >= 1 (default: {DEFAULTS['trials']})",
+        help=f"Optuna trials, an integer >= 1 (default: {default('trials')})",
     )
     p.add_argument(
         "--num-seeds",
         type=int,
         default=None,
         metavar="S",
-        help=f"seeds per config, trained together, an integer >= 1 (default: {DEFAULTS['num_seeds']})",
+        help=f"seeds per config, trained together, an integer >= 1 (default: {DEFAULT_NUM_SEEDS})",
     )
     add_sample_budget(p, default="3000*n and at least 30k: 30k at n=10, 300k at n=100; 300k per context set")
     p.add_argument(
@@ -62,28 +96,28 @@ def _add_search_options(p: argparse.ArgumentParser) -> None:
         type=int,
         default=None,
         metavar="R",
-        help="reports per trial; each advances every n by 1/R of its budget"
-        f" (default: {DEFAULTS['reports']})",
+        help=f"reports per trial; each advances every n by 1/R of its budget (default: {default('reports')})",
     )
     p.add_argument(
         "--reward",
         default=None,
         help="abs, squared, exact or package.module:function (imports and runs"
-        f" that code; default: {DEFAULTS['reward']})",
+        f" that code; default: {default('reward')})",
     )
     p.add_argument(
         "--seed",
         type=int,
         default=None,
         metavar="SEARCH_SEED",
-        help=f"seed of the sampler, an integer >= 0 (default: {DEFAULTS['seed']})",
+        help=f"seed of the sampler, an integer >= 0 (default: {default('search_seed')})",
     )
     p.add_argument(
         "--sampler",
         default=None,
         choices=SAMPLERS,
-        help="Optuna's sampler: tpe (the default; random for its first trials), random, qmc"
-        " (scrambled Sobol), gp (Gaussian process; random for its first 10 trials)",
+        help="Optuna's sampler: tpe (random for its first trials), random, qmc"
+        f" (scrambled Sobol), gp (Gaussian process; random for its first 10 trials); default:"
+        f" {default('sampler')}",
     )
 
 
@@ -95,19 +129,21 @@ def _add_space_options(p: argparse.ArgumentParser) -> None:
         "--objective",
         default=None,
         choices=OBJECTIVES,
-        help="hold (the default): exact match held over the last third of the budget, and the area"
+        help="hold: exact match held over the last third of the budget, and the area"
         " under its curve; speed: reaching 0.99 early and staying there, searched over small"
-        " batches, larger lrs and the speed knobs unless the options above narrow it",
+        " batches, larger lrs and the speed knobs unless the options above narrow it"
+        f" (default: {default('objective')})",
     )
     p.add_argument(
         "--scheduler",
         default=None,
         choices=SCHEDULERS,
-        help="asha (the default): Tune's ASHA lets a third of the trials go on at reports 1, 3,"
+        help="asha: Tune's ASHA lets a third of the trials go on at reports 1, 3,"
         " 9, ...; fifo: every trial trains its whole budget (a sweep: every config counts); pbt:"
         " Tune's population-based training, the trials (the population, from the sampler) train"
         " their whole budget and every 2 reports the bottom quarter continues from a top-quarter"
-        " trial's checkpoint with its lr and entropy bonus perturbed",
+        " trial's checkpoint with its lr and entropy bonus perturbed"
+        f" (default: {default('scheduler')})",
     )
     p.add_argument(
         "--warm-start",
@@ -132,12 +168,17 @@ def _add_where_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--gpus-per-trial",
         type=float,
-        default=0.25,
+        default=default("gpus_per_trial"),
         metavar="F",
-        help="GPU share per trial when the cluster has GPUs (default: 0.25; 0 runs CPU trials)",
+        help="GPU share per trial when the cluster has GPUs"
+        f" (default: {default('gpus_per_trial'):g}; 0 runs CPU trials)",
     )
     p.add_argument(
-        "--cpus-per-trial", type=float, default=1.0, metavar="C", help="CPUs per trial (default: 1)"
+        "--cpus-per-trial",
+        type=float,
+        default=default("cpus_per_trial"),
+        metavar="C",
+        help=f"CPUs per trial (default: {default('cpus_per_trial'):g})",
     )
     p.add_argument(
         "--address",
@@ -206,9 +247,6 @@ def add_axis_option(parser: argparse.ArgumentParser, axis) -> None:
 def _budgets(given: str | None, *, tasks: tuple[str, ...], saved: dict | None) -> dict[str, int]:
     """Samples per seed per task: --sample-budget, else the saved study's (same tasks), else a
     study's defaults."""
-    from study.spec import parse_budget
-    from trainable.runs import default_budget
-
     if given is not None:
         return parse_budget(given, tasks, study=True)
     if saved and set(saved) == set(tasks):
@@ -216,35 +254,36 @@ def _budgets(given: str | None, *, tasks: tuple[str, ...], saved: dict | None) -
     return {task: default_budget(task, study=True) for task in tasks}
 
 
-def spec_from_args(args: argparse.Namespace, base=None):
+def spec_from_args(args: argparse.Namespace, base: StudySpec | None = None) -> StudySpec:
     """The StudySpec of the flags given, else `base`'s values (on --resume), else the
-    defaults. ValueError for a bad value."""
-    from study.space import check_space, with_defaults
-    from study.spec import StudySpec, check, check_contexts, check_policy, check_reward
-    from trainable.defaults import DEFAULT_HOLDOUT
+    defaults (study.spec). ValueError for a bad value."""
 
-    def pick(option, saved, default):
+    def pick(option, field):
         value = getattr(args, option)
-        return value if value is not None else (saved if base else default)
+        if value is not None:
+            return value
+        if base is not None:
+            return getattr(base, field)
+        return default(field)
 
-    contexts = tuple(pick("contexts", base and base.contexts, ()))
-    holdout = pick("holdout", base and base.holdout, DEFAULT_HOLDOUT)
-    ns = tuple(pick("n", base and base.ns, () if args.contexts else DEFAULT_NS))
+    contexts = tuple(pick("contexts", "contexts"))
+    holdout = pick("holdout", "holdout")
+    ns = tuple(args.n if args.n is not None else base.ns if base else () if args.contexts else DEFAULT_NS)
     check_ns(ns)
     check(len(set(contexts)) == len(contexts), "--contexts", " ".join(contexts), "distinct context sets")
     check(0 < holdout < 1, "--holdout", holdout, "a number in (0, 1)")
     tasks = (*map(str, ns), *contexts)
-    num_seeds = pick("num_seeds", base and len(base.seeds), DEFAULTS["num_seeds"])
-    trials = pick("trials", base and base.trials, DEFAULTS["trials"])
-    reports = pick("reports", base and base.reports, DEFAULTS["reports"])
-    seed = pick("seed", base and base.search_seed, DEFAULTS["seed"])
+    num_seeds = (
+        args.num_seeds if args.num_seeds is not None else len(base.seeds) if base else DEFAULT_NUM_SEEDS
+    )
+    trials, reports, seed = pick("trials", "trials"), pick("reports", "reports"), pick("seed", "search_seed")
     check(trials >= 1, "--trials", trials, "an integer >= 1")
     check(num_seeds >= 1, "--num-seeds", num_seeds, "an integer >= 1")
     check(reports >= 1, "--reports", reports, "an integer >= 1")
     check(seed >= 0, "--seed", seed, "an integer >= 0")
     budgets = _budgets(args.sample_budget, tasks=tasks, saved=base.sample_budget if base else None)
-    warm_start = pick("warm_start", base and base.warm_start, False)
-    objective = pick("objective", base and base.objective, "hold")
+    warm_start = pick("warm_start", "warm_start")
+    objective = pick("objective", "objective")
     given = {axis.name: getattr(args, axis.name) for axis in AXES}
     if base is not None and all(v is None for v in given.values()):
         space = base.space
@@ -252,8 +291,7 @@ def spec_from_args(args: argparse.Namespace, base=None):
         space = check_space(given, defaults=default_space(objective))
         if warm_start:  # the warm start, the trainer's defaults, must be a point of the space
             space = {**with_defaults(space), **{k: v for k, v in space.items() if given[k] is not None}}
-    scheduler = pick("scheduler", base and base.scheduler, "asha")
-    sampler = pick("sampler", base and base.sampler, "tpe")
+    scheduler, sampler = pick("scheduler", "scheduler"), pick("sampler", "sampler")
     if scheduler == "pbt":
         check(
             not warm_start,
@@ -265,7 +303,7 @@ def spec_from_args(args: argparse.Namespace, base=None):
         check(
             bool(mutable), "--scheduler", scheduler, "asha or fifo when --lr and --entropy-coef are both held"
         )
-    reward = pick("reward", base and base.reward, DEFAULTS["reward"])
+    reward = pick("reward", "reward")
     actions = check_contexts(contexts, holdout)
     check_reward(reward, (*ns, *actions))
     _check_policy_knobs(space)
@@ -291,26 +329,19 @@ def spec_from_args(args: argparse.Namespace, base=None):
 def _check_policy_knobs(space: dict) -> None:
     """A policy other than mlp has no output layer for output_init and a fourier action encoding
     to shape (trainable.policy): ValueError naming the knob's option."""
-    from study.axes import BY_NAME
-    from study.spec import check
-
     others = [p for p in space["policy"] if p != "mlp"]
-    for name, default in (("output_init", 1.0), ("action_encoding", "onehot")):
+    for name, value in (("output_init", 1.0), ("action_encoding", "onehot")):
         values = space[name]
         check(
-            not others or tuple(values) == (default,),
+            not others or tuple(values) == (value,),
             BY_NAME[name].knob.option,
             " ".join(map(str, values)),
-            f"only {default} with --policy {' '.join(others)} (it shapes the built-in mlp's output layer)",
+            f"only {value} with --policy {' '.join(others)} (it shapes the built-in mlp's output layer)",
         )
 
 
 def plan(args: argparse.Namespace):
     """Check every input and prepare the study folder (ValueError); return the work."""
-    from study import storage as storage_io
-    from study.shipping import on_cluster, user_code
-    from study.spec import check, check_resources, load_saved_spec, prepare_folder
-
     resources = check_resources(
         gpus_per_trial=args.gpus_per_trial,
         cpus_per_trial=args.cpus_per_trial,
@@ -319,7 +350,11 @@ def plan(args: argparse.Namespace):
         max_concurrent=args.max_concurrent,
     )
     if args.resume:
-        paths = prepare_folder(args.results, args.name, resume=True, storage=args.storage)
+        paths, fetched = prepare_folder(args.results, args.name, resume=True, storage=args.storage)
+        if fetched:
+            copy = storage_io.join(args.storage, args.name)
+            where = f"{paths.root.parent}: fetched its {fetched} files from {copy}"
+            print(f"study {args.name!r} was not in {where}", flush=True)
         saved, meta = load_saved_spec(paths)
         spec = spec_from_args(args, base=saved)
         if args.storage is not None:
@@ -345,18 +380,108 @@ def plan(args: argparse.Namespace):
         shipped = user_code(reward=spec.reward, contexts=spec.contexts, policies=spec.space["policy"])
         resources = dataclasses.replace(resources, py_modules=shipped)
     if not args.resume:
-        paths = prepare_folder(args.results, args.name, resume=False)
-    from study import ray_runner
+        paths, _ = prepare_folder(args.results, args.name, resume=False)
+    study = Study(args.name, spec, paths, resources, resume=args.resume, command=_command(args))
+    return functools.partial(run, study)
 
-    return functools.partial(
-        ray_runner.run_study,
-        name=args.name,
-        spec=spec,
-        paths=paths,
-        resources=resources,
-        resume=args.resume,
-        command=_command(args),
+
+def run(study: Study) -> int:
+    """Run the study, printing what happens: 0 when all its trials are done (some may have
+    failed), 1 when every trial failed, 2 when the cluster cannot run it (refused before any
+    trial starts), 130 when interrupted."""
+    from study.ray_runner import run_study  # Ray: only when a study runs
+
+    outcome = run_study(study, on_event=Lines(study))
+    if outcome.refused is not None:
+        print(f"banditune study: error: {outcome.refused}", file=sys.stderr, flush=True)
+        return 2
+    if outcome.interrupted:
+        print(
+            f"\nstudy {study.name!r} interrupted with {outcome.done} of {outcome.trials} trials done;"
+            f" continue it with: {study.command} --resume",
+            file=sys.stderr,
+        )
+        return 130
+    return print_summary(study)
+
+
+@dataclasses.dataclass(frozen=True)
+class Lines:
+    """Prints a study's events (study.events), one line each. Tune pickles it with the study's
+    callbacks, so a --resume prints with the one the study started with."""
+
+    study: Study
+
+    def __call__(self, event) -> None:
+        print(self.line(event), flush=True)
+
+    def line(self, event) -> str:
+        study, spec = self.study, self.study.spec
+        if isinstance(event, events.Started):
+            each = ", ".join(f"{v:g} {k.upper()}" for k, v in event.per_trial.items())
+            chosen = "" if event.chosen else " (all the cluster holds; --max-concurrent sets it)"
+            return (
+                f"study {study.name!r}: {spec.trials} trials on {', '.join(map(task_label, spec.tasks))},"
+                f" {each} each, {event.at_once} at a time{chosen}; results in {study.paths.root}\n"
+                f"watch it live: {watch_command(study.paths)}  (then open http://127.0.0.1:8080;"
+                " pip install -e '.[watch]' installs optuna-dashboard)"
+            )
+        if isinstance(event, events.TrialStarted):
+            return f"start {event.trial_id}: {progress_line(event.values)}"
+        if isinstance(event, events.TrialEnded):
+            scores = " ".join(
+                f"{task_label(t).replace(' ', '')}:{v:.3f}" for t, v in event.exact_match.items()
+            )
+            failure = f" FAILED: {event.failure}" if event.failure is not None else ""
+            return (
+                f"{'errored' if event.errored else 'ended'} {event.trial_id} after {event.reports_done}/"
+                f"{spec.reports} reports: objective={event.objective:.4f} exact_match {scores}{failure}"
+                f"  [{event.done}/{spec.trials} trials done]"
+            )
+        if isinstance(event, events.ReferenceEnded):
+            outcome = (
+                f"FAILED: {event.failure}"
+                if event.failure is not None
+                else f"objective={event.objective:.4f}"
+            )
+            return f"ended {event.trial_id} ({event.preset} preset, outside the search): {outcome}"
+        if isinstance(event, events.NodeCheckLate):
+            return f"warning: a node did not answer the storage check in {event.seconds} s"
+        raise TypeError(f"not a study event: {event!r}")
+
+
+def _task(task: str) -> str:
+    return task_label(task).replace(" ", "")
+
+
+def print_summary(study: Study) -> int:
+    """Print the best configs, the trials' statuses and where the results are; the study's exit
+    status: 1 when no search trial succeeded (naming the most common error), else 0."""
+    from study.summary import summarize  # pandas: only when a study ends
+
+    spec, found = study.spec, summarize(study.paths, study.spec)
+    print(
+        f"\nBest configs by the objective ({OBJECTIVE_NAMES[spec.objective]}), over"
+        f" {', '.join(map(task_label, spec.tasks))} and {len(spec.seeds)} seeds (held-out exact"
+        " match on a context set); stuck: inputs stuck on a wrong action, per seed:"
     )
+    print(found.table)
+    total = sum(found.counts.values())
+    print(f"\n{total} trials: " + ", ".join(f"{v} {k}" for k, v in sorted(found.counts.items())))
+    print(f"Results: {study.paths.root}  (trials/ and curves/ Parquet, study.json, optuna.journal)")
+    if not found.failed:
+        return 0
+    if found.failed < total:
+        print(f"{found.failed} of {total} trials failed (their rows hold the error)", flush=True)
+        return 0
+    count, error = found.common_error
+    print(
+        f"banditune study: failed during work: all {total} trials failed; the most common error"
+        f" ({count} of {total}): {error}",
+        file=sys.stderr,
+        flush=True,
+    )
+    return 1
 
 
 def _command(args: argparse.Namespace) -> str:

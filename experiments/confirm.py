@@ -76,7 +76,7 @@ def make_plan(
     `policy`, the top configs of those that use that network."""
     from analysis.load import check_study_dir, load_study, study_name
     from analysis.scoring import ALL_TASKS, competing_runs, config_table, ranked, score_configs
-    from study.spec import DEFAULTS, check, check_contexts, check_policy, check_reward
+    from study.spec import check, check_contexts, check_policy, check_reward, default
     from trainable.defaults import DEFAULT_HOLDOUT
 
     check(top >= 1, "--top", top, "an integer >= 1")
@@ -113,7 +113,7 @@ def make_plan(
         tasks=tasks,
         holdout=holdout,
         seeds=fresh_seeds(data.meta.seeds, trials, num_seeds),
-        reports=int(data.meta.reports or DEFAULTS["reports"]),
+        reports=int(data.meta.reports or default("reports")),
         long=long,
         jobs=jobs,
         objective=data.meta.objective,

@@ -1,19 +1,25 @@
-"""The study's Tune callbacks, on the driver: a line when a trial starts and ends, the Parquet files
-of a trial when it ends (finished, stopped by ASHA or failed: from its last checkpoint's curve
-rows), and with --storage the copy of the result files in storage (study.mirror)."""
+"""The study's Tune callbacks, on the driver: an event when a trial starts and ends (study.events),
+the Parquet files of a trial when it ends (finished, stopped by ASHA or failed: from its last
+checkpoint's curve rows), and with --storage the copy of the result files in storage
+(study.mirror).
+
+Tune pickles the callbacks with its experiment and a --resume restores them: their attributes
+stay as older studies saved them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from ray import tune
 
 from contract.layout import StudyPaths, is_search_file
-from contract.schema import FAILED, FINISHED, SEARCH, STOPPED_EARLY, task_label
+from contract.schema import FAILED, FINISHED, SEARCH, STOPPED_EARLY
 from contract.write import TrialRecord
+from study.events import TrialEnded, TrialStarted
 from study.mirror import Mirror
-from study.space import axis_values, progress_line
-from study.spec import StudySpec
+from study.space import axis_values
+from study.spec import Study, StudySpec
 from study.trial import load_curves, result_key, write_result
 
 
@@ -23,34 +29,40 @@ def count_search_trials(paths: StudyPaths) -> int:
 
 
 class ProgressLines(tune.Callback):
-    """One line when a trial starts and one when it ends (Tune's own tables are off)."""
+    """An event when a trial starts and one when it ends (Tune's own tables are off)."""
 
-    def __init__(self, spec: StudySpec, paths: StudyPaths):
-        self.spec, self.paths = spec, paths
+    on_event: Callable | None = None  # None in a callback pickled before events: no lines
+
+    def __init__(self, spec: StudySpec, paths: StudyPaths, *, on_event: Callable):
+        self.spec, self.paths, self.on_event = spec, paths, on_event
 
     def on_trial_start(self, iteration, trials, trial, **info):
-        print(f"start {trial.trial_id}: {progress_line(axis_values(trial.config))}", flush=True)
+        self._emit(TrialStarted(trial.trial_id, axis_values(trial.config)))
 
     def on_trial_complete(self, iteration, trials, trial, **info):
-        self._line(trial, "ended")
+        self._ended(trial, errored=False)
 
     def on_trial_error(self, iteration, trials, trial, **info):
-        self._line(trial, "errored")
+        self._ended(trial, errored=True)
 
-    def _line(self, trial, what: str) -> None:
+    def _ended(self, trial, *, errored: bool) -> None:
         result = trial.last_result or {}
-        done = count_search_trials(self.paths)
-        scores = " ".join(
-            f"{task_label(t).replace(' ', '')}:{result.get(f'exact_match_{result_key(t)}', float('nan')):.3f}"
-            for t in self.spec.tasks
+        nan = float("nan")
+        self._emit(
+            TrialEnded(
+                trial_id=trial.trial_id,
+                errored=errored,
+                reports_done=result.get("reports_done", 0),
+                objective=result.get("objective", nan),
+                exact_match={t: result.get(f"exact_match_{result_key(t)}", nan) for t in self.spec.tasks},
+                failure=result["failure"] if result.get("failed") else None,
+                done=count_search_trials(self.paths),
+            )
         )
-        failure = f" FAILED: {result['failure']}" if result.get("failed") else ""
-        print(
-            f"{what} {trial.trial_id} after {result.get('reports_done', 0)}/"
-            f"{self.spec.reports} reports: objective={result.get('objective', float('nan')):.4f}"
-            f" exact_match {scores}{failure}  [{done}/{self.spec.trials} trials done]",
-            flush=True,
-        )
+
+    def _emit(self, event) -> None:
+        if self.on_event is not None:
+            self.on_event(event)
 
 
 class StorageCopy(tune.Callback):
@@ -78,8 +90,8 @@ class ParquetExport(tune.Callback):
     A trial whose files exist is not written again (a resumed study keeps them byte for byte).
     """
 
-    def __init__(self, *, name: str, spec: StudySpec, paths: StudyPaths):
-        self.name, self.spec, self.paths = name, spec, paths
+    def __init__(self, study: Study):
+        self.name, self.spec, self.paths = study.name, study.spec, study.paths
 
     def on_trial_complete(self, iteration, trials, trial, **info):
         result = trial.last_result or {}
@@ -105,12 +117,12 @@ class ParquetExport(tune.Callback):
         write_trial(
             self.paths,
             name=self.name,
+            spec=self.spec,
             trial_id=trial.trial_id,
             phase=SEARCH,
             status=status,
             error=error,
             values=axis_values(trial.config),
-            spec=self.spec,
             curves=curves,
             device=device,
         )

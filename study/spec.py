@@ -1,4 +1,6 @@
-"""What a study is (`StudySpec`) and how to run it (`Resources`), validated before Ray starts.
+"""What a study is (`StudySpec`), how to run it (`Resources`) and the two with its name and folder
+(`Study`), validated before Ray starts; the study's defaults (the fields' defaults here, which
+the command line's options and help read).
 
 Every check raises `ValueError` with one line naming the option, the bad value and what is allowed.
 """
@@ -8,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 
 from contract.layout import StudyPaths
@@ -28,8 +30,12 @@ _BUDGET_HELP = (
 )
 # asha: Tune's ASHA stops the weaker trials early; fifo: every trial trains its whole budget
 SCHEDULERS = ("asha", "fifo", "pbt")
-# Optuna's samplers that handle the space's categorical and conditional axes (study.ray_runner.sampler)
+# Optuna's samplers that handle the space's categorical and conditional axes (study.search.sampler)
 SAMPLERS = ("tpe", "random", "qmc", "gp")
+DEFAULT_NAME = "study"  # the study's folder under DEFAULT_RESULTS
+DEFAULT_RESULTS = "results"
+DEFAULT_NS = (10, 100)  # none when a study has context sets alone
+DEFAULT_NUM_SEEDS = 5
 
 
 @dataclass(frozen=True)
@@ -40,12 +46,12 @@ class StudySpec:
     by task ("10", "digits")."""
 
     ns: tuple[int, ...]
-    seeds: tuple[int, ...]
-    sample_budget: dict[str, int]
-    reports: int
-    trials: int
-    reward: str
-    search_seed: int
+    seeds: tuple[int, ...]  # 0..DEFAULT_NUM_SEEDS-1 by default
+    sample_budget: dict[str, int]  # by default trainable.runs.default_budget(task, study=True)
+    reports: int = 10
+    trials: int = 100
+    reward: str = "abs"
+    search_seed: int = 0
     # {axis: the values searched, or (low, high) on a log scale} (study.axes, study.space)
     space: dict[str, tuple] = field(default_factory=default_space)
     warm_start: bool = False  # True: the first trial is the trainer's defaults
@@ -73,13 +79,19 @@ class StudySpec:
             reward=d["reward"],
             search_seed=d["search_seed"],
             space=_saved_space(d),
-            warm_start=d.get("warm_start", True),
+            warm_start=d.get("warm_start", True),  # studies from before the option had it
             contexts=tuple(d.get("contexts", ())),
-            holdout=d.get("holdout", DEFAULT_HOLDOUT),
-            scheduler=d.get("scheduler", "asha"),
-            objective=d.get("objective", "hold"),
-            sampler=d.get("sampler", "tpe"),
+            **{key: d.get(key, default(key)) for key in ("holdout", "scheduler", "objective", "sampler")},
         )
+
+
+def default(name: str):
+    """The default of StudySpec's field `name` (or Resources')."""
+    for kind in (StudySpec, Resources):
+        for f in fields(kind):
+            if f.name == name and f.default is not MISSING:
+                return f.default
+    raise KeyError(name)
 
 
 def _saved_space(d: dict) -> dict[str, tuple]:
@@ -102,12 +114,24 @@ def _saved_space(d: dict) -> dict[str, tuple]:
 class Resources:
     """Where and on what a study runs (may change between a run and its --resume)."""
 
-    gpus_per_trial: float
-    cpus_per_trial: float
-    address: str | None  # None: an embedded Ray (RAY_ADDRESS if set, else a new local one)
-    storage: str | None  # Ray's experiment folder (e.g. s3://...); None: inside the study folder
+    gpus_per_trial: float = 0.25  # a trial's GPU share where the cluster has GPUs
+    cpus_per_trial: float = 1.0
+    address: str | None = None  # None: an embedded Ray (RAY_ADDRESS if set, else a new local one)
+    storage: str | None = None  # Ray's experiment folder (e.g. s3://...); None: in the study folder
     max_concurrent: int | None = None  # trials at once; None: as many as the cluster holds
     py_modules: tuple[str, ...] = ()  # user code shipped to every node (on a cluster)
+
+
+@dataclass(frozen=True)
+class Study:
+    """One study as the command line checked it and the driver (study.ray_runner) runs it."""
+
+    name: str
+    spec: StudySpec
+    paths: StudyPaths
+    resources: Resources
+    resume: bool = False
+    command: str = ""  # the command line as given, for study.json
 
 
 def check(ok: bool, option: str, value, allowed: str) -> None:
@@ -192,9 +216,12 @@ def check_resources(
     )
 
 
-def prepare_folder(results: str, name: str, *, resume: bool, storage: str | None = None) -> StudyPaths:
-    """The study folder: refused if it exists without --resume (or is missing with it). On
-    --resume, a study missing here is fetched from its copy under `storage` (--storage)."""
+def prepare_folder(
+    results: str, name: str, *, resume: bool, storage: str | None = None
+) -> tuple[StudyPaths, int]:
+    """The study folder, and how many files were fetched into it: refused if it exists without
+    --resume (or is missing with it). On --resume, a study missing here is fetched from its copy
+    under `storage` (--storage)."""
     check(
         bool(NAME_PATTERN.match(name)),
         "--name",
@@ -202,11 +229,11 @@ def prepare_folder(results: str, name: str, *, resume: bool, storage: str | None
         "letters, digits, '_', '.' and '-', starting with a letter or digit",
     )
     root = Path(results).expanduser().resolve()
-    paths = StudyPaths(root / name)
+    paths, fetched = StudyPaths(root / name), 0
     if resume:
         if not paths.study_json.is_file() and storage is not None:
             storage_io.check_writable(storage, option="--storage", shown=storage)
-            _fetch_study(paths, storage_io.join(storage, name), name=name, results=results)
+            fetched = _fetch_study(paths, storage_io.join(storage, name), name=name, results=results)
         check(
             paths.study_json.is_file(),
             "--resume --name",
@@ -216,7 +243,7 @@ def prepare_folder(results: str, name: str, *, resume: bool, storage: str | None
         )
         _check_folder(load_record(paths.study_json), paths, results=results)
         check_writable(paths.root, "--results", results)
-        return paths
+        return paths, fetched
     check(
         not paths.root.exists(),
         "--name",
@@ -230,12 +257,12 @@ def prepare_folder(results: str, name: str, *, resume: bool, storage: str | None
             f"--results {results!r} is not writable ({error.strerror}); expected a folder this user can write"
         ) from None
     check_writable(paths.root, "--results", results)
-    return paths
+    return paths, fetched
 
 
-def _fetch_study(paths: StudyPaths, copy: str, *, name: str, results: str) -> None:
-    """Bring the study's copy at `copy` (study.mirror) into `paths.root`; ValueError (one line)
-    naming both places when neither holds the study, or naming where it ran."""
+def _fetch_study(paths: StudyPaths, copy: str, *, name: str, results: str) -> int:
+    """Bring the study's copy at `copy` (study.mirror) into `paths.root`: the files fetched.
+    ValueError (one line) naming both places when neither holds the study, or where it ran."""
     meta = mirror.stored_meta(copy)
     check(
         meta is not None,
@@ -245,8 +272,7 @@ def _fetch_study(paths: StudyPaths, copy: str, *, name: str, results: str) -> No
         f" {storage_io.join(copy, 'study.json')} exists",
     )
     _check_folder(meta, paths, results=results)
-    count = mirror.fetch(copy, paths.root)
-    print(f"study {name!r} was not in {paths.root.parent}: fetched its {count} files from {copy}", flush=True)
+    return mirror.fetch(copy, paths.root)
 
 
 def _check_folder(meta: StudyRecord, paths: StudyPaths, *, results: str) -> None:
@@ -278,9 +304,6 @@ def load_saved_spec(paths: StudyPaths) -> tuple[StudySpec, StudyRecord]:
     """The spec and the study.json of an existing study."""
     record = load_record(paths.study_json)
     return StudySpec.from_json(record.spec), record
-
-
-DEFAULTS = {"trials": 100, "num_seeds": 5, "reports": 10, "seed": 0, "reward": "abs"}
 
 
 def check_contexts(contexts, holdout: float) -> tuple[int, ...]:

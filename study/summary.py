@@ -1,16 +1,16 @@
-"""The table printed at the end of a study: its best configs, the reference, and where it all is."""
+"""What a study found, for the lines printed at its end (cli.study): its best configs, the
+reference, its trials' statuses and the most common error."""
 
 from __future__ import annotations
 
 import shlex
-import sys
+from dataclasses import dataclass
 
 import pandas as pd
 import pyarrow.parquet as pq
 
 from contract.layout import StudyPaths
 from contract.schema import AXIS_COLUMNS, FAILED, REFERENCE, SEARCH, scored, task_label
-from study.objective import OBJECTIVE_NAMES
 from study.spec import StudySpec
 
 TOP = 5
@@ -45,35 +45,27 @@ def best_table(trials: pd.DataFrame, tasks, top: int = TOP) -> pd.DataFrame:
     return pd.concat([search.head(top), table[table["phase"] == REFERENCE]])
 
 
-def print_summary(paths: StudyPaths, spec: StudySpec) -> int:
-    """Print the best configs, the trials' statuses and where the results are; return the study's
-    exit status: 1 when no search trial succeeded (naming the most common error), else 0."""
+@dataclass(frozen=True)
+class Summary:
+    table: str  # the best configs and the reference (best_table), printed
+    counts: dict[str, int]  # search trials by status
+    failed: int  # search trials that failed
+    common_error: tuple[int, str] | None  # (how many, the error) of the failed trials
+
+
+def summarize(paths: StudyPaths, spec: StudySpec) -> Summary:
+    """The best configs, the search trials' statuses and their most common error."""
     trials = trials_frame(paths)
     search = trials[trials["phase"] == SEARCH].drop_duplicates("trial_id")
-    counts = search["status"].value_counts().to_dict()
-    table = best_table(trials, spec.tasks)
     with pd.option_context(
         "display.width", 200, "display.max_columns", 30, "display.float_format", "{:.4g}".format
     ):
-        print(
-            f"\nBest configs by the objective ({OBJECTIVE_NAMES[spec.objective]}), over"
-            f" {', '.join(map(task_label, spec.tasks))} and {len(spec.seeds)} seeds (held-out exact"
-            " match on a context set); stuck: inputs stuck on a wrong action, per seed:"
-        )
-        print(table.drop(columns=["phase"]).to_string())
-    print(f"\n{len(search)} trials: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())))
-    print(f"Results: {paths.root}  (trials/ and curves/ Parquet, study.json, optuna.journal)")
+        table = best_table(trials, spec.tasks).drop(columns=["phase"]).to_string()
     failed = search[search["status"] == FAILED]
-    if failed.empty:
-        return 0
-    if len(failed) < len(search):
-        print(f"{len(failed)} of {len(search)} trials failed (their rows hold the error)", flush=True)
-        return 0
     errors = failed["error"].fillna("no error recorded").value_counts()
-    print(
-        f"banditune study: failed during work: all {len(search)} trials failed; the most common error"
-        f" ({int(errors.iloc[0])} of {len(search)}): {errors.index[0]}",
-        file=sys.stderr,
-        flush=True,
+    return Summary(
+        table=table,
+        counts=search["status"].value_counts().to_dict(),
+        failed=len(failed),
+        common_error=(int(errors.iloc[0]), str(errors.index[0])) if len(errors) else None,
     )
-    return 1

@@ -12,7 +12,7 @@ import pytest
 from analysis.analyze import analyze
 from cli import main as cli
 from contract.layout import StudyPaths
-from study.ray_runner import sampler
+from study.search import sampler
 from study.space import search_space
 from study.spec import StudySpec, load_saved_spec
 from tests.study.conftest import BANDITUNE, REPO
