@@ -31,6 +31,11 @@ def no_training(monkeypatch):
     monkeypatch.setattr(diagnose, "train_all", refuse)
 
 
+def run(config: str, results, *options: str) -> int:
+    """`banditune diagnose --config CONFIG --results RESULTS OPTIONS` in this process: its exit status."""
+    return cli.main(["diagnose", "--config", config, "--results", str(results), *options])
+
+
 def write_config(path, values: dict) -> str:
     path.write_text(json.dumps(values))
     return str(path)
@@ -98,7 +103,7 @@ def test_unused_baseline_settings_are_not_a_change():
 
 def test_diagnose_writes_every_variant_at_every_n_and_seed(tmp_path, capsys):
     config = write_config(tmp_path / "target.json", TARGET)
-    status = cli.main(["diagnose", "--config", config, "--results", str(tmp_path / "r"), *TINY])
+    status = run(config, tmp_path / "r", *TINY)
     assert status == 0
     path = tmp_path / "r" / "diagnose.parquet"
     # Analysis reads it with its own schema: same names and types for the columns it needs.
@@ -125,24 +130,7 @@ def test_all_changes_trains_exactly_the_target(tmp_path):
     """Same seeds, same budget: the "all changes" rows are the target config's own run (on the
     CPU, where a run is bit-identical run to run)."""
     config = write_config(tmp_path / "target.json", {**TARGET, "device": "cpu"})
-    assert (
-        cli.main(
-            [
-                "diagnose",
-                "--config",
-                config,
-                "--results",
-                str(tmp_path),
-                "--n",
-                "10",
-                "--num-seeds",
-                "2",
-                "--sample-budget",
-                "1000",
-            ]
-        )
-        == 0
-    )
+    assert run(config, tmp_path, "--n", "10", "--num-seeds", "2", "--sample-budget", "1000") == 0
     rows = pq.read_table(tmp_path / "diagnose.parquet").to_pandas()
     mine = rows[rows["variant"] == "all changes"].sort_values("seed")
     *_, direct = train(TrainConfig(**TARGET, n=10, seeds=(0, 1), sample_budget=1000, device="cpu"))
@@ -153,22 +141,7 @@ def test_all_changes_trains_exactly_the_target(tmp_path):
 def test_leave_one_out_option_trains_the_extra_variants(tmp_path):
     config = write_config(tmp_path / "target.json", TARGET)
     assert (
-        cli.main(
-            [
-                "diagnose",
-                "--config",
-                config,
-                "--results",
-                str(tmp_path),
-                "--n",
-                "10",
-                "--num-seeds",
-                "1",
-                "--sample-budget",
-                "500",
-                "--leave-one-out",
-            ]
-        )
+        run(config, tmp_path, "--n", "10", "--num-seeds", "1", "--sample-budget", "500", "--leave-one-out")
         == 0
     )
     rows = pq.read_table(tmp_path / "diagnose.parquet").to_pandas()
@@ -186,24 +159,7 @@ def test_a_variant_that_diverges_is_kept_with_its_error(tmp_path):
     """The NaN reward breaks batches of 512 (3 seeds): those variants only, the rest trains."""
     values = {**PRESETS["forum"], "batch_size": 512, "reward": "tests.study.nan_reward:fn"}
     config = write_config(tmp_path / "target.json", values)
-    assert (
-        cli.main(
-            [
-                "diagnose",
-                "--config",
-                config,
-                "--results",
-                str(tmp_path),
-                "--n",
-                "10",
-                "--num-seeds",
-                "3",
-                "--sample-budget",
-                "3000",
-            ]
-        )
-        == 0
-    )
+    assert run(config, tmp_path, "--n", "10", "--num-seeds", "3", "--sample-budget", "3000") == 0
     rows = pq.read_table(tmp_path / "diagnose.parquet").to_pandas()
     failed = rows[rows["error"].notna()]
     assert set(failed["variant"]) == {"+batch_size=512", "all changes"}
@@ -218,22 +174,8 @@ def test_study_target_is_its_best_config_and_lands_beside_the_study(tmp_path):
     (root / "report").mkdir()
     best = {**TARGET, "baseline": "rloo", "group_size": 4, "batch_size": 64, "n": 100, "sample_budget": 10**6}
     (root / "report" / "best_config.json").write_text(json.dumps(best))
-    assert (
-        cli.main(
-            [
-                "diagnose",
-                "--study",
-                "s1",
-                "--results",
-                str(tmp_path),
-                "--num-seeds",
-                "1",
-                "--sample-budget",
-                "500",
-            ]
-        )
-        == 0
-    )
+    options = ["--study", "s1", "--results", str(tmp_path), "--num-seeds", "1", "--sample-budget", "500"]
+    assert cli.main(["diagnose", *options]) == 0
     data = load_study(root)
     assert set(data.diagnose["n"]) == {10, 100}
     changed = list(dict.fromkeys(data.diagnose["changed"]))
@@ -244,7 +186,7 @@ def test_study_target_is_its_best_config_and_lands_beside_the_study(tmp_path):
 
 def test_target_equal_to_forum_is_refused_with_one_line(tmp_path, capsys, no_training):
     config = write_config(tmp_path / "forum.json", PRESETS["forum"])
-    assert cli.main(["diagnose", "--config", config, "--results", str(tmp_path)]) == 2
+    assert run(config, tmp_path) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "nothing to diagnose" in err
 
@@ -287,7 +229,7 @@ BLOBS = "tests.synthetic_contexts:blobs"
 def test_diagnose_trains_every_variant_on_a_context_set_and_scores_it_held_out(tmp_path, capsys):
     config = write_config(tmp_path / "target.json", TARGET)
     argv = ["--contexts", BLOBS, "--num-seeds", "2", "--sample-budget", f"{BLOBS}=2000"]
-    assert cli.main(["diagnose", "--config", config, "--results", str(tmp_path / "r"), *argv]) == 0
+    assert run(config, tmp_path / "r", *argv) == 0
     rows = pq.read_table(tmp_path / "r" / "diagnose.parquet").to_pandas()
     assert set(rows["task"]) == {BLOBS} and set(rows["n"]) == {4} and len(rows) == 4 * 2
     assert rows["heldout_exact_match"].between(0, 1).all()
