@@ -202,14 +202,15 @@ def _same(a, b) -> bool:
 def _method(f: Findings) -> str:
     return (
         "## How configs are scored\n\n"
-        "Each config is scored at each n (each task) by the interquartile mean (IQM: the mean of the "
-        "middle 50% of its seeds, as `scipy.stats.trim_mean(x, 0.25)`, rliable) of its seeds' final "
-        "exact match (on a context set: on its held-out contexts, never trained on), with "
-        f"a 95% percentile interval from a stratified bootstrap ({BOOTSTRAP_REPS} resamples of the "
-        "seeds, with replacement, within each n). A config is a **winner** at n when the interval's "
-        f"lower end is at or above {f.threshold:g}, so one lucky seed never makes a winner; "
-        '"all n" pools every (n, seed) run of the config (strata = n) and a config wins it when it '
-        "wins at every n. Only finished and early-stopped search trials compete; failed ones are "
+        "Each config is scored on each task (each n of the integer bandit, each context set) by the "
+        "interquartile mean (IQM: the mean of the middle 50% of its seeds, as "
+        "`scipy.stats.trim_mean(x, 0.25)`, rliable) of its seeds' final exact match (on a context set: "
+        "on its held-out contexts, never trained on), with a 95% percentile interval from a stratified "
+        f"bootstrap ({BOOTSTRAP_REPS} resamples of the seeds, with replacement, within each task). A "
+        "config is a **winner** on a task when the interval's lower end is at or above "
+        f'{f.threshold:g}, so one lucky seed never makes a winner; "{_key_label(ALL_TASKS, f)}" pools '
+        "every (task, seed) run of the config (strata = tasks) and a config wins it when it wins on "
+        "every task. Only finished and early-stopped search trials compete; failed ones are "
         "counted below. These are search scores: the best of many configs is optimistic (winner's "
         "curse); re-runs on fresh seeds (`banditune confirm`) say how much."
     )
