@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from analysis.scoring import best_config, competing_runs, ranked, score_configs, trial_counts
-from tests.analysis.fake_study import NS, SEEDS
+from tests.analysis.fake_study import FORUM, NS, SEEDS
 
 
 def test_planted_winners_are_exactly_the_two_planted_configs(planted_summary):
@@ -91,20 +91,7 @@ def test_best_config_leaves_out_group_size_where_the_baseline_uses_no_groups():
     trials = pd.DataFrame(
         {"trial_id": ["a", "a"], "task": ["10", "100"], "n": [10, 100], "sample_budget": [200, 3000]}
     )
-    best = {
-        "trial_id": "a",
-        "reward": "abs",
-        "encoding": "onehot",
-        "baseline": "ema",
-        "reward_scale": "raw",
-        "lr": 1e-3,
-        "lr_schedule": "constant",
-        "entropy_schedule": "constant",
-        "entropy_coef": 0.0,
-        "batch_size": 64,
-        "hidden": 32,
-        "group_size": 1,
-    }
+    best = {**FORUM, "trial_id": "a", "baseline": "ema", "group_size": 1}
     config = best_config(best, trials, tasks=["10", "100"])
     assert "group_size" not in config
     assert config["n"] == 100 and config["sample_budget"] == 3000
