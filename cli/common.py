@@ -1,4 +1,8 @@
-"""Options and checks that several subcommands share (argparse only; no torch, no Ray)."""
+"""Options and checks that several subcommands share.
+
+Like every module of cli/, it imports torch, Ray, Optuna and pandas (analysis) only inside the
+functions that need them: building the parser, for any command or --help, loads none of them
+(tests/test_imports.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from study import mirror
+from study import storage as storage_io
 from study.spec import DEFAULT_NS, check
 from trainable.defaults import DEFAULT_HOLDOUT
 
@@ -36,15 +42,6 @@ def apply_threads(threads: int) -> None:
 
 def check_threads(threads: int) -> None:
     check(threads >= 1, "--threads", threads, "an integer >= 1")
-
-
-def check_ns(ns) -> tuple[int, ...]:
-    """Bandit sizes: integers >= 2, distinct."""
-    ns = tuple(ns)
-    for n in ns:
-        check(n >= 2, "--n", n, "integers >= 2")
-    check(len(set(ns)) == len(ns), "--n", " ".join(map(str, ns)), "distinct values")
-    return ns
 
 
 def add_tasks(parser: argparse.ArgumentParser, *, defaults: str) -> None:
@@ -92,9 +89,6 @@ class StoredStudy:
 
     def __init__(self, uri: str, *, option: str):
         from analysis.load import study_name
-        from study import mirror
-        from study import storage as storage_io
-        from study.spec import check
 
         storage_io.check_writable(uri, option=option, shown=uri)  # the work's files go there
         check(mirror.stored_meta(uri) is not None, option, uri, "a study (no study.json there)")

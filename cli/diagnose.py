@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import argparse
 import functools
+import json
 from pathlib import Path
 
 import pyarrow as pa
 
 from cli.common import (
-    DEFAULT_NS,
     StoredStudy,
     add_sample_budget,
     add_tasks,
     add_threads,
     apply_threads,
-    check_ns,
     check_threads,
 )
 from contract.layout import StudyPaths
@@ -31,6 +30,10 @@ from experiments.diagnose import (
     train_all,
     variants,
 )
+from study.spec import NAME_PATTERN, check, check_writable
+from study.tasks import resolve_tasks
+from trainable.config import TrainConfig, read_config_file
+from trainable.runs import run_config
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -86,8 +89,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 def plan(args: argparse.Namespace):
     """Check every input (ValueError); return the work. A study in storage (--study URI) is
     fetched here and its diagnose.parquet goes back to storage."""
-    from analysis.load import is_uri
-    from study.spec import check
+    from analysis.load import is_uri  # pandas: only for this command
 
     check_threads(args.threads)
     stored = None
@@ -133,40 +135,33 @@ def run(*, path: Path, threads: int, stored: StoredStudy | None = None, **train_
 def plan_from_args(args: argparse.Namespace) -> dict:
     """Everything checked before training: {"path": output file, "train": train_all kwargs}.
     ValueError (one line naming the option) for bad input."""
-    from study.spec import check, check_contexts, check_policy, check_reward, check_writable, parse_budget
-    from trainable.defaults import DEFAULT_HOLDOUT
-    from trainable.runs import default_budget, run_config
-
     results = Path(args.results).expanduser()
     if args.study is not None:
         root, target, meta = _study_target(results, args.study)
     else:
         # the defaults at the largest n asked for (their lr and entropy bonus follow n)
-        largest = max(check_ns(args.n or DEFAULT_NS))
+        largest = max(resolve_tasks(ns=args.n, contexts=(), study=False).ns)
         root, target, meta = results, _file_target(args.config, n=largest), StudyRecord(name="")
     if args.policy is not None:
         target = _named({**target, "policy": args.policy}, f"--policy {args.policy!r}")
     explicit = args.n is not None or args.contexts is not None
-    ns = check_ns(args.n or (() if explicit else meta.ns or (DEFAULT_NS if not meta.contexts else ())))
-    contexts = tuple(args.contexts or (() if explicit else meta.contexts))
-    holdout = next(h for h in (args.holdout, meta.holdout, DEFAULT_HOLDOUT) if h is not None)
-    check(0 < holdout < 1, "--holdout", holdout, "a number in (0, 1)")
-    tasks = (*map(str, ns), *contexts)
-    check(args.num_seeds >= 1, "--num-seeds", args.num_seeds, "an integer >= 1")
-    budgets = (
-        {t: default_budget(t, study=False) for t in tasks}
-        if args.sample_budget is None
-        else parse_budget(args.sample_budget, tasks, study=False)
+    tasks = resolve_tasks(
+        ns=args.n if args.n is not None else None if explicit else meta.ns or None,
+        contexts=args.contexts or (() if explicit else meta.contexts),
+        holdout=next((h for h in (args.holdout, meta.holdout) if h is not None), None),
+        budget=args.sample_budget,
+        study=False,
     )
+    check(args.num_seeds >= 1, "--num-seeds", args.num_seeds, "an integer >= 1")
     all_variants = variants(target, leave_one_out=args.leave_one_out)
     seeds = tuple(range(args.num_seeds))
     for v in all_variants:  # every config valid before any training
-        for task in tasks:
-            run_config(values=v.settings, task=task, holdout=holdout, seeds=seeds, budget=budgets[task])
-    actions = check_contexts(contexts, holdout)
-    check_reward(target["reward"], (*ns, *actions))
-    encodings = {v.settings["encoding"] for v in all_variants}
-    check_policy([target["policy"]], tasks=tasks, encodings=sorted(encodings), holdout=holdout)
+        for task in tasks.ids:
+            run_config(
+                values=v.settings, task=task, holdout=tasks.holdout, seeds=seeds, budget=tasks.budgets[task]
+            )
+    encodings = sorted({v.settings["encoding"] for v in all_variants})
+    tasks.check_code(rewards=(target["reward"],), policies=(target["policy"],), encodings=encodings)
     check_writable(
         root, *(("--study", args.study) if args.study is not None else ("--results", args.results))
     )
@@ -174,20 +169,16 @@ def plan_from_args(args: argparse.Namespace) -> dict:
         "path": StudyPaths(root).diagnose,
         "train": {
             "variants": all_variants,
-            "tasks": tasks,
-            "holdout": holdout,
+            "tasks": tasks.ids,
+            "holdout": tasks.holdout,
             "seeds": seeds,
-            "budgets": budgets,
+            "budgets": tasks.budgets,
         },
     }
 
 
 def _study_target(results: Path, name: str) -> tuple[Path, dict, StudyRecord]:
     """(study folder, its best config's settings, its study.json or an empty record) for --study NAME."""
-    import json
-
-    from study.spec import NAME_PATTERN, check
-
     check(bool(NAME_PATTERN.match(name)), "--study", name, "a study name: letters, digits, '_', '.' and '-'")
     paths = StudyPaths(results / name)
     root, best = paths.root, paths.best_config
@@ -212,8 +203,6 @@ def _study_target(results: Path, name: str) -> tuple[Path, dict, StudyRecord]:
 def _file_target(path: str | None, *, n: int) -> dict:
     """The settings of --config FILE; with no file, the trainer's defaults at `n` (the largest
     n diagnosed: their lr and entropy bonus follow n)."""
-    from trainable import TrainConfig, read_config_file
-
     if path is None:
         return settings_of(TrainConfig(n=n))
     return _named(read_config_file(path), f"--config {path!r}")

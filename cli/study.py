@@ -13,7 +13,7 @@ import functools
 import shlex
 import sys
 
-from cli.common import add_sample_budget, add_tasks, check_ns
+from cli.common import add_sample_budget, add_tasks
 from contract.schema import task_label
 from study import events
 from study import storage as storage_io
@@ -23,7 +23,6 @@ from study.shipping import on_cluster, user_code
 from study.space import check_space, progress_line, with_defaults
 from study.spec import (
     DEFAULT_NAME,
-    DEFAULT_NS,
     DEFAULT_NUM_SEEDS,
     DEFAULT_RESULTS,
     SAMPLERS,
@@ -31,17 +30,12 @@ from study.spec import (
     Study,
     StudySpec,
     check,
-    check_contexts,
-    check_policy,
     check_resources,
-    check_reward,
     default,
     load_saved_spec,
-    parse_budget,
     prepare_folder,
 )
-from study.summary import watch_command
-from trainable.runs import default_budget
+from study.tasks import resolve_tasks
 
 # Laptop-sized: about 10 minutes on 2 CPU cores. Scale up with --trials, --sample-budget and
 # --num-seeds on a bigger machine or cluster.
@@ -244,16 +238,6 @@ def add_axis_option(parser: argparse.ArgumentParser, axis) -> None:
     )
 
 
-def _budgets(given: str | None, *, tasks: tuple[str, ...], saved: dict | None) -> dict[str, int]:
-    """Samples per seed per task: --sample-budget, else the saved study's (same tasks), else a
-    study's defaults."""
-    if given is not None:
-        return parse_budget(given, tasks, study=True)
-    if saved and set(saved) == set(tasks):
-        return dict(saved)
-    return {task: default_budget(task, study=True) for task in tasks}
-
-
 def spec_from_args(args: argparse.Namespace, base: StudySpec | None = None) -> StudySpec:
     """The StudySpec of the flags given, else `base`'s values (on --resume), else the
     defaults (study.spec). ValueError for a bad value."""
@@ -266,13 +250,14 @@ def spec_from_args(args: argparse.Namespace, base: StudySpec | None = None) -> S
             return getattr(base, field)
         return default(field)
 
-    contexts = tuple(pick("contexts", "contexts"))
-    holdout = pick("holdout", "holdout")
-    ns = tuple(args.n if args.n is not None else base.ns if base else () if args.contexts else DEFAULT_NS)
-    check_ns(ns)
-    check(len(set(contexts)) == len(contexts), "--contexts", " ".join(contexts), "distinct context sets")
-    check(0 < holdout < 1, "--holdout", holdout, "a number in (0, 1)")
-    tasks = (*map(str, ns), *contexts)
+    tasks = resolve_tasks(
+        ns=args.n if args.n is not None else base.ns if base else None,
+        contexts=pick("contexts", "contexts"),
+        holdout=pick("holdout", "holdout"),
+        budget=args.sample_budget,
+        saved=base.sample_budget if base else None,
+        study=True,
+    )
     num_seeds = (
         args.num_seeds if args.num_seeds is not None else len(base.seeds) if base else DEFAULT_NUM_SEEDS
     )
@@ -281,7 +266,6 @@ def spec_from_args(args: argparse.Namespace, base: StudySpec | None = None) -> S
     check(num_seeds >= 1, "--num-seeds", num_seeds, "an integer >= 1")
     check(reports >= 1, "--reports", reports, "an integer >= 1")
     check(seed >= 0, "--seed", seed, "an integer >= 0")
-    budgets = _budgets(args.sample_budget, tasks=tasks, saved=base.sample_budget if base else None)
     warm_start = pick("warm_start", "warm_start")
     objective = pick("objective", "objective")
     given = {axis.name: getattr(args, axis.name) for axis in AXES}
@@ -304,22 +288,20 @@ def spec_from_args(args: argparse.Namespace, base: StudySpec | None = None) -> S
             bool(mutable), "--scheduler", scheduler, "asha or fifo when --lr and --entropy-coef are both held"
         )
     reward = pick("reward", "reward")
-    actions = check_contexts(contexts, holdout)
-    check_reward(reward, (*ns, *actions))
     _check_policy_knobs(space)
-    check_policy(space["policy"], tasks=tasks, encodings=space["encoding"], holdout=holdout)
+    tasks.check_code(rewards=(reward,), policies=space["policy"], encodings=space["encoding"])
     return StudySpec(
-        ns=ns,
+        ns=tasks.ns,
         seeds=tuple(range(num_seeds)),
-        sample_budget=budgets,
+        sample_budget=tasks.budgets,
         reports=reports,
         trials=trials,
         reward=reward,
         search_seed=seed,
         space=space,
         warm_start=warm_start,
-        contexts=contexts,
-        holdout=holdout,
+        contexts=tasks.contexts,
+        holdout=tasks.holdout,
         scheduler=scheduler,
         objective=objective,
         sampler=sampler,
@@ -448,6 +430,11 @@ class Lines:
         if isinstance(event, events.NodeCheckLate):
             return f"warning: a node did not answer the storage check in {event.seconds} s"
         raise TypeError(f"not a study event: {event!r}")
+
+
+def watch_command(paths) -> str:
+    """The command that shows the study live in a browser (optuna-dashboard reads its journal)."""
+    return f"optuna-dashboard {shlex.quote(str(paths.journal))}"
 
 
 def _task(task: str) -> str:

@@ -1,25 +1,32 @@
-"""`banditune train`: one config, all its seeds, with a progress bar and a per-seed summary."""
+"""`banditune train`: one config, all its seeds, with a progress bar and a per-seed summary.
+
+The trainer (torch) is imported inside the functions that build or run it: the command line
+imports this module to build its options.
+"""
 
 from __future__ import annotations
 
 import argparse
 import functools
 import json
-import re
 import sys
 
 from cli.common import add_threads, apply_threads, check_threads
+from contract.errors import option_first
 from contract.knobs import BY_NAME as KNOB
 from contract.knobs import KNOBS
 from experiments.progress import Progress
 from study.axes import AXES
 from study.space import progress_line
+from study.spec import check
+from study.tasks import parse_count
+from trainable import defaults, piecewise
+from trainable.config import PRESETS, TrainConfig, read_config_file
+from trainable.piecewise import SCHEDULE_KEY, parse_schedule
 
 
 def samples(text: str) -> int:
     """A count of samples as study and diagnose take it: 300000, 300k, 3M."""
-    from study.spec import parse_count
-
     value = parse_count(text)
     if value is None:
         raise argparse.ArgumentTypeError(
@@ -46,8 +53,6 @@ def config_help(name: str) -> str:
 
 def default_text(name: str) -> str:
     """A knob's default in words (a None default: its rule in n from trainable.defaults)."""
-    from trainable import defaults
-
     if name == "sample_budget":
         return (
             f"{defaults.SAMPLES_PER_INPUT:,} per input, between {defaults.MIN_SAMPLE_BUDGET:,}"
@@ -76,8 +81,6 @@ def markdown_table() -> str:
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    from trainable import PRESETS
-
     parser = commands.add_parser(
         "train",
         help="train one config (all its seeds) and report",
@@ -124,14 +127,10 @@ def register(commands: argparse._SubParsersAction) -> None:
 def config_from_args(args: argparse.Namespace):
     """The TrainConfig that preset < config file < flags describe, and the config file's lr and
     entropy schedule (trainable.piecewise; None without one). ValueError if invalid."""
-    from trainable import PRESETS, TrainConfig, read_config_file
-    from trainable.piecewise import SCHEDULE_KEY, parse_schedule
-
     values: dict = {}
     from_file: dict = {}
     if args.preset is not None:
-        if args.preset not in PRESETS:
-            raise ValueError(f"--preset {args.preset!r} is not allowed; expected one of {', '.join(PRESETS)}")
+        check(args.preset in PRESETS, "--preset", args.preset, f"one of {', '.join(PRESETS)}")
         values.update(PRESETS[args.preset])
     if args.config is not None:
         from_file = read_config_file(args.config)
@@ -140,8 +139,7 @@ def config_from_args(args: argparse.Namespace):
     flags = {k: getattr(args, k) for k in CONFIG_OPTIONS if getattr(args, k) is not None}
     values.update(flags)
     if args.num_seeds is not None:
-        if args.num_seeds < 1:
-            raise ValueError(f"--num-seeds {args.num_seeds} is not allowed; expected an integer >= 1")
+        check(args.num_seeds >= 1, "--num-seeds", args.num_seeds, "an integer >= 1")
         values["seeds"] = list(range(args.num_seeds))
     elif args.seeds is not None:
         values["seeds"] = args.seeds
@@ -156,8 +154,6 @@ def config_from_args(args: argparse.Namespace):
 
 def budget_note(args: argparse.Namespace, config) -> str | None:
     """What a config file's fixed budget trains when --n moves it to another n, else None."""
-    from trainable import read_config_file
-
     if args.config is None or args.sample_budget is not None:
         return None
     given = read_config_file(args.config)
@@ -172,16 +168,12 @@ def budget_note(args: argparse.Namespace, config) -> str | None:
 
 
 def as_option(message: str, *, config: str | None = None, from_file: set[str] = frozenset()) -> str:
-    """'entropy_coef=-1 is ...' -> '--entropy-coef=-1 is ...': name the option the user typed, or
-    the config file when the value (or an unknown key) came from it."""
-    match = re.match(r"^([a-z_0-9]+)=", message)
-    if config is not None and (
-        message.startswith("unknown config key") or (match and match.group(1) in from_file)
-    ):
+    """'entropy_coef=-1.0 is ...' -> '--entropy-coef -1.0 is ...': name the option the user typed,
+    or the config file when the value (or an unknown key) came from it."""
+    field = message.partition("=")[0]
+    if config is not None and (message.startswith("unknown config key") or field in from_file):
         return f"--config {config!r}: {message}"
-    if not match or match.group(1) not in {*CONFIG_OPTIONS, "seeds"}:
-        return message
-    return "--" + match.group(1).replace("_", "-") + message[len(match.group(1)) :]
+    return option_first(message, {*CONFIG_OPTIONS, "seeds"})
 
 
 def plan(args: argparse.Namespace):
@@ -203,8 +195,6 @@ def plan(args: argparse.Namespace):
 def run(trainer, *, schedule=None, as_json: bool, threads: int) -> int:
     """Train to the budget (switching the lr and entropy bonus where `schedule`, segments of
     trainable.piecewise, says) with progress on stderr; print the summary or one JSON line."""
-    from trainable import piecewise
-
     apply_threads(threads)
     config = trainer.config
     metrics = None
@@ -261,7 +251,6 @@ def _task_label(config) -> str:
 
 
 def _summary(config, metrics, task, schedule=None) -> str:
-    from trainable.piecewise import describe
     from trainable.trainer import STUCK_PROB
 
     d = metrics.to_dict()
@@ -275,7 +264,7 @@ def _summary(config, metrics, task, schedule=None) -> str:
     settings = {a.name: getattr(config, a.name) for a in AXES if not (contexts and a.name == "encoding")}
     lines = [
         f"{inputs} reward={config.reward} {progress_line(settings)}",
-        *([f"schedule: {describe(schedule)}"] if schedule else []),
+        *([f"schedule: {piecewise.describe(schedule)}"] if schedule else []),
         f"{metrics.samples:,} samples per seed in {metrics.wall_s:.1f} s"
         f" ({metrics.samples_per_s:,.0f} samples/s per seed); stuck: inputs whose greedy"
         f" action is wrong with probability >= {STUCK_PROB:g}",

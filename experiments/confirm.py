@@ -15,6 +15,9 @@ trials/confirm-long-<trial_id>.parquet (and curves/ likewise; the study's schema
 "confirm", `horizon` search or long, the search trial's trial_id), so `banditune analyze` shows
 both next to the search scores. A config already confirmed on the same seeds and budgets is
 skipped, so an interrupted confirm continues.
+
+analysis (pandas), the trial (torch) and the trainer are imported inside the functions that use
+them: the command line imports this module to build its options.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ import itertools
 import math
 from dataclasses import dataclass
 from pathlib import Path
+
+import pyarrow.parquet as pq
 
 from contract.layout import StudyPaths
 from contract.schema import (
@@ -37,7 +42,13 @@ from contract.schema import (
     scored,
     task_label,
 )
+from contract.write import TrialRecord
 from experiments.progress import Progress
+from study.space import axis_values, train_kwargs
+from study.spec import check, default
+from study.tasks import resolve_tasks
+from trainable.defaults import DEFAULT_HOLDOUT
+from trainable.runs import run_config
 
 DEFAULT_TOP = 5
 DEFAULT_SEEDS = 10
@@ -76,8 +87,6 @@ def make_plan(
     `policy`, the top configs of those that use that network."""
     from analysis.load import check_study_dir, load_study, study_name
     from analysis.scoring import ALL_TASKS, competing_runs, config_table, ranked, score_configs
-    from study.spec import check, check_contexts, check_policy, check_reward, default
-    from trainable.defaults import DEFAULT_HOLDOUT
 
     check(top >= 1, "--top", top, "an integer >= 1")
     check(num_seeds >= 1, "--num-seeds", num_seeds, "an integer >= 1")
@@ -100,13 +109,19 @@ def make_plan(
         "a study with a search trial that finished (or stopped early) on every task",
     )
     jobs = [_job(t, configs.loc[t], trials, tasks, curves=data.curves) for t in best]
-    actions = check_contexts([t for t in tasks if not is_integer_task(t)], holdout)
-    for reward in {j.reward for j in jobs}:
-        check_reward(reward, (*(int(t) for t in tasks if is_integer_task(t)), *actions))
+    checked = resolve_tasks(
+        ns=[int(t) for t in tasks if is_integer_task(t)],
+        contexts=[t for t in tasks if not is_integer_task(t)],
+        holdout=holdout,
+        study=True,
+    )
     for job in jobs:  # every config valid before any training
         _configs(job, tasks=tasks, holdout=holdout, seeds=(0,))
-    encodings = sorted({j.values["encoding"] for j in jobs})
-    check_policy({j.values["policy"] for j in jobs}, tasks=tasks, encodings=encodings, holdout=holdout)
+    checked.check_code(
+        rewards=sorted({j.reward for j in jobs}),
+        policies={j.values["policy"] for j in jobs},
+        encodings=sorted({j.values["encoding"] for j in jobs}),
+    )
     return Plan(
         root=root,
         study=data.meta.name or study_name(root),
@@ -142,7 +157,6 @@ def fresh_seeds(searched, trials, count: int) -> tuple[int, ...]:
 
 def _job(trial_id: str, config, trials, tasks, *, curves) -> Job:
     from analysis.schedules import report_rates
-    from study.space import axis_values
 
     rows = trials[(trials["trial_id"] == trial_id) & (trials["phase"] == SEARCH)]
     budgets = {}
@@ -164,9 +178,6 @@ def _job(trial_id: str, config, trials, tasks, *, curves) -> Job:
 
 
 def _configs(job: Job, *, tasks, holdout: float, seeds):
-    from study.space import train_kwargs
-    from trainable.runs import run_config
-
     return [
         run_config(
             values=train_kwargs(job.values),
@@ -186,7 +197,6 @@ def confirm_one(job: Job, plan: Plan, *, label: str) -> None:
     With constant schedules the search horizon is the first reports of the long run. A schedule
     (of the lr or the entropy bonus) spans the sample budget, so there the search horizon is a run
     of its own at the search's budget, as a user who trains the config as it is gets it."""
-    from contract.write import TrialRecord
     from study.trial import write_result
 
     paths = StudyPaths(plan.root)
@@ -274,8 +284,6 @@ def _final(rows: list[dict], task: str) -> str:
 
 
 def _already_done(path: Path, job: Job, plan: Plan) -> bool:
-    import pyarrow.parquet as pq
-
     if not path.is_file():
         return False
     try:

@@ -10,6 +10,9 @@ reward, device and policy network; tasks, seeds and budgets are diagnose's own. 
 sets a group baseline on a batch that is not a multiple of its group size rounds the batch to
 the nearest multiple (its name says so). The rows go to diagnose.parquet (temp file, then rename): one per
 (variant, task, seed), the columns analysis.load reads first, then the variant's settings.
+
+The trainer (torch) and the table (pandas) are imported inside the functions that use them: the
+command line imports this module to build its options.
 """
 
 from __future__ import annotations
@@ -20,8 +23,11 @@ import time
 from dataclasses import dataclass
 
 from contract.knobs import BY_NAME as KNOBS
-from contract.schema import DIAGNOSE_METRICS
+from contract.schema import DIAGNOSE_METRICS, task_label
 from contract.schema import DIAGNOSE_SETTINGS as SETTINGS  # COMMON and every AXES field
+from study.export import git_commit
+from trainable.config import GROUP_BASELINES, TrainConfig, from_preset
+from trainable.runs import run_config
 
 DEFAULT_SEEDS = 3
 REFERENCE = "forum"
@@ -46,8 +52,6 @@ class Variant:
 
 def target_settings(values: dict):
     """The SETTINGS of a target given as config fields (any PER_RUN fields are dropped)."""
-    from trainable import TrainConfig
-
     kept = {k: v for k, v in values.items() if k not in PER_RUN}
     return settings_of(TrainConfig.from_dict(kept))
 
@@ -65,8 +69,6 @@ def variants(target: dict, *, leave_one_out: bool = False) -> list[Variant]:
     """The forum preset, one variant per axis on which `target` differs, all changes, and
     (leave_one_out) all changes but one axis, for each of those axes.
     ValueError when the target trains like the forum preset (nothing to diagnose)."""
-    from trainable import from_preset
-
     forum = settings_of(from_preset(REFERENCE, **{k: target[k] for k in COMMON}))
     base, goal = _effective(forum), _effective(target)
     changed = {axis: [f for f in fields if base[f] != goal[f]] for axis, fields in AXES.items()}
@@ -91,8 +93,6 @@ def variants(target: dict, *, leave_one_out: bool = False) -> list[Variant]:
 
 def _effective(settings: dict) -> dict:
     """The settings that change training: a baseline's own settings only where it uses them."""
-    from trainable.config import GROUP_BASELINES
-
     e = dict(settings)
     for field, used in (
         ("group_size", e["baseline"] in GROUP_BASELINES),
@@ -108,8 +108,6 @@ def _effective(settings: dict) -> dict:
 def _fit_groups(settings: dict) -> tuple[dict, list[str]]:
     """Round the batch to the nearest multiple of a group baseline's group size; the settings
     and the fields so changed."""
-    from trainable.config import GROUP_BASELINES
-
     group, batch = settings["group_size"], settings["batch_size"]
     if settings["baseline"] not in GROUP_BASELINES or batch % group == 0:
         return settings, []
@@ -121,9 +119,6 @@ def train_all(
     *, variants: list[Variant], tasks, seeds, budgets: dict[str, int], holdout: float
 ) -> list[dict]:
     """Train every variant on every task (seeds together); one row per (variant, task, seed)."""
-    from contract.schema import task_label
-    from study.export import git_commit
-
     rows, total, start = [], len(variants) * len(tasks), time.perf_counter()
     for i, (v, task) in enumerate(((v, t) for v in variants for t in tasks), start=1):
         t0 = time.perf_counter()
@@ -143,7 +138,6 @@ def train_all(
 def train_variant(variant: Variant, *, task: str, holdout: float, seeds, budget: int) -> list[dict]:
     """Rows of one variant on one task; a run that diverges gives null metrics and its error."""
     from trainable import Trainer, TrainingDiverged
-    from trainable.runs import run_config
 
     config = run_config(values=variant.settings, task=task, holdout=holdout, seeds=seeds, budget=budget)
     trainer, last, error = Trainer(config), None, None
@@ -187,7 +181,6 @@ def format_table(rows: list[dict]) -> str:
     import pandas as pd
 
     from analysis.breakdown import diagnosis_table
-    from contract.schema import task_label
 
     table = diagnosis_table(pd.DataFrame(rows))
     tasks = list(dict.fromkeys(r["task"] for r in rows))

@@ -2,7 +2,7 @@
 (`Study`), validated before Ray starts; the study's defaults (the fields' defaults here, which
 the command line's options and help read).
 
-Every check raises `ValueError` with one line naming the option, the bad value and what is allowed.
+Every check raises contract.errors.BadValue: the option, the bad value and what is allowed.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import tempfile
 from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 
+from contract.errors import BadValue
 from contract.layout import StudyPaths
 from contract.schema import integer_task
 from contract.study_file import StudyRecord, load_record
@@ -20,14 +21,9 @@ from study import mirror
 from study import storage as storage_io
 from study.axes import AXES, LOG, default_space
 from trainable.defaults import DEFAULT_HOLDOUT
-from trainable.runs import default_budget
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 ADDRESS_PATTERN = re.compile(r"^(auto|[^\s:/]+:\d+)$")
-_SUFFIX = {"k": 1_000, "m": 1_000_000}
-_BUDGET_HELP = (
-    "a positive integer (200000, 200k, 3M) or per-task pairs such as 10=200000,100=3000000,digits=1M"
-)
 # asha: Tune's ASHA stops the weaker trials early; fifo: every trial trains its whole budget
 SCHEDULERS = ("asha", "fifo", "pbt")
 # Optuna's samplers that handle the space's categorical and conditional axes (study.search.sampler)
@@ -134,41 +130,10 @@ class Study:
     command: str = ""  # the command line as given, for study.json
 
 
-def check(ok: bool, option: str, value, allowed: str) -> None:
+def check(ok: bool, field: str, value, allowed: str) -> None:
+    """BadValue unless `ok`: `field` (a field, or the option that holds it), `value`, `allowed`."""
     if not ok:
-        raise ValueError(f"{option} {value!r} is not allowed; expected {allowed}")
-
-
-def parse_budget(text: str, tasks: tuple[str, ...], *, study: bool) -> dict[str, int]:
-    """'200k' -> every task; '10=200000,digits=1M' -> those tasks (others keep their default
-    budget: a study's with `study`, else the trainer's; trainable.runs.default_budget)."""
-    budgets = {task: default_budget(task, study=study) for task in tasks}
-    text = text.strip()
-    if "=" not in text:
-        value = parse_count(text)
-        check(value is not None, "--sample-budget", text, _BUDGET_HELP)
-        return dict.fromkeys(tasks, value)
-    for part in text.split(","):
-        key, sep, raw = part.rpartition("=")
-        value = parse_count(raw)
-        check(bool(sep) and bool(key.strip()) and value is not None, "--sample-budget", text, _BUDGET_HELP)
-        check(
-            key.strip() in tasks,
-            "--sample-budget",
-            text,
-            f"budgets only for the study's tasks ({', '.join(tasks)})",
-        )
-        budgets[key.strip()] = value
-    return budgets
-
-
-def parse_count(text: str) -> int | None:
-    """'3M' -> 3000000, '300k' -> 300000; None unless a positive whole count."""
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kKmM]?)\s*", text)
-    if not match:
-        return None
-    value = float(match.group(1)) * _SUFFIX.get(match.group(2).lower(), 1)
-    return int(value) if value >= 1 and value == int(value) else None
+        raise BadValue(field, value, allowed)
 
 
 def check_resources(
@@ -304,60 +269,3 @@ def load_saved_spec(paths: StudyPaths) -> tuple[StudySpec, StudyRecord]:
     """The spec and the study.json of an existing study."""
     record = load_record(paths.study_json)
     return StudySpec.from_json(record.spec), record
-
-
-def check_contexts(contexts, holdout: float) -> tuple[int, ...]:
-    """Load, check and split every context set on the CPU; their numbers of actions."""
-    import torch
-
-    from trainable.tasks import ContextTask
-
-    actions = []
-    for spec in contexts:
-        try:
-            actions.append(ContextTask(spec, holdout=holdout, device=torch.device("cpu")).num_actions)
-        except ValueError as error:
-            message = str(error)
-            for field in ("contexts", "holdout"):
-                if message.startswith(field + "="):
-                    message = f"--{field} " + message.removeprefix(field + "=")
-            raise ValueError(message) from None
-    return tuple(actions)
-
-
-def check_reward(reward: str, ns) -> None:
-    """Import the reward and sweep it at every n (a context set's: its actions), on the CPU."""
-    import torch
-
-    from trainable.rewards import build_reward_table
-
-    for n in ns:
-        try:
-            build_reward_table(reward, n, torch.device("cpu"))
-        except ValueError as error:
-            message = str(error)
-            raise ValueError("--reward " + message.removeprefix("reward=")) from None
-
-
-def check_policy(policies, *, tasks, encodings, holdout: float) -> None:
-    """Import every policy but mlp and run one forward pass of it on every task (the integer
-    bandit in each of `encodings`), on the CPU; ValueError naming `--policy`."""
-    import torch
-
-    from trainable.config import TrainConfig
-    from trainable.policy import ModulePolicy
-    from trainable.runs import task_fields
-    from trainable.tasks import make_task
-
-    cpu = torch.device("cpu")
-    for policy in policies:
-        if policy == "mlp":
-            continue
-        for task in tasks:
-            for encoding in encodings if task.isdigit() else ("onehot",):
-                fields = task_fields(task, holdout=holdout)
-                try:
-                    config = TrainConfig(**fields, encoding=encoding, policy=policy, device="cpu")
-                    ModulePolicy(config, make_task(config, cpu), cpu)
-                except ValueError as error:
-                    raise ValueError("--policy " + str(error).removeprefix("policy=")) from None

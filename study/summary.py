@@ -3,7 +3,6 @@ reference, its trials' statuses and the most common error."""
 
 from __future__ import annotations
 
-import shlex
 from dataclasses import dataclass
 
 import pandas as pd
@@ -14,11 +13,6 @@ from contract.schema import AXIS_COLUMNS, FAILED, REFERENCE, SEARCH, scored, tas
 from study.spec import StudySpec
 
 TOP = 5
-
-
-def watch_command(paths: StudyPaths) -> str:
-    """The command that shows the study live in a browser (optuna-dashboard reads its journal)."""
-    return f"optuna-dashboard {shlex.quote(str(paths.journal))}"
 
 
 def trials_frame(paths: StudyPaths) -> pd.DataFrame:

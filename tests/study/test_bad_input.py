@@ -13,6 +13,7 @@ from contract.knobs import BASELINES
 from study import spec
 from study.axes import default_space
 from study.space import check_space
+from study.tasks import parse_budget
 from tests.study.conftest import BANDITUNE, REPO, subprocess_env
 from trainable.defaults import default_sample_budget, study_sample_budget
 
@@ -113,21 +114,25 @@ def test_existing_study_is_not_overwritten_and_resume_needs_one(tmp_path, capsys
 
 def test_parse_budget_forms():
     tasks = ("10", "100", "digits")
-    assert spec.parse_budget("200k", tasks, study=True) == {"10": 200_000, "100": 200_000, "digits": 200_000}
+    assert parse_budget("200k", tasks, study=True) == {
+        "10": 200_000,
+        "100": 200_000,
+        "digits": 200_000,
+    }
     default_10 = study_sample_budget(10)
-    assert spec.parse_budget("100=3M", tasks, study=True) == {
+    assert parse_budget("100=3M", tasks, study=True) == {
         "10": default_10,
         "100": 3_000_000,
         "digits": 300_000,
     }
     trainer_100 = default_sample_budget(100)  # diagnose's default: the trainer's, longer
-    assert spec.parse_budget("10=1.5k, digits=2500", tasks, study=False) == {
+    assert parse_budget("10=1.5k, digits=2500", tasks, study=False) == {
         "10": 1500,
         "100": trainer_100,
         "digits": 2500,
     }
     with pytest.raises(ValueError, match="--sample-budget '0'"):
-        spec.parse_budget("0", ("10",), study=True)
+        parse_budget("0", ("10",), study=True)
 
 
 def test_console_script_exits_2_without_traceback(ray_tmpdir):

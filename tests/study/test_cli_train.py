@@ -56,7 +56,7 @@ def test_a_bad_value_in_a_config_file_names_the_file_and_a_flag_names_the_flag(t
     code, _, err = run_cli(capsys, "--config", str(config))
     assert code == 2 and f"--config {str(config)!r}: batch_size=0 is not allowed" in err
     code, _, err = run_cli(capsys, "--config", str(config), "--batch-size", "64", "--lr", "-1")
-    assert code == 2 and err.strip().endswith("--lr=-1.0 is not allowed; expected a finite number > 0")
+    assert code == 2 and err.strip().endswith("--lr -1.0 is not allowed; expected a finite number > 0")
     config.write_text(json.dumps({"batch_size": 64, "learning_rate": 0.01}))
     code, _, err = run_cli(capsys, "--config", str(config))
     assert code == 2 and f"--config {str(config)!r}: unknown config key(s) ['learning_rate']" in err
@@ -76,27 +76,27 @@ def test_a_config_file_budget_fixed_for_another_n_says_what_it_trains(tmp_path, 
 @pytest.mark.parametrize(
     "argv, expected",
     [
-        (["--n", "1"], "--n=1 is not allowed; expected an integer >= 2"),
+        (["--n", "1"], "--n 1 is not allowed; expected an integer >= 2"),
         (["--n", "ten"], "argument --n: invalid int value: 'ten'"),
-        (["--encoding", "ascii"], "--encoding='ascii' is not allowed; expected one of scalar"),
-        (["--baseline", "critic"], "--baseline='critic' is not allowed"),
-        (["--reward-scale", "log"], "--reward-scale='log' is not allowed"),
-        (["--lr", "0"], "--lr=0.0 is not allowed; expected a finite number > 0"),
-        (["--lr", "-1"], "--lr=-1.0 is not allowed"),
-        (["--entropy-coef", "-0.5"], "--entropy-coef=-0.5 is not allowed; expected a finite number >= 0"),
-        (["--batch-size", "0"], "--batch-size=0 is not allowed"),
+        (["--encoding", "ascii"], "--encoding 'ascii' is not allowed; expected one of scalar"),
+        (["--baseline", "critic"], "--baseline 'critic' is not allowed"),
+        (["--reward-scale", "log"], "--reward-scale 'log' is not allowed"),
+        (["--lr", "0"], "--lr 0.0 is not allowed; expected a finite number > 0"),
+        (["--lr", "-1"], "--lr -1.0 is not allowed"),
+        (["--entropy-coef", "-0.5"], "--entropy-coef -0.5 is not allowed; expected a finite number >= 0"),
+        (["--batch-size", "0"], "--batch-size 0 is not allowed"),
         (
             ["--sample-budget", "-5"],
             "argument --sample-budget: '-5' is not allowed; expected a positive integer",
         ),
         (["--sample-budget", "lots"], "argument --sample-budget: 'lots' is not allowed"),
         (["--sample-budget", "2.5"], "argument --sample-budget: '2.5' is not allowed"),
-        (["--device", "tpu"], "--device='tpu' is not allowed"),
+        (["--device", "tpu"], "--device 'tpu' is not allowed"),
         (["--config", "tests/study/test_cli_train.py"], "not valid JSON or YAML"),
         (["--num-seeds", "0"], "--num-seeds 0 is not allowed"),
         (["--seeds", "1", "1"], "a non-empty list of distinct integers >= 0"),
         (["--preset", "reddit"], "--preset 'reddit' is not allowed; expected one of forum"),
-        (["--reward", "no_such_pkg:f"], "--reward='no_such_pkg:f': cannot import 'no_such_pkg'"),
+        (["--reward", "no_such_pkg:f"], "--reward 'no_such_pkg:f': cannot import 'no_such_pkg'"),
         (["--reward", "tests.trainable.test_rewards:wrong_shape"], "expected a floating tensor"),
         (["--reward", "tests.trainable.test_rewards:wrong_dtype"], "torch.int64 tensor"),
         (["--reward", "tests.trainable.test_rewards:not_a_function"], "is not a callable"),
@@ -124,7 +124,7 @@ def test_device_cuda_trains_where_torch_sees_cuda_and_exits_2_elsewhere(capsys):
         assert code == 2 and out == ""
         assert (
             err.strip()
-            == "banditune train: error: --device='cuda' is not allowed; expected auto or cpu:"
+            == "banditune train: error: --device 'cuda' is not allowed; expected auto or cpu:"
             + (" torch sees no CUDA device on this machine")
         )
 

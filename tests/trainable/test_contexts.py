@@ -116,13 +116,13 @@ BAD_CONTEXTS = [
     (["--contexts", f"{M}:raises"], "raised FileNotFoundError: features.npy missing"),
     (["--contexts", f"{M}:not_callable"], f"{M}.not_callable is not a callable"),
     (["--contexts", f"{M}:no_such_fn"], f"{M}.no_such_fn is not a callable"),
-    (["--contexts", "no_such_pkg:load"], "--contexts='no_such_pkg:load': cannot import 'no_such_pkg'"),
-    (["--contexts", "mnist"], "--contexts='mnist' is not allowed; expected digits or package.module"),
-    (["--contexts", ""], "--contexts='' is not allowed"),
-    (["--contexts", "digits", "--holdout", "0"], "--holdout=0.0 is not allowed; expected a number in (0, 1)"),
-    (["--contexts", "digits", "--holdout", "1"], "--holdout=1.0 is not allowed"),
-    (["--contexts", "digits", "--holdout", "nan"], "--holdout=nan is not allowed"),
-    (["--contexts", "digits", "--holdout", "0.001"], "--holdout=0.001 cannot split contexts='digits'"),
+    (["--contexts", "no_such_pkg:load"], "--contexts 'no_such_pkg:load': cannot import 'no_such_pkg'"),
+    (["--contexts", "mnist"], "--contexts 'mnist' is not allowed; expected digits or package.module"),
+    (["--contexts", ""], "--contexts '' is not allowed"),
+    (["--contexts", "digits", "--holdout", "0"], "--holdout 0.0 is not allowed; expected a number in (0, 1)"),
+    (["--contexts", "digits", "--holdout", "1"], "--holdout 1.0 is not allowed"),
+    (["--contexts", "digits", "--holdout", "nan"], "--holdout nan is not allowed"),
+    (["--contexts", "digits", "--holdout", "0.001"], "--holdout 0.001 cannot split contexts='digits'"),
 ]
 
 
