@@ -8,6 +8,8 @@ import functools
 import sys
 
 from contract.schema import THRESHOLD, is_integer_task, task_label
+from study.mirror import Mirror
+from study.storage import join
 
 
 def register(subparsers) -> None:
@@ -65,9 +67,6 @@ def run(results: str, *, threshold: float, out: str | None, out_dir) -> int:
         print(f"skipped: {skipped}", file=sys.stderr)
     print(f"report: {out_dir / 'report.md'}")
     if is_uri(results):  # the study in storage is then complete: `diagnose --study URI` reads it
-        from study.mirror import Mirror
-        from study.storage import join
-
         Mirror(out_dir, join(results, "report")).sync()
         print(f"copied to {join(results, 'report')}")
     return 0

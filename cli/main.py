@@ -13,6 +13,8 @@ import argparse
 import sys
 import traceback
 
+from cli import analyze, confirm, diagnose, scale, study, train
+
 BAD_INPUT = (ValueError, FileNotFoundError, PermissionError)
 DESCRIPTION = (
     "Find the settings that make REINFORCE learn a contextual bandit whose reward is a loss"
@@ -32,8 +34,6 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from cli import analyze, confirm, diagnose, scale, study, train
-
     parser = OneLineParser(prog="banditune", description=DESCRIPTION)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
     for module in (train, study, analyze, scale, diagnose, confirm):

@@ -371,7 +371,7 @@ def run(study: Study) -> int:
     """Run the study, printing what happens: 0 when all its trials are done (some may have
     failed), 1 when every trial failed, 2 when the cluster cannot run it (refused before any
     trial starts), 130 when interrupted."""
-    from study.ray_runner import run_study  # Ray: only when a study runs
+    from study.ray_runner import run_study
 
     outcome = run_study(study, on_event=Lines(study))
     if outcome.refused is not None:
@@ -444,9 +444,9 @@ def _task(task: str) -> str:
 def print_summary(study: Study) -> int:
     """Print the best configs, the trials' statuses and where the results are; the study's exit
     status: 1 when no search trial succeeded (naming the most common error), else 0."""
-    from study.summary import summarize  # pandas: only when a study ends
+    from study.summary import summarize
 
-    spec, found = study.spec, summarize(study.paths, study.spec)
+    spec, found = study.spec, summarize(study)
     print(
         f"\nBest configs by the objective ({OBJECTIVE_NAMES[spec.objective]}), over"
         f" {', '.join(map(task_label, spec.tasks))} and {len(spec.seeds)} seeds (held-out exact"

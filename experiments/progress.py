@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
+from tqdm import tqdm
+
 
 class Progress:
     """`update(done, **fields)` after each evaluation; use as a context manager."""
@@ -17,8 +19,6 @@ class Progress:
         self.done = 0
         self.bar = None
         if not disable and self.file.isatty():
-            from tqdm import tqdm
-
             self.bar = tqdm(total=total, desc=desc, unit=unit, unit_scale=True, file=self.file)
 
     def update(self, done: int, **fields) -> None:

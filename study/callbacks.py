@@ -33,8 +33,8 @@ class ProgressLines(tune.Callback):
 
     on_event: Callable | None = None  # None in a callback pickled before events: no lines
 
-    def __init__(self, spec: StudySpec, paths: StudyPaths, *, on_event: Callable):
-        self.spec, self.paths, self.on_event = spec, paths, on_event
+    def __init__(self, study: Study, *, on_event: Callable):
+        self.spec, self.paths, self.on_event = study.spec, study.paths, on_event
 
     def on_trial_start(self, iteration, trials, trial, **info):
         self._emit(TrialStarted(trial.trial_id, axis_values(trial.config)))

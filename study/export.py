@@ -1,17 +1,18 @@
-"""Provenance of the rows this process writes: package versions and the git commit (no Ray)."""
+"""Provenance of the rows this process writes: package versions and the git commit (no Ray;
+torch is imported only to read its version, since diagnose's command line imports this module)."""
 
 from __future__ import annotations
 
 import functools
 import subprocess
+from importlib.metadata import version
 from pathlib import Path
+
+import pyarrow as pa
 
 
 def versions() -> dict[str, str]:
     """Installed versions of the packages that shape the results (read without importing Ray)."""
-    from importlib.metadata import version
-
-    import pyarrow as pa
     import torch
 
     return {

@@ -118,7 +118,7 @@ def _tuner(
     callbacks = [
         ParquetExport(study),
         *([StorageCopy(copy)] if copy is not None else []),
-        ProgressLines(study.spec, study.paths, on_event=on_event),
+        ProgressLines(study, on_event=on_event),
     ]
     return tune.Tuner(
         _trainable(settings),

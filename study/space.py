@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from study.axes import AXES, BY_NAME, CATEGORY, LOG
 from study.spec import check
+from trainable.config import TrainConfig
 
 
 def search_space(trial, *, space: dict[str, tuple]) -> dict:
@@ -33,8 +34,6 @@ def search_space(trial, *, space: dict[str, tuple]) -> dict:
 def default_point(*, n: int, space: dict[str, tuple]) -> dict | None:
     """The trainer's defaults at `n` (their lr and entropy bonus follow n) as a point of the
     space (the search's first trial), or None when the space leaves them out."""
-    from trainable.config import TrainConfig
-
     defaults, point = TrainConfig(n=n), {}
     for axis in AXES:
         value, values = getattr(defaults, axis.name), space[axis.name]
@@ -51,8 +50,6 @@ def default_point(*, n: int, space: dict[str, tuple]) -> dict | None:
 def with_defaults(space: dict[str, tuple]) -> dict[str, tuple]:
     """`space` with the trainer's default added to each category axis that lacks it (so that the
     warm start, the defaults, is a point of the space)."""
-    from trainable.config import TrainConfig
-
     defaults = TrainConfig()
     out = dict(space)
     for axis in AXES:

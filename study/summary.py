@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 
 from contract.layout import StudyPaths
 from contract.schema import AXIS_COLUMNS, FAILED, REFERENCE, SEARCH, scored, task_label
-from study.spec import StudySpec
+from study.spec import Study
 
 TOP = 5
 
@@ -47,14 +47,14 @@ class Summary:
     common_error: tuple[int, str] | None  # (how many, the error) of the failed trials
 
 
-def summarize(paths: StudyPaths, spec: StudySpec) -> Summary:
+def summarize(study: Study) -> Summary:
     """The best configs, the search trials' statuses and their most common error."""
-    trials = trials_frame(paths)
+    trials = trials_frame(study.paths)
     search = trials[trials["phase"] == SEARCH].drop_duplicates("trial_id")
     with pd.option_context(
         "display.width", 200, "display.max_columns", 30, "display.float_format", "{:.4g}".format
     ):
-        table = best_table(trials, spec.tasks).drop(columns=["phase"]).to_string()
+        table = best_table(trials, study.spec.tasks).drop(columns=["phase"]).to_string()
     failed = search[search["status"] == FAILED]
     errors = failed["error"].fillna("no error recorded").value_counts()
     return Summary(

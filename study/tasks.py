@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from contract.errors import option_first
 from contract.schema import integer_task
 from study.spec import DEFAULT_NS, check
+from trainable.config import TrainConfig
 from trainable.defaults import DEFAULT_HOLDOUT
-from trainable.runs import default_budget
+from trainable.runs import default_budget, task_fields
 
 _SUFFIX = {"k": 1_000, "m": 1_000_000}
 _BUDGET_HELP = (
@@ -142,9 +143,7 @@ def check_policy(policies, *, tasks, encodings, holdout: float) -> None:
     bandit in each of `encodings`), on the CPU; ValueError naming `--policy`."""
     import torch
 
-    from trainable.config import TrainConfig
     from trainable.policy import ModulePolicy
-    from trainable.runs import task_fields
     from trainable.tasks import make_task
 
     cpu = torch.device("cpu")
