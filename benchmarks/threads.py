@@ -61,7 +61,7 @@ def main() -> None:
     args = parser.parse_args()
     samples = dict(DEFAULT_SAMPLES)
     if args.samples:
-        from study.spec import parse_budget
+        from study.tasks import parse_budget
 
         given = parse_budget(args.samples, tuple(map(str, args.ns)), study=True)
         samples.update({int(n): count for n, count in given.items()})
