@@ -268,25 +268,10 @@ def spec_from_args(args: argparse.Namespace, base: StudySpec | None = None) -> S
     check(seed >= 0, "--seed", seed, "an integer >= 0")
     warm_start = pick("warm_start", "warm_start")
     objective = pick("objective", "objective")
-    given = {axis.name: getattr(args, axis.name) for axis in AXES}
-    if base is not None and all(v is None for v in given.values()):
-        space = base.space
-    else:
-        space = check_space(given, defaults=default_space(objective))
-        if warm_start:  # the warm start, the trainer's defaults, must be a point of the space
-            space = {**with_defaults(space), **{k: v for k, v in space.items() if given[k] is not None}}
+    space = _space(args, base, objective=objective, warm_start=warm_start)
     scheduler, sampler = pick("scheduler", "scheduler"), pick("sampler", "sampler")
     if scheduler == "pbt":
-        check(
-            not warm_start,
-            "--warm-start",
-            True,
-            "no warm start with --scheduler pbt (its population is the sampler's)",
-        )
-        mutable = [a for a in ("lr", "entropy_coef") if len(set(space[a])) > 1]
-        check(
-            bool(mutable), "--scheduler", scheduler, "asha or fifo when --lr and --entropy-coef are both held"
-        )
+        _check_pbt(space, warm_start=warm_start)
     reward = pick("reward", "reward")
     _check_policy_knobs(space)
     tasks.check_code(rewards=(reward,), policies=space["policy"], encodings=space["encoding"])
@@ -306,6 +291,29 @@ def spec_from_args(args: argparse.Namespace, base: StudySpec | None = None) -> S
         objective=objective,
         sampler=sampler,
     )
+
+
+def _space(args: argparse.Namespace, base: StudySpec | None, *, objective: str, warm_start: bool) -> dict:
+    """The space the axis options give (each one not given: its default), else `base`'s."""
+    given = {axis.name: getattr(args, axis.name) for axis in AXES}
+    if base is not None and all(v is None for v in given.values()):
+        return base.space
+    space = check_space(given, defaults=default_space(objective))
+    if warm_start:  # the warm start, the trainer's defaults, must be a point of the space
+        space = {**with_defaults(space), **{k: v for k, v in space.items() if given[k] is not None}}
+    return space
+
+
+def _check_pbt(space: dict, *, warm_start: bool) -> None:
+    """PBT's population is the sampler's (no warm start) and it perturbs the lr or the entropy bonus."""
+    check(
+        not warm_start,
+        "--warm-start",
+        True,
+        "no warm start with --scheduler pbt (its population is the sampler's)",
+    )
+    mutable = [a for a in ("lr", "entropy_coef") if len(set(space[a])) > 1]
+    check(bool(mutable), "--scheduler", "pbt", "asha or fifo when --lr and --entropy-coef are both held")
 
 
 def _check_policy_knobs(space: dict) -> None:
