@@ -278,3 +278,16 @@ def test_a_study_json_from_before_ranges_reads_as_the_whole_space_under_asha():
         }
         and old.scheduler == "asha"
     )
+
+
+def test_train_study_and_diagnose_show_a_bad_value_in_one_form(capsys, tmp_path):
+    lines = set()
+    for command in (
+        ["train"],
+        ["study", "--results", str(tmp_path)],
+        ["diagnose", "--results", str(tmp_path)],
+    ):
+        assert cli.main([*command, "--contexts", "digits", "--holdout", "1.5"]) == 2
+        lines.add(capsys.readouterr().err.strip().split(": error: ")[1])
+    assert lines == {"--holdout 1.5 is not allowed; expected a number in (0, 1)"}
+    assert list(tmp_path.iterdir()) == []  # refused before any folder was made
