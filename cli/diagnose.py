@@ -18,6 +18,7 @@ from cli.common import (
     apply_threads,
     check_threads,
 )
+from contract.errors import BadValue
 from contract.layout import StudyPaths
 from contract.schema import DIAGNOSE_SCHEMA
 from contract.study_file import StudyRecord, load_record
@@ -214,5 +215,7 @@ def _named(values, source: str) -> dict:
         raise ValueError(f"{source}: expected a mapping of config fields")  # noqa: TRY004
     try:
         return target_settings(values)
-    except (ValueError, TypeError) as error:
+    except BadValue as error:
+        raise error.read_from(source) from None
+    except (ValueError, TypeError) as error:  # unknown keys, values of the wrong type
         raise ValueError(f"{source}: {error}") from None

@@ -12,7 +12,7 @@ import json
 import sys
 
 from cli.common import add_threads, apply_threads, check_threads
-from contract.errors import option_first
+from contract.errors import BadValue
 from contract.knobs import BY_NAME as KNOB
 from contract.knobs import KNOBS
 from experiments.progress import Progress
@@ -146,10 +146,12 @@ def config_from_args(args: argparse.Namespace):
     try:
         config = TrainConfig.from_dict(values)
         return config, None if schedule is None else parse_schedule(schedule)
-    except ValueError as error:
-        raise ValueError(
-            as_option(str(error), config=args.config, from_file=set(from_file) - set(flags))
-        ) from None
+    except BadValue as error:  # a value the config file gave: named as the file's field
+        if args.config is not None and error.field in set(from_file) - set(flags):
+            raise error.read_from(f"--config {args.config!r}") from None
+        raise
+    except ValueError as error:  # unknown keys: only a config file has them
+        raise ValueError(f"--config {args.config!r}: {error}") from None
 
 
 def budget_note(args: argparse.Namespace, config) -> str | None:
@@ -167,15 +169,6 @@ def budget_note(args: argparse.Namespace, config) -> str | None:
     )
 
 
-def as_option(message: str, *, config: str | None = None, from_file: set[str] = frozenset()) -> str:
-    """'entropy_coef=-1.0 is ...' -> '--entropy-coef -1.0 is ...': name the option the user typed,
-    or the config file when the value (or an unknown key) came from it."""
-    field = message.partition("=")[0]
-    if config is not None and (message.startswith("unknown config key") or field in from_file):
-        return f"--config {config!r}: {message}"
-    return option_first(message, {*CONFIG_OPTIONS, "seeds"})
-
-
 def plan(args: argparse.Namespace):
     """Check every input (ValueError) and build the trainer; return the work."""
     from trainable import Trainer
@@ -185,10 +178,7 @@ def plan(args: argparse.Namespace):
     note = budget_note(args, config)
     if note:
         print(f"banditune train: {note}", file=sys.stderr)
-    try:
-        trainer = Trainer(config)
-    except ValueError as error:
-        raise ValueError(as_option(str(error))) from None
+    trainer = Trainer(config)
     return functools.partial(run, trainer, schedule=schedule, as_json=args.json, threads=args.threads)
 
 

@@ -1,35 +1,46 @@
 """The one error for a value that is not allowed (bad input: the command line exits 2 with its
-line), and the one place a trainer message gets the command line's option in front."""
+line). The trainer, the study and the command line raise it; its line is the command line's."""
 
 from __future__ import annotations
 
 
 class BadValue(ValueError):
-    """A value that is not allowed: the field or option that holds it, the value, what is expected.
+    """A value that is not allowed: the field or option that holds it, the value, what is expected,
+    and (where saying "is not allowed" is not enough) what is wrong with it.
 
     Its line names the command-line option: a field such as `sample_budget` becomes
     `--sample-budget`; an option (`--trials`, `--resume --name`, `RESULTS/NAME`, `RAY_ADDRESS`)
-    stays as given: "--sample-budget '0' is not allowed; expected a positive integer ..."."""
+    stays as given:
+        --sample-budget '0' is not allowed; expected a positive integer ...
+        --reward 'my.mod:fn': raised KeyError: 3
+    A value read from a file (`source`, e.g. "--config 'a.json'") is shown as the file's field:
+        --config 'a.json': lr=-1 is not allowed; expected ...
+    """
 
-    def __init__(self, field: str, value, expected: str):
-        super().__init__(field, value, expected)
+    def __init__(
+        self, field: str, value, expected: str | None = None, problem: str | None = None, source=None
+    ):
+        super().__init__(field, value, expected, problem, source)
         self.field, self.value, self.expected = field, value, expected
+        self.problem, self.source = problem, source
 
     @property
     def option(self) -> str:
         return as_option(self.field) if self.field.isidentifier() and self.field.islower() else self.field
 
+    def read_from(self, source: str) -> BadValue:
+        """The same error for a value that `source` (a file) gave."""
+        return BadValue(self.field, self.value, self.expected, self.problem, source)
+
     def __str__(self) -> str:
-        return f"{self.option} {self.value!r} is not allowed; expected {self.expected}"
+        what = " is not allowed" if self.problem is None else f": {self.problem}"
+        if self.expected is not None:
+            what += f"; expected {self.expected}"
+        if self.source is not None:
+            return f"{self.source}: {self.field}={self.value!r}{what}"
+        return f"{self.option} {self.value!r}{what}"
 
 
 def as_option(field: str) -> str:
     """A config field's command-line option: `entropy_coef` -> `--entropy-coef`."""
     return "--" + field.replace("_", "-")
-
-
-def option_first(message: str, fields) -> str:
-    """A trainer message that starts with one of `fields` ("reward='x' raised ...") with the
-    option in its place ("--reward 'x' raised ..."); others as they are."""
-    field, sep, rest = message.partition("=")
-    return f"{as_option(field)} {rest}" if sep and field in fields else message

@@ -15,6 +15,8 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from contract.errors import BadValue
+
 # The names every choice knob allows (the trainer's modules that implement them read these names;
 # tests/trainable/test_choices.py holds them equal).
 ENCODINGS = ("scalar", "scalar01", "onehot", "embedding", "fourier", "binary")
@@ -312,7 +314,7 @@ class Knob:
             )
         return self.allowed
 
-    def error(self, value) -> str | None:
+    def error(self, value) -> BadValue | None:
         """Why `value` is not allowed for this knob alone, or None (None defaults resolve later)."""
         if (value is None and self.default is None) or self.type is tuple:
             return None
@@ -322,7 +324,7 @@ class Knob:
             ok = isinstance(value, str) and value != ""
         else:
             ok = _is_number(value, integer=self.type is int) and self.check(value)
-        return None if ok else f"{self.name}={value!r} is not allowed; expected {self.allows}"
+        return None if ok else BadValue(self.name, value, self.allows)
 
 
 def _is_number(value, *, integer: bool) -> bool:

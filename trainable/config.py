@@ -10,6 +10,7 @@ from pathlib import Path
 
 import yaml
 
+from contract.errors import BadValue
 from contract.knobs import GROUP_BASELINES, KNOBS, Knobs
 from trainable import defaults
 
@@ -135,7 +136,7 @@ PRESETS: dict[str, dict] = {
 def from_preset(name: str, **overrides) -> TrainConfig:
     """The preset `name` with `overrides` (e.g. n, seeds) applied on top."""
     if name not in PRESETS:
-        raise ValueError(f"unknown preset {name!r}; allowed: {', '.join(PRESETS)}")
+        raise BadValue("preset", name, f"one of {', '.join(PRESETS)}")
     return TrainConfig(**{**PRESETS[name], **overrides})
 
 
@@ -143,21 +144,23 @@ def read_config_file(path: str | Path) -> dict:
     """The fields in a JSON or YAML config file (not yet validated)."""
     path = Path(path)
     if not path.is_file():
-        raise ValueError(f"--config {str(path)!r}: no such file; give a JSON or YAML config file")
+        raise BadValue("--config", str(path), "a JSON or YAML config file", problem="no such file")
     text = path.read_text()
     try:
         values = yaml.safe_load(text) if path.suffix in (".yaml", ".yml") else json.loads(text)
     except (ValueError, yaml.YAMLError) as error:
         reason = str(error).splitlines()[0]
-        raise ValueError(f"--config {str(path)!r}: not valid JSON or YAML ({reason})") from None
+        raise BadValue("--config", str(path), problem=f"not valid JSON or YAML ({reason})") from None
     if not isinstance(values, dict):
-        raise ValueError(f"--config {str(path)!r}: expected a mapping of config fields")
+        raise BadValue(
+            "--config", str(path), "a mapping of config fields", problem=f"holds a {type(values).__name__}"
+        )
     return values
 
 
 def _check(ok: bool, name: str, value, allowed: str) -> None:
     if not ok:
-        raise ValueError(f"{name}={value!r} is not allowed; expected {allowed}")
+        raise BadValue(name, value, allowed)
 
 
 def _is_int(value) -> bool:
@@ -172,7 +175,7 @@ def _validate(c: TrainConfig) -> None:
     for knob in KNOBS:
         error = knob.error(getattr(c, knob.name))
         if error:
-            raise ValueError(error)
+            raise error
     if c.policy != "mlp":  # knobs of mlp's output layer (trainable.policy)
         for name, default in (("output_init", 1.0), ("action_encoding", "onehot")):
             _check(

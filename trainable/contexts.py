@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from contract.errors import BadValue
 from trainable.imports import import_function
 
 DIGITS = "digits"
@@ -51,20 +52,20 @@ def digits() -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def load_contexts(spec: str) -> ContextSet:
-    """The context set `spec`, checked. Bad input: ValueError with one line naming it."""
+    """The context set `spec`, checked. Bad input: BadValue naming it."""
     fn = digits if spec == DIGITS else import_function(spec, option="contexts", allowed=ALLOWED)
     try:
         out = fn()
     except Exception as error:  # any failure of user code while it is checked
-        raise ValueError(f"contexts={spec!r} raised {type(error).__name__}: {error}") from None
+        raise BadValue("contexts", spec, problem=f"raised {type(error).__name__}: {error}") from None
     return check_contexts(spec, out)
 
 
 def check_contexts(spec: str, out) -> ContextSet:
-    """`out` = (features, labels) as ContextSet, or ValueError naming what is wrong."""
+    """`out` = (features, labels) as ContextSet, or BadValue naming what is wrong."""
 
-    def bad(what: str):
-        return ValueError(f"contexts={spec!r}: {what}; expected {ALLOWED}")
+    def bad(what: str, expected: str = ALLOWED):
+        return BadValue("contexts", spec, expected, problem=what)
 
     if not (isinstance(out, (tuple, list)) and len(out) == 2):
         raise bad(f"returned {type(out).__name__}, not a pair (features, labels)")
@@ -80,24 +81,19 @@ def check_contexts(spec: str, out) -> ContextSet:
     finite = torch.isfinite(features)
     if not finite.all():
         row, col = (int(i) for i in (~finite).nonzero()[0])
-        raise ValueError(
-            f"contexts={spec!r}: features hold {features[row, col].item()} at row {row}, column {col};"
-            " features must be finite"
-        )
+        raise bad(f"features hold {features[row, col].item()} at row {row}, column {col}", "finite features")
     if labels.min() < 0:
-        raise ValueError(
-            f"contexts={spec!r}: label {int(labels.min())} is out of range; labels must be in 0..A-1"
-            " (A actions = the largest label + 1)"
-        )
+        in_range = "labels in 0..A-1 (A actions = the largest label + 1)"
+        raise bad(f"label {int(labels.min())} is out of range", in_range)
     classes = int(labels.unique().numel())
     if classes < 2:
-        raise ValueError(f"contexts={spec!r}: labels hold {classes} class; expected at least 2")
+        raise bad(f"labels hold {classes} class", "at least 2")
     return ContextSet(spec, features.detach().cpu().float().contiguous(), labels.detach().cpu())
 
 
 def split(contexts: ContextSet, holdout: float) -> Split:
     """A stratified split (scikit-learn, seed SPLIT_SEED) holding out a share `holdout` of the
-    contexts; ValueError when the classes are too small for it."""
+    contexts; BadValue when the classes are too small for it."""
     from sklearn.model_selection import train_test_split
 
     labels = contexts.labels.numpy()
@@ -106,9 +102,11 @@ def split(contexts: ContextSet, holdout: float) -> Split:
             np.arange(labels.size), test_size=holdout, stratify=labels, random_state=SPLIT_SEED
         )
     except ValueError as error:
-        raise ValueError(
-            f"holdout={holdout!r} cannot split contexts={contexts.spec!r} by class"
-            f" ({str(error).splitlines()[0]}); expected every class to have a context on each side"
+        raise BadValue(
+            "holdout",
+            holdout,
+            "every class to have a context on each side",
+            problem=f"cannot split contexts={contexts.spec!r} by class ({str(error).splitlines()[0]})",
         ) from None
     return Split(train=train, heldout=heldout)
 

@@ -9,11 +9,13 @@ import os
 import sys
 from pathlib import Path
 
+from contract.errors import BadValue
+
 FILE_PREFIX = "banditune_user_"  # sys.modules name of a module loaded from a file path
 
 
 def import_function(spec: str, *, option: str, allowed: str, files: bool = False):
-    """The callable `spec` names; ValueError naming `option`, the value and `allowed` when
+    """The callable `spec` names; BadValue naming `option`, the value and `allowed` when
     `spec` is malformed, its module fails to import, or the name is not a callable. With `files`,
     `path/to/file.py:function` too: that file as given or under a folder of sys.path (a Ray
     worker runs elsewhere with the driver's folder on its path), else the module of its file name
@@ -22,21 +24,19 @@ def import_function(spec: str, *, option: str, allowed: str, files: bool = False
         sys.path.insert(0, os.getcwd())
     module_name, sep, attr = spec.rpartition(":") if files else spec.partition(":")
     if not sep or not module_name or not attr:
-        raise ValueError(f"{option}={spec!r} is not allowed; expected {allowed}")
+        raise BadValue(option, spec, allowed)
     path = _find(module_name) if files and module_name.endswith(".py") else None
     if files and module_name.endswith(".py") and path is None:
         module_name = Path(module_name).stem
     try:
         module = importlib.import_module(module_name) if path is None else _load(path)
     except Exception as error:  # any import-time failure of user code
-        raise ValueError(
-            f"{option}={spec!r}: cannot import {module_name!r} ({type(error).__name__}: {error});"
-            f" expected {allowed}"
-        ) from None
+        problem = f"cannot import {module_name!r} ({type(error).__name__}: {error})"
+        raise BadValue(option, spec, allowed, problem=problem) from None
     fn = getattr(module, attr, None)
     if not callable(fn):
         shown = f"{module_name}.{attr}" if path is None else f"{path.name}:{attr}"
-        raise ValueError(f"{option}={spec!r}: {shown} is not a callable; expected {allowed}")
+        raise BadValue(option, spec, allowed, problem=f"{shown} is not a callable")
     return fn
 
 

@@ -17,6 +17,8 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from contract.errors import BadValue
+
 SCHEDULE_KEY = "schedule"
 _ALLOWED = (
     'a list of {"samples": s, "lr": x, "entropy_coef": y} segments, the first at samples 0,'
@@ -32,7 +34,7 @@ class Segment:
 
 
 def parse_schedule(value) -> tuple[Segment, ...]:
-    """A config file's `schedule` as segments; ValueError (one line) unless it is well formed."""
+    """A config file's `schedule` as segments; BadValue unless it is well formed."""
     fields = {"samples", "lr", "entropy_coef"}
     numbers = isinstance(value, list) and all(
         isinstance(s, dict) and set(s) == fields and all(_is_number(s[k]) for k in fields) for s in value
@@ -49,7 +51,7 @@ def parse_schedule(value) -> tuple[Segment, ...]:
         and all(a < b for a, b in zip(starts, starts[1:]))
         and all(s.lr > 0 and s.entropy_coef >= 0 for s in segments)
     ):
-        raise ValueError(f"{SCHEDULE_KEY}={value!r} is not allowed; expected {_ALLOWED}")
+        raise BadValue(SCHEDULE_KEY, value, _ALLOWED)
     return segments
 
 

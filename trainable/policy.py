@@ -24,11 +24,13 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
+from contract.errors import BadValue
 from trainable.imports import import_function
 
 EMBEDDING_DIM = 16
 ALLOWED = "mlp, mlp2, package.module:function or path/to/file.py:function"
 CHECK_BATCH = 4  # inputs in the forward pass that checks a policy before training
+_MAPS = "mapping features (B, feature_dim) to logits (B, num_actions)"  # what a policy module does
 # Long runs (docs/benchmarks.md, "Long runs"): once every answer is right, each update still pushes
 # the right action up and the sampled wrong ones down, Adam's steps do not shrink with the gradient,
 # and the output weights (w2 and the fourier part) keep growing, so the logits keep spreading. An
@@ -44,7 +46,7 @@ _LONG_RUN_GUARDS = True
 
 
 def make_policy(config, task, device: torch.device) -> nn.Module:
-    """`config.policy` on `task` for every seed of `config` (ValueError for a bad --policy)."""
+    """`config.policy` on `task` for every seed of `config` (BadValue for a bad --policy)."""
     policy = BatchedPolicy if config.policy == "mlp" else ModulePolicy
     return policy(config, task, device)
 
@@ -68,7 +70,7 @@ def feature_dim(encoding: str, n: int) -> int:
         return 2 * _num_bits(n)
     if encoding == "binary":
         return _num_bits(n)
-    raise ValueError(f"encoding={encoding!r} has no features")
+    raise BadValue("encoding", encoding, problem="has no features")
 
 
 def features(x: torch.Tensor, *, encoding: str, n: int) -> torch.Tensor:
@@ -86,7 +88,7 @@ def features(x: torch.Tensor, *, encoding: str, n: int) -> torch.Tensor:
         freqs = 2.0 ** torch.arange(bits, device=x.device) * math.pi / n
         angles = xf * freqs
         return torch.cat([angles.sin(), angles.cos()], dim=-1)
-    raise ValueError(f"encoding={encoding!r} is a lookup, not features")
+    raise BadValue("encoding", encoding, problem="is a lookup, not features")
 
 
 def _num_bits(n: int) -> int:
@@ -210,7 +212,7 @@ BUILT_IN = {"mlp2": mlp2}
 
 
 def resolve_policy(spec: str):
-    """The function that builds policy `spec` (ValueError naming the value when it cannot be
+    """The function that builds policy `spec` (BadValue naming the value when it cannot be
     imported or is not a callable)."""
     if spec in BUILT_IN:
         return BUILT_IN[spec]
@@ -218,36 +220,34 @@ def resolve_policy(spec: str):
 
 
 def build_one(spec: str, factory, *, seed: int, feature_dim: int, num_actions: int, hidden: int) -> nn.Module:
-    """One copy of the policy, built under the default generator seeded with `seed`; ValueError
-    unless it is an nn.Module with parameters."""
+    """One copy of the policy, built under the default generator seeded with `seed`; BadValue
+    unless it builds an nn.Module with parameters."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        module = factory(feature_dim=feature_dim, num_actions=num_actions, hidden=hidden)
+        try:
+            module = factory(feature_dim=feature_dim, num_actions=num_actions, hidden=hidden)
+        except Exception as error:  # any failure of user code while it is checked
+            raise BadValue("policy", spec, problem=f"raised {type(error).__name__}: {error}") from None
     if not isinstance(module, nn.Module):
-        raise ValueError(
-            f"policy={spec!r} returned a {type(module).__name__}; expected a torch.nn.Module"
-            " mapping features (B, feature_dim) to logits (B, num_actions)"
-        )
+        shown = f"returned a {type(module).__name__}"
+        raise BadValue("policy", spec, f"a torch.nn.Module {_MAPS}", problem=shown)
     if not any(True for _ in module.parameters()):
-        raise ValueError(
-            f"policy={spec!r} returned a module with no parameters; expected a trainable nn.Module"
-        )
+        shown = "returned a module with no parameters"
+        raise BadValue("policy", spec, "a trainable nn.Module", problem=shown)
     return module
 
 
 def check_output(spec: str, logits, *, batch: int, num_actions: int) -> None:
-    """ValueError unless `logits` are finite float32 of shape (batch, num_actions)."""
+    """BadValue unless `logits` are finite float32 of shape (batch, num_actions)."""
     expected = f"float32 logits of shape ({batch}, {num_actions}) for features of shape ({batch}, d)"
     if not isinstance(logits, torch.Tensor):
-        raise ValueError(
-            f"policy={spec!r} returned a {type(logits).__name__} from forward; expected {expected}"
-        )
+        raise BadValue("policy", spec, expected, problem=f"returned a {type(logits).__name__} from forward")
     if tuple(logits.shape) != (batch, num_actions) or logits.dtype != torch.float32:
         shown = f"{logits.dtype} logits of shape {tuple(logits.shape)}"
-        raise ValueError(f"policy={spec!r} returned {shown}; expected {expected}")
+        raise BadValue("policy", spec, expected, problem=f"returned {shown}")
     if not torch.isfinite(logits).all():
-        raise ValueError(
-            f"policy={spec!r} returned non-finite logits at initialisation; expected finite logits"
+        raise BadValue(
+            "policy", spec, "finite logits", problem="returned non-finite logits at initialisation"
         )
 
 
@@ -322,7 +322,7 @@ class ModulePolicy(nn.Module):
         return logits, value
 
     def _check_one(self, spec, module: nn.Module, extra: dict, *, num_actions: int, device) -> None:
-        """One copy's forward pass on a few inputs' features (ValueError for a bad output)."""
+        """One copy's forward pass on a few inputs' features (BadValue for a bad output)."""
         x = torch.arange(min(CHECK_BATCH, self.task.train_size))
         if self.encoding == "onehot":
             feats = F.one_hot(x, self.task.num_actions).float()
@@ -335,7 +335,7 @@ class ModulePolicy(nn.Module):
         check_output(spec, logits, batch=len(x), num_actions=num_actions)
 
     def _check_batched(self, spec: str, num_seeds: int, device: torch.device) -> None:
-        """Every seed's forward pass at once, as training runs it (ValueError if it cannot run
+        """Every seed's forward pass at once, as training runs it (BadValue if it cannot run
         under vmap, e.g. with dropout)."""
         x = torch.arange(min(CHECK_BATCH, self.task.train_size), device=device).expand(num_seeds, -1)
         with torch.no_grad():
@@ -343,12 +343,14 @@ class ModulePolicy(nn.Module):
 
 
 def _forward(spec: str, call):
-    """`call()`, its failure named in one line (ValueError)."""
+    """`call()`, its failure named in one line (BadValue)."""
     try:
         return call()
     except Exception as error:  # user code: name its failure in one line
         first = str(error).strip().splitlines()[0] if str(error).strip() else ""
-        raise ValueError(
-            f"policy={spec!r} failed its forward pass ({type(error).__name__}: {first}); expected a"
-            " deterministic module (no dropout) mapping features (B, feature_dim) to logits (B, num_actions)"
+        raise BadValue(
+            "policy",
+            spec,
+            f"a deterministic module (no dropout) {_MAPS}",
+            problem=f"failed its forward pass ({type(error).__name__}: {first})",
         ) from None

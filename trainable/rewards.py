@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import torch
 
+from contract.errors import BadValue
 from trainable.imports import import_function
 
 RewardFn = Callable[[torch.Tensor, torch.Tensor, int], torch.Tensor]
@@ -49,7 +50,8 @@ def resolve_reward(name: str) -> RewardFn:
 
 
 class RewardError(RuntimeError):
-    """A reward returned something other than one float per (x, a) pair during training."""
+    """A reward returned something other than one float per (x, a) pair during training; its
+    one argument is the BadValue that says what (the line before training)."""
 
 
 def call_reward(fn: RewardFn, x: torch.Tensor, a: torch.Tensor, n: int, *, name: str) -> torch.Tensor:
@@ -60,10 +62,8 @@ def call_reward(fn: RewardFn, x: torch.Tensor, a: torch.Tensor, n: int, *, name:
         got = (
             f"{r.dtype} tensor of shape {tuple(r.shape)}" if isinstance(r, torch.Tensor) else type(r).__name__
         )
-        raise RewardError(
-            f"reward={name!r} returned a {got}; expected a floating tensor of shape"
-            f" {tuple(x.shape)} (one reward per (x, a) pair)"
-        )
+        expected = f"a floating tensor of shape {tuple(x.shape)} (one reward per (x, a) pair)"
+        raise RewardError(BadValue("reward", name, expected, problem=f"returned a {got}"))
     return r.to(device=x.device, dtype=torch.float32)
 
 
@@ -128,7 +128,7 @@ def input_chunks(n: int, device: torch.device, *, max_pairs: int = 1 << 20) -> I
 def build_reward_table(name: str, n: int, device: torch.device) -> RewardTable:
     """Sweep the (expected) reward over all (x, a), a chunk of inputs at a time, and check it.
 
-    Bad input, found before training: ValueError with one line for whatever goes wrong here."""
+    Bad input, found before training: BadValue for whatever goes wrong here."""
     fn = resolve_reward(name)
     expected = getattr(fn, "expected", fn)
     try:
@@ -136,17 +136,17 @@ def build_reward_table(name: str, n: int, device: torch.device) -> RewardTable:
         if fn is not expected:  # the noisy reward itself must also have the right shape and dtype
             probe = torch.arange(n, device=device)
             call_reward(fn, probe, probe, n, name=name)
-    except ValueError:
+    except BadValue:
         raise
     except RewardError as error:
-        raise ValueError(str(error)) from None
+        raise error.args[0] from None
     except Exception as error:  # any failure of user code while it is checked
-        raise ValueError(f"reward={name!r} raised {type(error).__name__}: {error}") from None
+        raise BadValue("reward", name, problem=f"raised {type(error).__name__}: {error}") from None
     return RewardTable(name, fn, expected, n, best, low, high)
 
 
 def _sweep(expected: RewardFn, n: int, device: torch.device, *, name: str):
-    """(best (n,), low, high) of `expected` over all (x, a); ValueError for a non-finite reward."""
+    """(best (n,), low, high) of `expected` over all (x, a); BadValue for a non-finite reward."""
     best = torch.empty(n, device=device)
     low, high = float("inf"), float("-inf")
     for xs in input_chunks(n, device):
@@ -154,10 +154,8 @@ def _sweep(expected: RewardFn, n: int, device: torch.device, *, name: str):
         bad = ~torch.isfinite(rows)
         if bad.any():
             x, a = (int(i) for i in bad.nonzero()[0])
-            raise ValueError(
-                f"reward={name!r} returned {rows[x, a].item()} at x={int(xs[x])},"
-                f" a={a}; rewards must be finite"
-            )
+            shown = f"returned {rows[x, a].item()} at x={int(xs[x])}, a={a}"
+            raise BadValue("reward", name, "finite rewards", problem=shown)
         best[xs] = rows.max(1).values
         low, high = min(low, rows.min().item()), max(high, rows.max().item())
     return best, low, high

@@ -36,7 +36,7 @@ def test_a_knobs_default_passes_its_check_and_a_bad_value_is_refused_naming_it(k
     assert knob.error(getattr(config, knob.name)) is None
     bad = REFUSED[knob.type]
     with pytest.raises(
-        ValueError, match=re.escape(f"{knob.name}={bad!r} is not allowed; expected {knob.allows}")
+        ValueError, match=re.escape(f"{knob.option} {bad!r} is not allowed; expected {knob.allows}")
     ):
         TrainConfig(**{knob.name: bad})
 

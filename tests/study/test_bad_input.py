@@ -49,7 +49,7 @@ CASES = [
     (["--contexts", "tests.synthetic_contexts:nan_features"], "features hold nan at row 5, column 2"),
     (["--contexts", "tests.synthetic_contexts:one_class"], "labels hold 1 class; expected at least 2"),
     (["--contexts", "no_such_pkg:load"], "--contexts 'no_such_pkg:load': cannot import 'no_such_pkg'"),
-    (["--contexts", "digits", "--holdout", "0.001"], "--holdout 0.001 cannot split contexts='digits'"),
+    (["--contexts", "digits", "--holdout", "0.001"], "--holdout 0.001: cannot split contexts='digits'"),
     (["--encodings", "onehot", "morse"], "--encoding 'morse' is not allowed"),
     (["--baseline", "critic"], "--baseline 'critic' is not allowed"),
     (["--reward-scales", "log"], "--reward-scale 'log' is not allowed"),

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from cli.train import config_help
+from contract.errors import as_option
 from contract.knobs import ACTION_ENCODINGS, BASELINES, ENCODINGS, REWARD_SCALES
 from study.axes import BY_NAME
 from trainable import TrainConfig, Trainer
@@ -35,7 +36,7 @@ def test_every_choice_is_searched_and_listed_in_the_help(field, value):
 
 @pytest.mark.parametrize("field", list(LISTS))
 def test_an_unknown_choice_is_refused_naming_the_allowed_ones(field):
-    with pytest.raises(ValueError, match=f"{field}='nope' is not allowed; expected one of"):
+    with pytest.raises(ValueError, match=f"{as_option(field)} 'nope' is not allowed; expected one of"):
         TrainConfig(**{field: "nope"})
 
 

@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 
+from contract.errors import as_option
 from trainable import PRESETS, TrainConfig, from_preset, read_config_file
 
 
@@ -34,7 +35,7 @@ def test_bad_values_name_the_field_the_value_and_what_is_allowed(field, value, a
     with pytest.raises(ValueError) as error:
         TrainConfig(**{field: value})
     message = str(error.value)
-    assert message.startswith(f"{field}={value!r}") and allowed in message
+    assert message.startswith(f"{as_option(field)} {value!r}") and allowed in message
 
 
 def test_cuda_trains_where_torch_sees_it_and_is_refused_elsewhere():
@@ -43,7 +44,7 @@ def test_cuda_trains_where_torch_sees_it_and_is_refused_elsewhere():
     from trainable import Trainer
 
     if not torch.cuda.is_available():
-        with pytest.raises(ValueError, match="device='cuda'.*no CUDA device"):
+        with pytest.raises(ValueError, match="--device 'cuda'.*no CUDA device"):
             TrainConfig(device="cuda")
         return
     trainer = Trainer(TrainConfig(device="cuda", n=10, seeds=(0, 1), batch_size=256, sample_budget=1024))
@@ -62,10 +63,10 @@ def test_auto_is_the_device_torch_sees():
 
 
 def test_group_baselines_need_whole_groups_in_a_batch():
-    with pytest.raises(ValueError, match="batch_size=510 .*multiple of group_size=4"):
+    with pytest.raises(ValueError, match="--batch-size 510 .*multiple of group_size=4"):
         TrainConfig(baseline="rloo", group_size=4, batch_size=510)
     assert TrainConfig(baseline="batch_mean", group_size=4, batch_size=510).batch_size == 510
-    with pytest.raises(ValueError, match="group_size=1 .*>= 2 for baseline grpo"):
+    with pytest.raises(ValueError, match="--group-size 1 .*>= 2 for baseline grpo"):
         TrainConfig(baseline="grpo", group_size=1)
 
 
@@ -90,7 +91,7 @@ def test_presets_and_overrides():
     original = from_preset("forum-original", lr=0.01)
     assert original.gamma == 0.99 and original.minibatch_size == 1 and original.lr == 0.01
     assert set(PRESETS) == {"forum", "forum-original"}
-    with pytest.raises(ValueError, match="unknown preset 'nope'"):
+    with pytest.raises(ValueError, match="--preset 'nope' is not allowed; expected one of forum"):
         from_preset("nope")
 
 

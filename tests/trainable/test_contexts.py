@@ -105,12 +105,12 @@ def test_the_table_shows_held_out_exact_match(capsys):
 M = "tests.synthetic_contexts"
 BAD_CONTEXTS = [
     (["--contexts", f"{M}:nan_features"], "nan_features': features hold nan at row 5, column 2"),
-    (["--contexts", f"{M}:inf_features"], "features hold inf at row 7, column 0; features must be finite"),
+    (["--contexts", f"{M}:inf_features"], "features hold inf at row 7, column 0; expected finite features"),
     (["--contexts", f"{M}:flat_features"], "features are a torch.float32 tensor of shape (240,)"),
     (["--contexts", f"{M}:int_features"], "features are a torch.int64 tensor of shape (240, 8)"),
     (["--contexts", f"{M}:float_labels"], "labels are a torch.float32 tensor of shape (240,)"),
     (["--contexts", f"{M}:short_labels"], "240 feature rows but 239 labels"),
-    (["--contexts", f"{M}:negative_label"], "label -1 is out of range; labels must be in 0..A-1"),
+    (["--contexts", f"{M}:negative_label"], "label -1 is out of range; expected labels in 0..A-1"),
     (["--contexts", f"{M}:one_class"], "labels hold 1 class; expected at least 2"),
     (["--contexts", f"{M}:a_single_tensor"], "returned Tensor, not a pair (features, labels)"),
     (["--contexts", f"{M}:raises"], "raised FileNotFoundError: features.npy missing"),
@@ -122,7 +122,7 @@ BAD_CONTEXTS = [
     (["--contexts", "digits", "--holdout", "0"], "--holdout 0.0 is not allowed; expected a number in (0, 1)"),
     (["--contexts", "digits", "--holdout", "1"], "--holdout 1.0 is not allowed"),
     (["--contexts", "digits", "--holdout", "nan"], "--holdout nan is not allowed"),
-    (["--contexts", "digits", "--holdout", "0.001"], "--holdout 0.001 cannot split contexts='digits'"),
+    (["--contexts", "digits", "--holdout", "0.001"], "--holdout 0.001: cannot split contexts='digits'"),
 ]
 
 

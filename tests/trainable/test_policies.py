@@ -97,7 +97,7 @@ def test_knobs_of_mlps_output_layer_are_refused_for_other_policies(capsys, optio
     [
         (
             ["--policy", "mlp", f"{BAD}:wrong_shape"],
-            f"--policy '{BAD}:wrong_shape' returned torch.float32 logits",
+            f"--policy '{BAD}:wrong_shape': returned torch.float32 logits",
         ),
         (["--policy", "mlp", "mlp3"], "--policy 'mlp3' is not allowed; expected one of mlp, mlp2"),
         (

@@ -100,7 +100,7 @@ def test_a_policy_on_any_tied_optimum_counts_as_exact():
     ],
 )
 def test_bad_rewards_are_refused_with_the_reason(name, message):
-    with pytest.raises(ValueError, match="reward=") as error:
+    with pytest.raises(ValueError, match="^--reward '") as error:
         build_reward_table(name, 10, CPU)
     assert message in str(error.value)
 

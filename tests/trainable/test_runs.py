@@ -14,7 +14,7 @@ def test_a_run_config_puts_the_values_on_the_task_with_the_runs_seeds_and_budget
 
 
 def test_a_run_config_refuses_bad_values():
-    with pytest.raises(ValueError, match="encoding='ascii'"):
+    with pytest.raises(ValueError, match="--encoding 'ascii'"):
         run_config(values={"encoding": "ascii"}, task="10", holdout=0.25, seeds=(0,), budget=10)
 
 

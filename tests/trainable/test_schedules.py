@@ -89,12 +89,12 @@ def test_constant_schedule_keeps_lr():
 
 
 def test_unknown_schedule_is_refused_naming_the_choices():
-    with pytest.raises(ValueError, match=r"lr_schedule='step'.*constant, linear, cosine"):
+    with pytest.raises(ValueError, match=r"--lr-schedule 'step'.*constant, linear, cosine"):
         TrainConfig(lr_schedule="step")
 
 
 def test_unknown_entropy_schedule_is_refused_naming_the_choices():
-    with pytest.raises(ValueError, match=r"entropy_schedule='step'.*constant, linear, cosine"):
+    with pytest.raises(ValueError, match=r"--entropy-schedule 'step'.*constant, linear, cosine"):
         TrainConfig(entropy_schedule="step")
 
 
