@@ -33,8 +33,7 @@ from experiments.diagnose import (
 )
 from study.spec import NAME_PATTERN, check, check_writable
 from study.tasks import resolve_tasks
-from trainable.config import TrainConfig, read_config_file
-from trainable.runs import run_config
+from trainable.config import TrainConfig, read_config_file, run_config
 
 
 def register(commands: argparse._SubParsersAction) -> None:

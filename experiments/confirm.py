@@ -47,8 +47,8 @@ from experiments.progress import Progress
 from study.space import axis_values, train_kwargs
 from study.spec import check, default
 from study.tasks import resolve_tasks
+from trainable.config import run_config
 from trainable.defaults import DEFAULT_HOLDOUT
-from trainable.runs import run_config
 
 DEFAULT_TOP = 5
 DEFAULT_SEEDS = 10

@@ -26,8 +26,7 @@ from contract.knobs import BY_NAME as KNOBS
 from contract.schema import DIAGNOSE_METRICS, task_label
 from contract.schema import DIAGNOSE_SETTINGS as SETTINGS  # COMMON and every AXES field
 from study.export import git_commit
-from trainable.config import GROUP_BASELINES, TrainConfig, from_preset
-from trainable.runs import run_config
+from trainable.config import GROUP_BASELINES, TrainConfig, from_preset, run_config
 
 DEFAULT_SEEDS = 3
 REFERENCE = "forum"

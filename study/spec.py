@@ -43,7 +43,7 @@ class StudySpec:
 
     ns: tuple[int, ...]
     seeds: tuple[int, ...]  # 0..DEFAULT_NUM_SEEDS-1 by default
-    sample_budget: dict[str, int]  # by default trainable.runs.default_budget(task, study=True)
+    sample_budget: dict[str, int]  # by default trainable.config.default_budget(task, study=True)
     reports: int = 10
     trials: int = 100
     reward: str = "abs"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from statistics import fmean
 
 from study.spec import StudySpec
-from trainable.runs import run_config
+from trainable.config import run_config
 from trainable.supervised import supervised_accuracy
 
 

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 
 from contract.schema import integer_task
 from study.spec import DEFAULT_NS, check
-from trainable.config import TrainConfig
+from trainable.config import TrainConfig, default_budget, task_fields
 from trainable.defaults import DEFAULT_HOLDOUT
-from trainable.runs import default_budget, task_fields
 
 _SUFFIX = {"k": 1_000, "m": 1_000_000}
 _BUDGET_HELP = (
@@ -58,7 +57,7 @@ def resolve_tasks(
     """The tasks of `ns` (None: DEFAULT_NS, or none beside context sets) and `contexts`, with
     `holdout` (None: the trainer's) and the budgets `budget` gives (--sample-budget), else
     `saved` ones for the same tasks, else the defaults (a study's with `study`, else the
-    trainer's: trainable.runs.default_budget)."""
+    trainer's: trainable.config.default_budget)."""
     contexts = tuple(contexts)
     ns = tuple(ns) if ns is not None else () if contexts else DEFAULT_NS
     holdout = DEFAULT_HOLDOUT if holdout is None else holdout
@@ -79,7 +78,7 @@ def resolve_tasks(
 
 def parse_budget(text: str, tasks: tuple[str, ...], *, study: bool) -> dict[str, int]:
     """'200k' -> every task; '10=200000,digits=1M' -> those tasks (others keep their default
-    budget: a study's with `study`, else the trainer's; trainable.runs.default_budget)."""
+    budget: a study's with `study`, else the trainer's; trainable.config.default_budget)."""
     budgets = {task: default_budget(task, study=study) for task in tasks}
     text = text.strip()
     if "=" not in text:

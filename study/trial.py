@@ -22,8 +22,8 @@ from study.export import provenance
 from study.objective import objective
 from study.space import train_kwargs
 from trainable import Metrics, Trainer
+from trainable.config import run_config
 from trainable.defaults import DEFAULT_HOLDOUT
-from trainable.runs import run_config
 
 STATE_FILE = "state.pt"
 CURVES_FILE = "curves.json"

@@ -1,4 +1,5 @@
-"""`TrainConfig`: every knob of the trainer, validated on construction; presets; config files."""
+"""`TrainConfig`: every knob of the trainer, validated on construction; presets; config files;
+a config's values on one task (`run_config`) and a task's default sample budget."""
 
 from __future__ import annotations
 
@@ -156,6 +157,41 @@ def read_config_file(path: str | Path) -> dict:
             "--config", str(path), "a mapping of config fields", problem=f"holds a {type(values).__name__}"
         )
     return values
+
+
+# A task is the integer bandit at n ("10") or a context set ("digits", "package.module:function"),
+# as contract.schema names them.
+def task_fields(task: str, *, holdout: float) -> dict:
+    """The TrainConfig fields that make a trainer train on `task` (`holdout`: the share of a
+    context set held out)."""
+    return {"n": int(task)} if task.isdigit() else {"contexts": task, "holdout": holdout}
+
+
+def run_config(
+    *,
+    values: dict,
+    task: str,
+    holdout: float,
+    seeds,
+    budget: int,
+    reward: str | None = None,
+    device: str | None = None,
+) -> TrainConfig:
+    """`values` (TrainConfig fields but the task's, the seeds and the budget) trained on `task`
+    on `seeds` for `budget` samples per seed; `reward` and `device`, where given, replace those
+    of `values`. BadValue for a bad config."""
+    given = {k: v for k, v in (("reward", reward), ("device", device)) if v is not None}
+    run = {**task_fields(task, holdout=holdout), "seeds": tuple(seeds), "sample_budget": budget}
+    return TrainConfig(**{**values, **given, **run})
+
+
+def default_budget(task: str, *, study: bool) -> int:
+    """Samples per seed on `task` unless told: the trainer's (what TrainConfig gives), or with
+    `study` a study's, shorter on purpose (defaults.study_sample_budget)."""
+    if not task.isdigit():
+        return defaults.CONTEXTS_STUDY_BUDGET if study else defaults.CONTEXTS_SAMPLE_BUDGET
+    rule = defaults.study_sample_budget if study else defaults.default_sample_budget
+    return rule(int(task))
 
 
 def _check(ok: bool, name: str, value, allowed: str) -> None:

@@ -4,7 +4,8 @@ from pathlib import Path
 import pytest
 
 from contract.errors import as_option
-from trainable import PRESETS, TrainConfig, from_preset, read_config_file
+from trainable import PRESETS, TrainConfig, defaults, from_preset, read_config_file
+from trainable.config import default_budget, run_config
 
 
 @pytest.mark.parametrize(
@@ -144,3 +145,25 @@ def test_the_defaults_anneal_lr_and_bonus_and_the_forum_preset_keeps_both_consta
     d, forum = TrainConfig(n=1000), from_preset("forum", n=100)
     assert (d.lr_schedule, d.entropy_schedule, d.sample_budget) == ("cosine", "cosine", 10_000_000)
     assert (forum.lr_schedule, forum.entropy_schedule, forum.entropy_coef) == ("constant", "constant", 1e-4)
+
+
+def test_a_run_config_puts_the_values_on_the_task_with_the_runs_seeds_and_budget():
+    values = {"encoding": "binary", "reward": "squared", "device": "cpu"}
+    on_n = run_config(values=values, task="30", holdout=0.5, seeds=[2, 3], budget=1000)
+    assert (on_n.n, on_n.contexts, on_n.encoding, on_n.reward) == (30, None, "binary", "squared")
+    assert (on_n.seeds, on_n.sample_budget, on_n.device) == ((2, 3), 1000, "cpu")
+    on_digits = run_config(values=values, task="digits", holdout=0.5, seeds=(0,), budget=50, reward="abs")
+    assert (on_digits.contexts, on_digits.holdout, on_digits.reward) == ("digits", 0.5, "abs")
+
+
+def test_a_run_config_refuses_bad_values():
+    with pytest.raises(ValueError, match="--encoding 'ascii'"):
+        run_config(values={"encoding": "ascii"}, task="10", holdout=0.25, seeds=(0,), budget=10)
+
+
+def test_the_trainers_default_budget_is_a_configs_own_and_a_studys_is_shorter():
+    assert default_budget("100", study=False) == TrainConfig(n=100).sample_budget
+    assert default_budget("digits", study=False) == TrainConfig(contexts="digits").sample_budget
+    for task in ("10", "100", "1000", "digits"):
+        assert default_budget(task, study=True) < default_budget(task, study=False)
+    assert default_budget("10", study=True) == defaults.study_sample_budget(10)

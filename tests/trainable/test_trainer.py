@@ -224,3 +224,10 @@ def test_stuck_counts_wrong_greedy_actions_held_with_probability_at_least_0_9():
     assert confident.exact_match[0] == pytest.approx(0.6) and confident.stuck[0] == 4
     unsure = policy_choosing(lambda x: (x + 3) % 10 if x < 4 else x, n=10, logit=2.0)
     assert unsure.exact_match[0] == pytest.approx(0.6) and unsure.stuck[0] == 0  # p = e^2/(e^2+9) = 0.45
+
+
+def test_run_to_budget_reports_every_eval_every_samples_up_to_the_budget():
+    config = TrainConfig(n=5, batch_size=64, group_size=8, sample_budget=640, eval_every=256, device="cpu")
+    trainer = Trainer(config)
+    assert [m.samples for m in trainer.run_to_budget()] == [256, 512, 640]
+    assert list(trainer.run_to_budget()) == []
