@@ -5,11 +5,13 @@ raises `ValueError` (or FileNotFoundError, PermissionError) with one line naming
 bad value and what is allowed: `main` prints that line and exits with status 2. `plan` returns the
 work as a function of no arguments; anything that work raises (a user reward, Ray, I/O) exits 1
 with the full traceback on stderr and a last line naming the exception and where it was raised.
+What the study's modules log (a file not copied to storage) is printed as "warning: ..." lines.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import traceback
 
@@ -23,6 +25,20 @@ DESCRIPTION = (
     " `banditune train --n 100` (the trainer's defaults) or `banditune study --name laptop`"
     " (a laptop-sized study); `banditune COMMAND --help` for each."
 )
+
+
+class LogLines(logging.Handler):
+    """A record logged by the study's modules as one line on the current stderr: "warning: ..."."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        sys.stderr.write(f"{record.levelname.lower()}: {record.getMessage()}\n")
+
+
+def print_study_logs() -> None:
+    """Print what the `study` package logs (warnings and above), once per process."""
+    logger = logging.getLogger("study")
+    if not any(isinstance(h, LogLines) for h in logger.handlers):
+        logger.addHandler(LogLines(logging.WARNING))
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -44,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    print_study_logs()
     prog = f"banditune {args.command}"
     try:
         try:

@@ -4,14 +4,15 @@ beside Tune's experiment (URI/NAME/tune/), so the study outlives the machine tha
 
 Each file is written whole: object stores (S3, GCS) show an object only once its upload is
 complete, and on a file system the copy is written under a hidden temporary name and renamed.
-`fetch` brings such a copy back into an empty study folder for `--resume`.
+`fetch` brings such a copy back into an empty study folder for `--resume`. A file that cannot
+be sent is logged (this module's logger, a warning) and retried; the command line prints it.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import posixpath
-import sys
 import uuid
 from pathlib import Path
 
@@ -20,6 +21,7 @@ import pyarrow.fs
 
 from contract.study_file import StudyRecord, read_record
 
+log = logging.getLogger(__name__)
 SKIPPED = ("tune",)  # Tune's own experiment: in storage already, never in the copy
 
 
@@ -62,7 +64,7 @@ class Mirror:
 
     def sync(self) -> int:
         """Send every result file that is new or changed; the number sent. A file that cannot
-        be sent is retried at the next sync (one warning line), so a storage hiccup never stops
+        be sent is retried at the next sync (a warning logged), so a storage hiccup never stops
         the study: its folder here stays complete."""
         if self._fs is None:
             self._fs = pyarrow.fs.FileSystem.from_uri(self.target)
@@ -76,10 +78,7 @@ class Mirror:
             try:
                 put(fs, posixpath.join(base, relative), path.read_bytes())
             except (OSError, pa.ArrowException) as error:
-                print(
-                    f"warning: {relative} not copied to {self.target} ({error}); retried later",
-                    file=sys.stderr,
-                )
+                log.warning("%s not copied to %s (%s); retried later", relative, self.target, error)
                 continue
             self.sent[relative] = version
             count += 1

@@ -43,3 +43,21 @@ def test_the_copy_holds_the_result_files_whole_and_sends_only_changes(tmp_path):
     again = tmp_path / "elsewhere" / "s"
     assert fetch(str(storage), again) == 5
     assert files(again) == files(storage)
+
+
+def test_a_file_that_cannot_be_sent_is_logged_and_retried_and_the_command_line_prints_it(tmp_path, capsys):
+    from cli.main import print_study_logs
+
+    root, storage = tmp_path / "results" / "s", tmp_path / "storage"
+    study_folder(root)
+    storage.mkdir()
+    (storage / "trials").write_text("a file where the copy needs a folder")
+    copy = Mirror(root, str(storage))
+    print_study_logs()
+    print_study_logs()  # once per process: still one line per file
+    assert copy.sync() == 3
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith(f"warning: trials/t1.parquet not copied to {storage} (")
+    assert err[0].endswith("; retried later")
+    (storage / "trials").unlink()
+    assert copy.sync() == 1 and (storage / "trials" / "t1.parquet").read_bytes() == b"rows"
