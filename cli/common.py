@@ -44,6 +44,21 @@ def check_threads(threads: int) -> None:
     check(threads >= 1, "--threads", threads, "an integer >= 1")
 
 
+def add_num_seeds(parser, *, what: str, default: int | None = None, shown=None) -> None:
+    """--num-seeds S (`what`: which seeds; `shown`: the default where it is None)."""
+    parser.add_argument(
+        "--num-seeds",
+        type=int,
+        default=default,
+        metavar="S",
+        help=f"{what}, an integer >= 1 (default: {default if shown is None else shown})",
+    )
+
+
+def check_num_seeds(num_seeds: int) -> None:
+    check(num_seeds >= 1, "--num-seeds", num_seeds, "an integer >= 1")
+
+
 def add_tasks(parser: argparse.ArgumentParser, *, defaults: str) -> None:
     """--n, --contexts and --holdout: the tasks a command trains on (`defaults`: what comes
     before the default sizes in the help, e.g. "the study's with --study, else ")."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import functools
 
-from cli.common import StoredStudy, add_threads, apply_threads, check_threads
+from cli.common import StoredStudy, add_num_seeds, add_threads, apply_threads, check_threads
 from contract.schema import CONFIRM_PREFIX, task_label
 from experiments.confirm import (
     DEFAULT_LONG,
@@ -40,13 +40,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         metavar="K",
         help=f"how many of the best search configs to confirm (default: {DEFAULT_TOP})",
     )
-    p.add_argument(
-        "--num-seeds",
-        type=int,
-        default=DEFAULT_SEEDS,
-        metavar="S",
-        help=f"fresh seeds per config (default: {DEFAULT_SEEDS})",
-    )
+    add_num_seeds(p, what="fresh seeds per config", default=DEFAULT_SEEDS)
     p.add_argument(
         "--long-horizon",
         type=int,

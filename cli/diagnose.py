@@ -12,10 +12,12 @@ import pyarrow as pa
 
 from cli.common import (
     StoredStudy,
+    add_num_seeds,
     add_sample_budget,
     add_tasks,
     add_threads,
     apply_threads,
+    check_num_seeds,
     check_threads,
 )
 from contract.errors import BadValue
@@ -46,13 +48,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         " diagnose.parquet.",
     )
     add_tasks(p, defaults="the study's with --study, else ")
-    p.add_argument(
-        "--num-seeds",
-        type=int,
-        default=DEFAULT_SEEDS,
-        metavar="S",
-        help=f"seeds per variant, trained together (default: {DEFAULT_SEEDS})",
-    )
+    add_num_seeds(p, what="seeds per variant, trained together", default=DEFAULT_SEEDS)
     p.add_argument("--results", default="results", metavar="DIR", help="results root folder")
     target = p.add_mutually_exclusive_group()
     target.add_argument(
@@ -152,7 +148,7 @@ def plan_from_args(args: argparse.Namespace) -> dict:
         budget=args.sample_budget,
         study=False,
     )
-    check(args.num_seeds >= 1, "--num-seeds", args.num_seeds, "an integer >= 1")
+    check_num_seeds(args.num_seeds)
     all_variants = variants(target, leave_one_out=args.leave_one_out)
     seeds = tuple(range(args.num_seeds))
     for v in all_variants:  # every config valid before any training

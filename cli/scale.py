@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import functools
 
+from study.spec import check
+
 DEFAULT_TOP = 5  # configs per n behind `banditune scale`'s point and interval
 
 
@@ -33,8 +35,7 @@ def plan(args: argparse.Namespace):
     """Check the studies and --top (ValueError); return the work."""
     from analysis.scale import study_ns
 
-    if args.top < 1:
-        raise ValueError(f"--top {args.top} is not allowed; expected an integer >= 1")
+    check(args.top >= 1, "--top", args.top, "an integer >= 1")
     ns = study_ns(args.results)
     if len(ns) < 2:
         raise ValueError(f"the studies hold n = {ns}; a trend needs at least two distinct n")

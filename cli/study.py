@@ -1,8 +1,8 @@
 """`banditune study`: run or resume a Ray Tune + Optuna study over the trainer's axes.
 
 Everything is validated here, before Ray starts; the study (study.ray_runner) tells what
-happens (study.events) and this module prints it. Ray, pandas and torch are imported inside the
-functions that run the study or check user code (cli/: building the parser stays light).
+happens (study.events) and cli.study_lines prints it. Ray, pandas and torch are imported inside
+the functions that run the study or check user code (cli/: building the parser stays light).
 """
 
 from __future__ import annotations
@@ -11,16 +11,14 @@ import argparse
 import dataclasses
 import functools
 import shlex
-import sys
 
-from cli.common import add_sample_budget, add_tasks
-from contract.schema import task_label
-from study import events
+from cli.common import add_num_seeds, add_sample_budget, add_tasks, check_num_seeds
+from cli.study_lines import Lines, print_outcome  # Lines: also what older studies' tuner.pkl names
 from study import storage as storage_io
 from study.axes import AXES, BY_NAME, LOG, default_space
-from study.objective import OBJECTIVE_NAMES, OBJECTIVES
+from study.objective import OBJECTIVES
 from study.shipping import on_cluster, user_code
-from study.space import check_space, progress_line, with_defaults
+from study.space import check_space, with_defaults
 from study.spec import (
     DEFAULT_NAME,
     DEFAULT_NUM_SEEDS,
@@ -77,13 +75,7 @@ def _add_search_options(p: argparse.ArgumentParser) -> None:
         default=None,
         help=f"Optuna trials, an integer >= 1 (default: {default('trials')})",
     )
-    p.add_argument(
-        "--num-seeds",
-        type=int,
-        default=None,
-        metavar="S",
-        help=f"seeds per config, trained together, an integer >= 1 (default: {DEFAULT_NUM_SEEDS})",
-    )
+    add_num_seeds(p, what="seeds per config, trained together", shown=DEFAULT_NUM_SEEDS)
     add_sample_budget(p, default="3000*n and at least 30k: 30k at n=10, 300k at n=100; 300k per context set")
     p.add_argument(
         "--reports",
@@ -263,7 +255,7 @@ def spec_from_args(args: argparse.Namespace, base: StudySpec | None = None) -> S
     )
     trials, reports, seed = pick("trials", "trials"), pick("reports", "reports"), pick("seed", "search_seed")
     check(trials >= 1, "--trials", trials, "an integer >= 1")
-    check(num_seeds >= 1, "--num-seeds", num_seeds, "an integer >= 1")
+    check_num_seeds(num_seeds)
     check(reports >= 1, "--reports", reports, "an integer >= 1")
     check(seed >= 0, "--seed", seed, "an integer >= 0")
     warm_start = pick("warm_start", "warm_start")
@@ -376,107 +368,10 @@ def plan(args: argparse.Namespace):
 
 
 def run(study: Study) -> int:
-    """Run the study, printing what happens: 0 when all its trials are done (some may have
-    failed), 1 when every trial failed, 2 when the cluster cannot run it (refused before any
-    trial starts), 130 when interrupted."""
+    """Run the study, printing what happens (cli.study_lines); its exit status."""
     from study.ray_runner import run_study
 
-    outcome = run_study(study, on_event=Lines(study))
-    if outcome.refused is not None:
-        print(f"banditune study: error: {outcome.refused}", file=sys.stderr, flush=True)
-        return 2
-    if outcome.interrupted:
-        print(
-            f"\nstudy {study.name!r} interrupted with {outcome.done} of {outcome.trials} trials done;"
-            f" continue it with: {study.command} --resume",
-            file=sys.stderr,
-        )
-        return 130
-    return print_summary(study)
-
-
-@dataclasses.dataclass(frozen=True)
-class Lines:
-    """Prints a study's events (study.events), one line each. Tune pickles it with the study's
-    callbacks, so a --resume prints with the one the study started with."""
-
-    study: Study
-
-    def __call__(self, event) -> None:
-        print(self.line(event), flush=True)
-
-    def line(self, event) -> str:
-        study, spec = self.study, self.study.spec
-        if isinstance(event, events.Started):
-            each = ", ".join(f"{v:g} {k.upper()}" for k, v in event.per_trial.items())
-            chosen = "" if event.chosen else " (all the cluster holds; --max-concurrent sets it)"
-            return (
-                f"study {study.name!r}: {spec.trials} trials on {', '.join(map(task_label, spec.tasks))},"
-                f" {each} each, {event.at_once} at a time{chosen}; results in {study.paths.root}\n"
-                f"watch it live: {watch_command(study.paths)}  (then open http://127.0.0.1:8080;"
-                " pip install -e '.[watch]' installs optuna-dashboard)"
-            )
-        if isinstance(event, events.TrialStarted):
-            return f"start {event.trial_id}: {progress_line(event.values)}"
-        if isinstance(event, events.TrialEnded):
-            scores = " ".join(
-                f"{task_label(t).replace(' ', '')}:{v:.3f}" for t, v in event.exact_match.items()
-            )
-            failure = f" FAILED: {event.failure}" if event.failure is not None else ""
-            return (
-                f"{'errored' if event.errored else 'ended'} {event.trial_id} after {event.reports_done}/"
-                f"{spec.reports} reports: objective={event.objective:.4f} exact_match {scores}{failure}"
-                f"  [{event.done}/{spec.trials} trials done]"
-            )
-        if isinstance(event, events.ReferenceEnded):
-            outcome = (
-                f"FAILED: {event.failure}"
-                if event.failure is not None
-                else f"objective={event.objective:.4f}"
-            )
-            return f"ended {event.trial_id} ({event.preset} preset, outside the search): {outcome}"
-        if isinstance(event, events.NodeCheckLate):
-            return f"warning: a node did not answer the storage check in {event.seconds} s"
-        raise TypeError(f"not a study event: {event!r}")
-
-
-def watch_command(paths) -> str:
-    """The command that shows the study live in a browser (optuna-dashboard reads its journal)."""
-    return f"optuna-dashboard {shlex.quote(str(paths.journal))}"
-
-
-def _task(task: str) -> str:
-    return task_label(task).replace(" ", "")
-
-
-def print_summary(study: Study) -> int:
-    """Print the best configs, the trials' statuses and where the results are; the study's exit
-    status: 1 when no search trial succeeded (naming the most common error), else 0."""
-    from study.summary import summarize
-
-    spec, found = study.spec, summarize(study)
-    print(
-        f"\nBest configs by the objective ({OBJECTIVE_NAMES[spec.objective]}), over"
-        f" {', '.join(map(task_label, spec.tasks))} and {len(spec.seeds)} seeds (held-out exact"
-        " match on a context set); stuck: inputs stuck on a wrong action, per seed:"
-    )
-    print(found.table)
-    total = sum(found.counts.values())
-    print(f"\n{total} trials: " + ", ".join(f"{v} {k}" for k, v in sorted(found.counts.items())))
-    print(f"Results: {study.paths.root}  (trials/ and curves/ Parquet, study.json, optuna.journal)")
-    if not found.failed:
-        return 0
-    if found.failed < total:
-        print(f"{found.failed} of {total} trials failed (their rows hold the error)", flush=True)
-        return 0
-    count, error = found.common_error
-    print(
-        f"banditune study: failed during work: all {total} trials failed; the most common error"
-        f" ({count} of {total}): {error}",
-        file=sys.stderr,
-        flush=True,
-    )
-    return 1
+    return print_outcome(study, run_study(study, on_event=Lines(study)))
 
 
 def _command(args: argparse.Namespace) -> str:

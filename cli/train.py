@@ -11,7 +11,7 @@ import functools
 import json
 import sys
 
-from cli.common import add_threads, apply_threads, check_threads
+from cli.common import add_num_seeds, add_threads, apply_threads, check_num_seeds, check_threads
 from contract.errors import BadValue
 from contract.knobs import BY_NAME as KNOB
 from contract.knobs import KNOBS
@@ -108,13 +108,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         metavar="SEED",
         help="seeds to train together, distinct integers >= 0 (default: 0)",
     )
-    seeds.add_argument(
-        "--num-seeds",
-        type=int,
-        default=None,
-        metavar="S",
-        help="train seeds 0..S-1, an integer >= 1 (default: one seed, 0)",
-    )
+    add_num_seeds(seeds, what="train seeds 0..S-1", shown="one seed, 0")
     parser.add_argument(
         "--json",
         action="store_true",
@@ -139,7 +133,7 @@ def config_from_args(args: argparse.Namespace):
     flags = {k: getattr(args, k) for k in CONFIG_OPTIONS if getattr(args, k) is not None}
     values.update(flags)
     if args.num_seeds is not None:
-        check(args.num_seeds >= 1, "--num-seeds", args.num_seeds, "an integer >= 1")
+        check_num_seeds(args.num_seeds)
         values["seeds"] = list(range(args.num_seeds))
     elif args.seeds is not None:
         values["seeds"] = args.seeds
