@@ -34,6 +34,7 @@ from analysis.scoring import (
     trial_counts,
     winners,
 )
+from contract.errors import BadValue
 from contract.layout import BEST_CONFIG_FILE, StudyPaths
 from contract.schema import CONFIG_COLUMNS, CONFIRM, REFERENCE, SEARCH, THRESHOLD
 from contract.study_file import StudyRecord
@@ -45,18 +46,18 @@ TOP_PARALLEL = 15
 def check_inputs(
     results_dir: str | Path, *, threshold: float, out: str | Path | None
 ) -> tuple[Path | str, Path]:
-    """Validate the arguments before any work: (study folder, output folder) or a one-line
-    ValueError. The report goes to RESULTS/NAME/report by default, or to NAME-report in the
-    current folder for a study read from storage (a URI)."""
+    """Validate the arguments before any work: (study folder, output folder) or BadValue. The
+    report goes to RESULTS/NAME/report by default, or to NAME-report in the current folder for a
+    study read from storage (a URI)."""
     if not isinstance(threshold, (int, float)) or not 0 < threshold <= 1:
-        raise ValueError(f"--threshold {threshold!r} is not allowed: use a number in (0, 1]")
+        raise BadValue("--threshold", threshold, "a number in (0, 1]")
     root = check_study_dir(results_dir)
     if out is not None:
         out_dir = Path(out)
     else:
         out_dir = StudyPaths(root).report if isinstance(root, Path) else Path(f"{study_name(root)}-report")
     if out_dir.exists() and not out_dir.is_dir():
-        raise ValueError(f"--out {str(out_dir)!r} is a file: give a folder (created if missing)")
+        raise BadValue("--out", str(out_dir), "a folder (created if missing)", problem="a file")
     return root, out_dir
 
 

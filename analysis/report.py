@@ -478,7 +478,7 @@ def _fixes(table: pd.DataFrame, task: str, threshold: float) -> str:
 
 def _short(task: str) -> str:
     """'n=10' or 'digits', for table headers."""
-    return task_label(task).replace(" ", "")
+    return task_label(task, compact=True)
 
 
 def _integer(f: Findings) -> list[str]:

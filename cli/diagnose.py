@@ -188,7 +188,7 @@ def _study_target(results: Path, name: str) -> tuple[Path, dict, StudyRecord]:
     try:
         values = json.loads(best.read_text())
     except ValueError as error:
-        raise ValueError(f"--study {name!r}: {best} is not valid JSON ({error})") from None
+        raise BadValue("--study", name, problem=f"{best} is not valid JSON ({error})") from None
     try:
         meta = load_record(paths.study_json)
     except (OSError, ValueError):

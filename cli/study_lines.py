@@ -41,9 +41,7 @@ class Lines:
         if isinstance(event, events.TrialStarted):
             return f"start {event.trial_id}: {progress_line(event.values)}"
         if isinstance(event, events.TrialEnded):
-            scores = " ".join(
-                f"{task_label(t).replace(' ', '')}:{v:.3f}" for t, v in event.exact_match.items()
-            )
+            scores = " ".join(f"{task_label(t, compact=True)}:{v:.3f}" for t, v in event.exact_match.items())
             failure = f" FAILED: {event.failure}" if event.failure is not None else ""
             return (
                 f"{'errored' if event.errored else 'ended'} {event.trial_id} after {event.reports_done}/"

@@ -140,9 +140,12 @@ def is_integer_task(task: str) -> bool:
     return task.isdigit()
 
 
-def task_label(task: str) -> str:
-    """'n = 100' for the integer bandit, the context set's name otherwise."""
-    return f"n = {task}" if is_integer_task(task) else task
+def task_label(task: str, *, compact: bool = False) -> str:
+    """'n = 100' ('n=100' `compact`: table headers, progress lines) for the integer bandit, the
+    context set's name otherwise."""
+    if not is_integer_task(task):
+        return task
+    return f"n={task}" if compact else f"n = {task}"
 
 
 def scored(rows):

@@ -229,7 +229,7 @@ def confirm_one(job: Job, plan: Plan, *, label: str) -> None:
         )
         write_result(paths, record, file_id=files[horizon], objective_kind=plan.objective)
     finals = ", ".join(
-        f"{task_label(task).replace(' ', '')}: {_final(views[horizon][2], task)}"
+        f"{task_label(task, compact=True)}: {_final(views[horizon][2], task)}"
         for task in plan.tasks
         for horizon in ("search", "long")
     )

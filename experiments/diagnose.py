@@ -125,7 +125,7 @@ def train_all(
         rows += [{**r, "git_commit": git_commit()} for r in new]
         shown = _means(new)
         print(
-            f"[{i}/{total}] {v.name} {task_label(task).replace(' ', '')}: {shown}"
+            f"[{i}/{total}] {v.name} {task_label(task, compact=True)}: {shown}"
             f" ({time.perf_counter() - t0:.0f} s,"
             f" {time.perf_counter() - start:.0f} s in all)",
             file=sys.stderr,
@@ -183,7 +183,7 @@ def format_table(rows: list[dict]) -> str:
 
     table = diagnosis_table(pd.DataFrame(rows))
     tasks = list(dict.fromkeys(r["task"] for r in rows))
-    names = {t: task_label(t).replace(" ", "") for t in tasks}
+    names = {t: task_label(t, compact=True) for t in tasks}
     width = max(len(v) for v in table.index)
     head = f"{'variant':<{width}}  {'changed':<12}" + "".join(
         f"  {f'exact {names[t]}':>12}  {f'p_corr {names[t]}':>12}" for t in tasks

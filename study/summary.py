@@ -32,7 +32,7 @@ def best_table(trials: pd.DataFrame, tasks, top: int = TOP) -> pd.DataFrame:
     score = scored(trials)
     for task in tasks:
         at = trials["task"] == task
-        name = task_label(task).replace(" ", "")
+        name = task_label(task, compact=True)
         table[f"exact_match {name}"] = score[at].groupby(trials.loc[at, "trial_id"]).mean()
         table[f"stuck {name}"] = trials[at].groupby("trial_id")["stuck"].mean()
     search = table[table["phase"] == SEARCH].sort_values("objective", ascending=False, na_position="last")
