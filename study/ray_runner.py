@@ -21,6 +21,7 @@ import ray
 from ray import tune
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
+from contract.errors import BadValue
 from contract.layout import StudyPaths
 from contract.schema import FAILED, FINISHED, REFERENCE, REFERENCE_ID
 from contract.study_file import StudyRecord, load_record, write_record
@@ -171,7 +172,7 @@ def fill_cluster(settings: TrialSettings) -> int:
 
 def check_storage_on_every_node(storage: str, *, given: bool) -> bool:
     """On a cluster of several nodes, every node must read a file the driver wrote under
-    `storage` and write its own (Tune's trials save their checkpoints there). ValueError (one
+    `storage` and write its own (Tune's trials save their checkpoints there). BadValue (one
     line) naming the node that cannot; True when a node did not answer in time (not checked)."""
     nodes = [node for node in ray.nodes() if node["Alive"]]
     if len(nodes) < 2:
@@ -194,10 +195,13 @@ def check_storage_on_every_node(storage: str, *, given: bool) -> bool:
     for node, answer in zip(nodes, answers):
         if answer is not None:
             shown = storage if given else f"{storage} (the default, inside the study folder)"
-            raise ValueError(
-                f"--storage {shown!r} cannot be written from node {node['NodeManagerAddress']}"
-                f" ({node['NodeID'][:8]}: {answer}); expected storage every node can write: pass"
-                " --storage s3://bucket/prefix (or gs://..., or a folder every node mounts)"
+            raise BadValue(
+                "--storage",
+                shown,
+                "storage every node can write: pass --storage s3://bucket/prefix (or gs://..., or a"
+                " folder every node mounts)",
+                problem=f"cannot be written from node {node['NodeManagerAddress']} ({node['NodeID'][:8]}:"
+                f" {answer})",
             )
     return False
 

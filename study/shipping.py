@@ -15,6 +15,8 @@ import sysconfig
 from pathlib import Path
 from types import ModuleType
 
+from contract.errors import BadValue
+
 BANDITUNE_PACKAGES = ("trainable", "contract", "study", "analysis")
 BUILT_IN = ("digits", "mlp", "mlp2")  # context sets and policies that need no code
 MAX_MIB = 100  # a larger package should be installed on the nodes, not uploaded with each job
@@ -30,7 +32,7 @@ def user_code(*, reward: str, contexts: tuple[str, ...], policies: tuple[str, ..
     """Paths (a .py file or a package folder) for Ray's `py_modules`: the top-level module of
     each user `module:function` (imported already by the input checks), or the file of a
     `path/to/file.py:function` policy (a node imports it by its file name), and the modules it
-    imported from its own folder. ValueError (one line) for a module that cannot be shipped."""
+    imported from its own folder. BadValue for a module that cannot be shipped."""
     shipped: list[str] = []
     named = [
         ("--reward", reward),
@@ -60,38 +62,31 @@ def _loaded(where: str) -> ModuleType:
     for module in list(sys.modules.values()):
         if getattr(module, "__file__", None) and Path(module.__file__).resolve() == path:
             return module
-    raise ValueError(f"--policy {where!r} was not loaded by the input checks; expected a .py file")
+    raise BadValue("--policy", where, "a .py file", problem="was not loaded by the input checks")
 
 
 def _source(module: ModuleType, *, option: str, spec: str) -> Path | None:
     """The file or package folder of a top-level user module; None when it is installed."""
-    allowed = REFUSED.format(MAX_MIB)
+
+    def refused(why: str) -> BadValue:
+        return BadValue(
+            option, spec, REFUSED.format(MAX_MIB), problem=f"cannot be shipped to the cluster: {why}"
+        )
+
     folders = list(getattr(module, "__path__", []))
     if len(folders) > 1:
-        shown = ", ".join(folders)
-        raise ValueError(
-            f"{option} {spec!r} cannot be shipped to the cluster: {module.__name__} is split over"
-            f" {len(folders)} folders ({shown}); expected {allowed}"
-        )
+        raise refused(f"{module.__name__} is split over {len(folders)} folders ({', '.join(folders)})")
     where = folders[0] if folders else getattr(module, "__file__", None)
     if where is None:
-        raise ValueError(
-            f"{option} {spec!r} cannot be shipped to the cluster: {module.__name__} has no file;"
-            f" expected {allowed}"
-        )
+        raise refused(f"{module.__name__} has no file")
     path = Path(where).resolve()
     if _installed(path, module.__name__):
         return None
     if path.is_file() and path.suffix != ".py":
-        raise ValueError(
-            f"{option} {spec!r} cannot be shipped to the cluster: {path} is compiled; expected {allowed}"
-        )
+        raise refused(f"{path} is compiled")
     size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) if path.is_dir() else 0
     if size > MAX_MIB * 2**20:
-        raise ValueError(
-            f"{option} {spec!r} cannot be shipped to the cluster: {path} holds {size / 2**20:.0f} MiB;"
-            f" expected {allowed}"
-        )
+        raise refused(f"{path} holds {size / 2**20:.0f} MiB")
     return path
 
 

@@ -218,9 +218,7 @@ def prepare_folder(
     try:
         paths.root.mkdir(parents=True)
     except OSError as error:
-        raise ValueError(
-            f"--results {results!r} is not writable ({error.strerror}); expected a folder this user can write"
-        ) from None
+        raise BadValue("--results", results, _WRITABLE, problem=f"not writable ({error.strerror})") from None
     check_writable(paths.root, "--results", results)
     return paths, fetched
 
@@ -253,16 +251,17 @@ def _check_folder(meta: StudyRecord, paths: StudyPaths, *, results: str) -> None
     )
 
 
+_WRITABLE = "a folder this user can write"
+
+
 def check_writable(folder: Path, option: str, value: str) -> None:
-    """ValueError unless this user can create files in `folder` (made if missing)."""
+    """BadValue unless this user can create files in `folder` (made if missing)."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".probe-"):
             pass
     except OSError as error:
-        raise ValueError(
-            f"{option} {value!r} is not writable ({error.strerror}); expected a folder this user can write"
-        ) from None
+        raise BadValue(option, value, _WRITABLE, problem=f"not writable ({error.strerror})") from None
 
 
 def load_saved_spec(paths: StudyPaths) -> tuple[StudySpec, StudyRecord]:

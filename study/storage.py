@@ -10,6 +10,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pyarrow.fs
 
+from contract.errors import BadValue
+
 PROBE = ".banditune-probe-"
 
 
@@ -43,14 +45,16 @@ def delete_probe(storage: str, path: str) -> None:
 
 
 def check_writable(storage: str, *, option: str, shown: str) -> None:
-    """ValueError (one line) unless this machine can write and delete a file under `storage`."""
+    """BadValue unless this machine can write and delete a file under `storage`."""
     try:
         delete_probe(storage, write_probe(storage))
     except Exception as error:  # pyarrow raises OSError, ValueError or ArrowException subclasses
-        raise ValueError(
-            f"{option} {shown!r} is not reachable ({type(error).__name__}: {_first_line(error)}); expected"
-            " a folder or a URI that pyarrow can write, such as s3://bucket/prefix (an S3-compatible"
-            " endpoint from AWS_ENDPOINT_URL or ?endpoint_override=HOST:PORT)"
+        raise BadValue(
+            option,
+            shown,
+            "a folder or a URI that pyarrow can write, such as s3://bucket/prefix (an S3-compatible"
+            " endpoint from AWS_ENDPOINT_URL or ?endpoint_override=HOST:PORT)",
+            problem=f"not reachable ({type(error).__name__}: {_first_line(error)})",
         ) from None
 
 

@@ -94,7 +94,7 @@ def test_unwritable_results_folder_is_refused(tmp_path, capsys, no_ray):
         results = str(tmp_path / "locked" / "sub")
     assert cli.main(["study", "--results", results]) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"banditune study: error: --results {results!r} is not writable")
+    assert err.startswith(f"banditune study: error: --results {results!r}: not writable")
 
 
 def test_results_path_that_is_a_file_is_refused(tmp_path, capsys, no_ray):

@@ -79,7 +79,7 @@ def test_code_that_cannot_be_shipped_is_refused_before_ray_starts(tmp_path, ray_
     )
     assert run.returncode == 2, run.stderr
     assert (
-        run.stderr.count("\n") == 1 and "--reward 'ns.rew:fn' cannot be shipped to the cluster" in run.stderr
+        run.stderr.count("\n") == 1 and "--reward 'ns.rew:fn': cannot be shipped to the cluster" in run.stderr
     )
     assert "split over 2 folders" in run.stderr
     assert not (tmp_path / "results" / "s").exists()
@@ -90,5 +90,5 @@ def test_unreachable_storage_is_refused_before_ray_starts(tmp_path, ray_tmpdir):
     env = subprocess_env(ray_tmpdir) | DUMMY_AWS
     run = run_study(tmp_path, "--storage", uri, env=env)
     assert run.returncode == 2, run.stderr
-    assert run.stderr.count("\n") == 1 and f"--storage '{uri}' is not reachable" in run.stderr
+    assert run.stderr.count("\n") == 1 and f"--storage '{uri}': not reachable" in run.stderr
     assert not (tmp_path / "results" / "s").exists()
