@@ -5,6 +5,10 @@ from torch import nn
 NOT_CALLABLE = 3
 
 
+def fails_to_build(feature_dim, num_actions):  # no `hidden` keyword: TypeError when built
+    return nn.Linear(feature_dim, num_actions)
+
+
 def not_a_module(*, feature_dim, num_actions, hidden):
     return lambda features: features
 

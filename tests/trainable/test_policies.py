@@ -65,6 +65,7 @@ def test_a_module_policy_learns_n10_with_the_defaults(policy, budget, floor):
 REFUSALS = [
     ("no_such_module:net", "--policy 'no_such_module:net': cannot import 'no_such_module'"),
     (f"{BAD}:NOT_CALLABLE", f"{BAD}.NOT_CALLABLE is not a callable"),
+    (f"{BAD}:fails_to_build", f"--policy '{BAD}:fails_to_build': raised TypeError: "),
     (f"{BAD}:not_a_module", "returned a function; expected a torch.nn.Module"),
     (f"{BAD}:no_parameters", "returned a module with no parameters; expected a trainable nn.Module"),
     (
