@@ -33,7 +33,7 @@ from experiments.diagnose import (
     train_all,
     variants,
 )
-from study.spec import NAME_PATTERN, check, check_writable
+from study.spec import DEFAULT_RESULTS, NAME_PATTERN, check, check_writable
 from study.tasks import resolve_tasks
 from trainable.config import TrainConfig, read_config_file, run_config
 
@@ -49,7 +49,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     add_tasks(p, defaults="the study's with --study, else ")
     add_num_seeds(p, what="seeds per variant, trained together", default=DEFAULT_SEEDS)
-    p.add_argument("--results", default="results", metavar="DIR", help="results root folder")
+    p.add_argument("--results", default=DEFAULT_RESULTS, metavar="DIR", help="results root folder")
     target = p.add_mutually_exclusive_group()
     target.add_argument(
         "--study",

@@ -14,8 +14,9 @@ import shlex
 
 from cli.common import add_num_seeds, add_sample_budget, add_tasks, check_num_seeds
 from cli.study_lines import Lines, print_outcome  # Lines: also what older studies' tuner.pkl names
+from contract.errors import as_option
 from study import storage as storage_io
-from study.axes import AXES, BY_NAME, LOG, default_space
+from study.axes import AXES, BY_NAME, LOG, default_space, shown
 from study.objective import OBJECTIVES
 from study.shipping import on_cluster, user_code
 from study.space import check_space, with_defaults
@@ -201,8 +202,7 @@ OPTION_OF = {
 def add_axis_option(parser: argparse.ArgumentParser, axis) -> None:
     """`--AXIS` (and its older plural name) from the table of axes."""
     names = [axis.knob.option, *([axis.alias] if axis.alias else [])]
-    default = " ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in axis.default)
-    speed = " ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in axis.speed or ())
+    default, speed = shown(axis.default), shown(axis.speed or ())
     with_speed = f"; with --objective speed: {speed}" if speed else ""
     if axis.kind == LOG:
         parser.add_argument(
@@ -216,8 +216,7 @@ def add_axis_option(parser: argparse.ArgumentParser, axis) -> None:
             f" (default: {default}{with_speed})",
         )
         return
-    code = ", package.module:function, path/to/file.py:function" if axis.knob.user_code else ""
-    allowed = f"from {', '.join(axis.knob.choices)}{code}; " if axis.knob.choices else ""
+    allowed = f"from {axis.names}; " if axis.names else ""
     parser.add_argument(
         *names,
         dest=axis.name,
@@ -383,7 +382,7 @@ def _command(args: argparse.Namespace) -> str:
             continue
         if key in ("plan", "command") or value is None or value is False:
             continue
-        parts.append("--" + key.replace("_", "-"))
+        parts.append(as_option(key))
         if isinstance(value, list):
             parts.extend(map(str, value))
         elif value is not True:

@@ -96,9 +96,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         help=f"start from a preset: {', '.join(PRESETS)} (default: none, the trainer's defaults)",
     )
     for name, kind in CONFIG_OPTIONS.items():
-        parser.add_argument(
-            "--" + name.replace("_", "-"), dest=name, type=kind, default=None, help=config_help(name)
-        )
+        parser.add_argument(KNOB[name].option, dest=name, type=kind, default=None, help=config_help(name))
     seeds = parser.add_mutually_exclusive_group()
     seeds.add_argument(
         "--seeds",

@@ -15,7 +15,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from contract.errors import BadValue
+from contract.errors import BadValue, as_option
 
 # The names every choice knob allows (the trainer's modules that implement them read these names;
 # tests/trainable/test_choices.py holds them equal).
@@ -301,7 +301,7 @@ class Knob:
 
     @property
     def option(self) -> str:
-        return "--" + self.name.replace("_", "-")
+        return as_option(self.name)
 
     @property
     def allows(self) -> str:

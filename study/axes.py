@@ -42,6 +42,12 @@ class Axis:
         return KNOBS[self.name]
 
     @property
+    def names(self) -> str:
+        """A category's allowed names, code for the knobs that take it too ("" for numbers)."""
+        code = ", package.module:function, path/to/file.py:function" if self.knob.user_code else ""
+        return ", ".join(self.knob.choices) + code if self.knob.choices else ""
+
+    @property
     def valid(self) -> tuple[Callable, str] | None:
         """LOG and CHOICE: (the test of one value, what is allowed, of several values)."""
         if self.kind == LOG:
@@ -96,12 +102,13 @@ def default_space(objective: str = "hold") -> dict[str, tuple]:
     return {a.name: tuple(a.speed if objective == "speed" and a.speed else a.default) for a in AXES}
 
 
+def shown(values) -> str:
+    """Values as options take them: (0.001, 0.1) -> '0.001 0.1'."""
+    return " ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in values)
+
+
 def markdown_table() -> str:
     """The axes as the Markdown table docs/study.md shows (`python -m study.axes` prints it)."""
-
-    def shown(values) -> str:
-        return " ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in values)
-
     lines = [
         "| option (older name) | searched by default | with `--objective speed` | allowed | what it is |",
         "|---|---|---|---|---|",
@@ -109,8 +116,7 @@ def markdown_table() -> str:
     for a in AXES:
         default = f"{shown(a.default)} (log scale)" if a.kind == LOG else shown(a.default)
         speed = shown(a.speed) if a.speed else "the same"
-        allowed = ", ".join(a.knob.choices) if a.knob.choices else a.valid[1]
-        allowed += ", package.module:function, path/to/file.py:function" if a.knob.user_code else ""
+        allowed = a.names or a.valid[1]
         when = f"; only with {', '.join(a.knob.when_baseline_in)}" if a.knob.when_baseline_in else ""
         alias = f" ({a.alias})" if a.alias else ""
         lines.append(f"| `{a.knob.option}`{alias} | {default} | {speed} | {allowed} | {a.knob.help}{when} |")

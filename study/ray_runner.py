@@ -65,7 +65,8 @@ def _run(study: Study, on_event: Callable) -> Outcome:
     spec, paths, resources = study.spec, study.paths, study.resources
     gpu_mode = resources.gpus_per_trial > 0 and ray.cluster_resources().get("GPU", 0) > 0
     settings = trial_settings(spec, resources, gpu_mode=gpu_mode)
-    storage = _ray_storage(study)
+    saved = load_record(paths.study_json) if study.resume else None
+    storage = saved.ray_storage if saved is not None else _ray_storage(study)
     try:
         late = check_storage_on_every_node(storage, given=resources.storage is not None)
     except ValueError as error:
@@ -75,7 +76,7 @@ def _run(study: Study, on_event: Callable) -> Outcome:
     if late:
         on_event(NodeCheckLate(NODE_CHECK_TIMEOUT_S))
     at_once = resources.max_concurrent or fill_cluster(settings)
-    meta = _begin_meta(study, storage=storage)
+    meta = _begin_meta(study, storage=storage, saved=saved)
     copy = Mirror(paths.root, meta.copy) if meta.copy else None
     if copy is not None:
         copy.sync()
@@ -272,22 +273,20 @@ def _clean_temp_files(paths: StudyPaths) -> None:
 
 
 def _ray_storage(study: Study) -> str:
-    """Where Tune keeps this study's experiment: STORAGE/NAME with --storage, else the study
-    folder; a resumed study keeps its own."""
-    if study.resume:
-        return load_record(study.paths.study_json).ray_storage
+    """Where Tune keeps a new study's experiment: STORAGE/NAME with --storage, else the study
+    folder (a resumed study keeps its own, in its study.json)."""
     given = study.resources.storage
     return storage_io.join(given, study.name) if given else str(study.paths.root)
 
 
-def _begin_meta(study: Study, *, storage: str) -> StudyRecord:
-    """Write study.json (a new one, or the saved one with this resume added)."""
+def _begin_meta(study: Study, *, storage: str, saved: StudyRecord | None) -> StudyRecord:
+    """Write study.json: a new one, or `saved` (a resumed study's) with this resume added."""
     spec, paths = study.spec, study.paths
     paths.trials.mkdir(exist_ok=True)
     paths.curves.mkdir(exist_ok=True)
-    if study.resume:
+    if saved is not None:
         entry = {"command": study.command, "at": _now(), "git_commit": export.git_commit()}
-        meta = load_record(paths.study_json).resume(entry)
+        meta = saved.resume(entry)
     else:
         meta = StudyRecord.of_spec(
             name=study.name,

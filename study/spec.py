@@ -215,10 +215,6 @@ def prepare_folder(
         name,
         f"a new study name: {paths.root} exists (add --resume to continue it)",
     )
-    try:
-        paths.root.mkdir(parents=True)
-    except OSError as error:
-        raise BadValue("--results", results, _WRITABLE, problem=f"not writable ({error.strerror})") from None
     check_writable(paths.root, "--results", results)
     return paths, fetched
 
@@ -251,9 +247,6 @@ def _check_folder(meta: StudyRecord, paths: StudyPaths, *, results: str) -> None
     )
 
 
-_WRITABLE = "a folder this user can write"
-
-
 def check_writable(folder: Path, option: str, value: str) -> None:
     """BadValue unless this user can create files in `folder` (made if missing)."""
     try:
@@ -261,7 +254,9 @@ def check_writable(folder: Path, option: str, value: str) -> None:
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".probe-"):
             pass
     except OSError as error:
-        raise BadValue(option, value, _WRITABLE, problem=f"not writable ({error.strerror})") from None
+        raise BadValue(
+            option, value, "a folder this user can write", problem=f"not writable ({error.strerror})"
+        ) from None
 
 
 def load_saved_spec(paths: StudyPaths) -> tuple[StudySpec, StudyRecord]:
