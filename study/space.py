@@ -9,7 +9,7 @@ flag for exactly zero spent half of a pilot's trials on a value that never wins 
 
 from __future__ import annotations
 
-from study.axes import AXES, BY_NAME, CATEGORY, LOG
+from study.axes import AXES, BY_NAME, CATEGORY, LOG, shown
 from study.spec import check
 from trainable.config import TrainConfig
 
@@ -69,20 +69,20 @@ def check_space(given: dict[str, list | None], *, defaults: dict[str, tuple]) ->
         if chosen is None:
             out[axis.name] = tuple(defaults[axis.name])
             continue
-        shown = " ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in chosen)
+        values = shown(chosen)
         if axis.kind == CATEGORY:
             code = " or package.module:function or path/to/file.py:function" if axis.knob.user_code else ""
             for value in chosen:
-                ok = value in axis.knob.choices or (axis.knob.user_code and ":" in value)
+                ok = axis.knob.error(value) is None
                 check(ok, axis.knob.option, value, "one of " + ", ".join(axis.knob.choices) + code)
         else:
             ok, allowed = axis.valid
-            check(all(ok(v) for v in chosen), axis.knob.option, shown, allowed)
+            check(all(ok(v) for v in chosen), axis.knob.option, values, allowed)
         if axis.kind == LOG:
             low, high = chosen
-            check(low <= high, axis.knob.option, shown, "LOW HIGH with 0 < LOW <= HIGH (log scale)")
+            check(low <= high, axis.knob.option, values, "LOW HIGH with 0 < LOW <= HIGH (log scale)")
         else:
-            check(len(set(chosen)) == len(chosen), axis.knob.option, shown, "distinct values")
+            check(len(set(chosen)) == len(chosen), axis.knob.option, values, "distinct values")
         out[axis.name] = tuple(chosen)
     groups, batches = out["group_size"], out["batch_size"]
     check(

@@ -25,10 +25,11 @@ from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
 from contract.errors import BadValue
+from contract.knobs import BY_NAME as KNOBS
 from trainable.imports import import_function
 
 EMBEDDING_DIM = 16
-ALLOWED = "mlp, mlp2, package.module:function or path/to/file.py:function"
+ALLOWED = KNOBS["policy"].allows
 CHECK_BATCH = 4  # inputs in the forward pass that checks a policy before training
 _MAPS = "mapping features (B, feature_dim) to logits (B, num_actions)"  # what a policy module does
 # Long runs (docs/benchmarks.md, "Long runs"): once every answer is right, each update still pushes

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import torch
 
 from contract.errors import BadValue
+from contract.knobs import BY_NAME as KNOBS
 from trainable.imports import import_function
 
 RewardFn = Callable[[torch.Tensor, torch.Tensor, int], torch.Tensor]
@@ -39,7 +40,7 @@ BUILTIN_REWARDS: dict[str, RewardFn] = {
     "squared": squared_reward,
     "exact": exact_reward,
 }
-ALLOWED = "abs, squared, exact or package.module:function"
+ALLOWED = KNOBS["reward"].allows
 
 
 def resolve_reward(name: str) -> RewardFn:
