@@ -11,9 +11,10 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from contract.errors import check
 from study import mirror
 from study import storage as storage_io
-from study.spec import DEFAULT_NS, check
+from study.spec import DEFAULT_NS
 from trainable.defaults import DEFAULT_HOLDOUT
 
 # One torch thread per process: the models are tiny, and with 2 threads each three trainings at

@@ -20,7 +20,7 @@ from cli.common import (
     check_num_seeds,
     check_threads,
 )
-from contract.errors import BadValue
+from contract.errors import BadValue, check
 from contract.layout import StudyPaths
 from contract.schema import DIAGNOSE_SCHEMA
 from contract.study_file import StudyRecord, load_record
@@ -33,7 +33,7 @@ from experiments.diagnose import (
     train_all,
     variants,
 )
-from study.spec import DEFAULT_RESULTS, NAME_PATTERN, check, check_writable
+from study.spec import DEFAULT_RESULTS, NAME_PATTERN, check_writable
 from study.tasks import resolve_tasks
 from trainable.config import TrainConfig, read_config_file, run_config
 

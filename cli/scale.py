@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import functools
 
-from study.spec import check
+from contract.errors import check
 
 DEFAULT_TOP = 5  # configs per n behind `banditune scale`'s point and interval
 

@@ -12,13 +12,12 @@ import json
 import sys
 
 from cli.common import add_num_seeds, add_threads, apply_threads, check_num_seeds, check_threads
-from contract.errors import BadValue
+from contract.errors import BadValue, check
 from contract.knobs import BY_NAME as KNOB
 from contract.knobs import KNOBS
 from experiments.progress import Progress
 from study.axes import AXES
 from study.space import progress_line
-from study.spec import check
 from study.tasks import parse_count
 from trainable import defaults, piecewise
 from trainable.config import PRESETS, TrainConfig, read_config_file

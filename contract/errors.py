@@ -41,6 +41,12 @@ class BadValue(ValueError):
         return f"{self.option} {self.value!r}{what}"
 
 
+def check(ok: bool, field: str, value, expected: str) -> None:
+    """BadValue unless `ok`: `field` (a field, or the option that holds it), `value`, `expected`."""
+    if not ok:
+        raise BadValue(field, value, expected)
+
+
 def as_option(field: str) -> str:
     """A config field's command-line option: `entropy_coef` -> `--entropy-coef`."""
     return "--" + field.replace("_", "-")

@@ -323,11 +323,12 @@ class Knob:
         elif self.type is str:
             ok = isinstance(value, str) and value != ""
         else:
-            ok = _is_number(value, integer=self.type is int) and self.check(value)
+            ok = is_number(value, integer=self.type is int) and self.check(value)
         return None if ok else BadValue(self.name, value, self.allows)
 
 
-def _is_number(value, *, integer: bool) -> bool:
+def is_number(value, *, integer: bool = False) -> bool:
+    """A finite number (not a bool); with `integer`, an int."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return False
     return isinstance(value, int) if integer else math.isfinite(value)

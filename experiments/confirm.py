@@ -29,6 +29,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from contract.errors import check
 from contract.layout import StudyPaths
 from contract.schema import (
     CONFIRM,
@@ -45,7 +46,7 @@ from contract.schema import (
 from contract.write import TrialRecord
 from experiments.progress import Progress
 from study.space import axis_values, train_kwargs
-from study.spec import check, default
+from study.spec import default
 from study.tasks import resolve_tasks
 from trainable.config import run_config
 from trainable.defaults import DEFAULT_HOLDOUT

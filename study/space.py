@@ -9,8 +9,8 @@ flag for exactly zero spent half of a pilot's trials on a value that never wins 
 
 from __future__ import annotations
 
+from contract.errors import check
 from study.axes import AXES, BY_NAME, CATEGORY, LOG, shown
-from study.spec import check
 from trainable.config import TrainConfig
 
 

@@ -13,7 +13,7 @@ import tempfile
 from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 
-from contract.errors import BadValue
+from contract.errors import BadValue, check
 from contract.layout import StudyPaths
 from contract.schema import integer_task
 from contract.study_file import StudyRecord, load_record
@@ -128,12 +128,6 @@ class Study:
     resources: Resources
     resume: bool = False
     command: str = ""  # the command line as given, for study.json
-
-
-def check(ok: bool, field: str, value, allowed: str) -> None:
-    """BadValue unless `ok`: `field` (a field, or the option that holds it), `value`, `allowed`."""
-    if not ok:
-        raise BadValue(field, value, allowed)
 
 
 def check_resources(

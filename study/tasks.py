@@ -12,8 +12,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from contract.errors import check
 from contract.schema import integer_task
-from study.spec import DEFAULT_NS, check
+from study.spec import DEFAULT_NS
 from trainable.config import TrainConfig, default_budget, task_fields
 from trainable.defaults import DEFAULT_HOLDOUT
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from contract.errors import BadValue
-from contract.knobs import GROUP_BASELINES, KNOBS, Knobs
+from contract.errors import BadValue, check
+from contract.knobs import GROUP_BASELINES, KNOBS, Knobs, is_number
 from trainable import defaults
 
 
@@ -32,7 +31,7 @@ class TrainConfig(Knobs):
 
     def __post_init__(self):
         integer = self.contexts is None
-        if self.lr is None and (not integer or (_is_int(self.n) and self.n >= 2)):
+        if self.lr is None and (not integer or (is_number(self.n, integer=True) and self.n >= 2)):
             lr = defaults.default_lr(self.n) if integer else defaults.CONTEXTS_LR
             object.__setattr__(self, "lr", lr)
         if self.entropy_coef is None:
@@ -48,7 +47,7 @@ class TrainConfig(Knobs):
             object.__setattr__(self, "eval_every", every)
         if self.minibatch_size is None:
             object.__setattr__(self, "minibatch_size", self.batch_size)
-        _check(
+        check(
             self.batch_size % self.minibatch_size == 0,
             "minibatch_size",
             self.minibatch_size,
@@ -94,18 +93,18 @@ def resolve_rules(values: dict) -> dict:
         if not isinstance(rule, dict):
             continue
         allowed = 'a number or a rule in n, {"coef": c > 0, "exponent": e}, for the integer bandit'
-        _check(
+        check(
             set(rule) == {"coef", "exponent"}
-            and _is_number(rule["coef"])
+            and is_number(rule["coef"])
             and rule["coef"] > 0
-            and _is_number(rule["exponent"])
+            and is_number(rule["exponent"])
             and values.get("contexts") is None,
             name,
             rule,
             allowed,
         )
         n = values.get("n", TrainConfig.n)
-        _check(_is_int(n) and n >= 2, "n", n, "an integer >= 2")
+        check(is_number(n, integer=True) and n >= 2, "n", n, "an integer >= 2")
         value = rule["coef"] * n ** rule["exponent"]
         out[name] = round(value) if name in _INTEGER_RULES else value
     return out
@@ -194,19 +193,6 @@ def default_budget(task: str, *, study: bool) -> int:
     return rule(int(task))
 
 
-def _check(ok: bool, name: str, value, allowed: str) -> None:
-    if not ok:
-        raise BadValue(name, value, allowed)
-
-
-def _is_int(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def _validate(c: TrainConfig) -> None:
     for knob in KNOBS:
         error = knob.error(getattr(c, knob.name))
@@ -214,25 +200,25 @@ def _validate(c: TrainConfig) -> None:
             raise error
     if c.policy != "mlp":  # knobs of mlp's output layer (trainable.policy)
         for name, default in (("output_init", 1.0), ("action_encoding", "onehot")):
-            _check(
+            check(
                 getattr(c, name) == default,
                 name,
                 getattr(c, name),
                 f"{default} with policy={c.policy!r} (it shapes the built-in mlp's output layer)",
             )
     if c.baseline in GROUP_BASELINES:
-        _check(c.group_size >= 2, "group_size", c.group_size, f"an integer >= 2 for baseline {c.baseline}")
-        _check(
+        check(c.group_size >= 2, "group_size", c.group_size, f"an integer >= 2 for baseline {c.baseline}")
+        check(
             c.batch_size % c.group_size == 0,
             "batch_size",
             c.batch_size,
             f"a multiple of group_size={c.group_size} for baseline {c.baseline}",
         )
     seeds = c.seeds
-    _check(
+    check(
         isinstance(seeds, (list, tuple))
         and len(seeds) > 0
-        and all(_is_int(s) and s >= 0 for s in seeds)
+        and all(is_number(s, integer=True) and s >= 0 for s in seeds)
         and len(set(seeds)) == len(seeds),
         "seeds",
         seeds,
@@ -241,7 +227,7 @@ def _validate(c: TrainConfig) -> None:
     if c.device == "cuda":
         import torch
 
-        _check(
+        check(
             torch.cuda.is_available(),
             "device",
             c.device,

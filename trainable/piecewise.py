@@ -13,11 +13,11 @@ the PBT trial. In a config file (JSON or YAML) it is the key `schedule`:
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from contract.errors import BadValue
+from contract.knobs import is_number
 
 SCHEDULE_KEY = "schedule"
 _ALLOWED = (
@@ -37,7 +37,7 @@ def parse_schedule(value) -> tuple[Segment, ...]:
     """A config file's `schedule` as segments; BadValue unless it is well formed."""
     fields = {"samples", "lr", "entropy_coef"}
     numbers = isinstance(value, list) and all(
-        isinstance(s, dict) and set(s) == fields and all(_is_number(s[k]) for k in fields) for s in value
+        isinstance(s, dict) and set(s) == fields and all(is_number(s[k]) for k in fields) for s in value
     )
     segments = (
         tuple(Segment(int(s["samples"]), float(s["lr"]), float(s["entropy_coef"])) for s in value)
@@ -53,10 +53,6 @@ def parse_schedule(value) -> tuple[Segment, ...]:
     ):
         raise BadValue(SCHEDULE_KEY, value, _ALLOWED)
     return segments
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def to_json(segments) -> list[dict]:
